@@ -1,0 +1,6 @@
+"""SQLAlchemy 2 models of the store and the one module that opens it (`models.database`)."""
+
+from models.base import Base
+from models.tables import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
+
+__all__ = ["Base", "Article", "ArticleCopy", "CrawlRun", "RejectedPage", "Removal"]

@@ -1,0 +1,72 @@
+"""The one contract between crawling and the pipeline.
+
+A spider yields an `ArticleItem` for every page it recognised as an article (with the
+extractor's fields filled in) and a `RejectedPageItem` for every page it fetched or tried to
+fetch but will not store as an article. The pipeline stages fill in the rest of the
+`ArticleItem` (normalised text, cuts, dedup decision) before the store writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Optional
+
+
+@dataclass
+class RemovalRecord:
+    """A piece of content cut from a kept page, with the reason as `kind`."""
+
+    kind: str
+    content: str
+    detail: Optional[str] = None
+
+
+@dataclass
+class ArticleItem:
+    url: str
+    site: str
+    fetched_at: datetime
+    # Filled by the spider from the extractor.
+    title: Optional[str] = None
+    title_raw: Optional[str] = None
+    published_at: Optional[datetime | date] = None
+    source: Optional[str] = None
+    author: Optional[str] = None
+    author_unit: Optional[str] = None
+    editor: Optional[str] = None
+    column_path: Optional[str] = None
+    paragraphs: list[str] = field(default_factory=list)
+    body_html: Optional[str] = None
+    attachments: list[dict[str, str]] = field(default_factory=list)
+    removals: list[RemovalRecord] = field(default_factory=list)
+    signals: dict[str, Any] = field(default_factory=dict)
+    encoding: Optional[str] = None
+    http_status: int = 200
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    # The raw page, kept so that `reprocess` can re-run extraction without fetching.
+    raw_body: Optional[bytes] = None
+    # Filled by the pipeline stages.
+    original_script: str = "simplified"
+    content_hash: Optional[str] = None
+    # Dedup decision: which article this copy belongs to and why (None: a new article).
+    relation: Optional[str] = None
+    duplicate_of: Optional[int] = None
+    similarity: float = 1.0
+    crawl_run_id: Optional[int] = None
+
+    @property
+    def body_text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass
+class RejectedPageItem:
+    url: str
+    site: str
+    reason: str
+    detail: Optional[str] = None
+    http_status: Optional[int] = None
+    fetched_at: Optional[datetime] = None
+    crawl_run_id: Optional[int] = None

@@ -1,0 +1,69 @@
+"""Scrapy settings and the project's own settings, with environment overrides.
+
+The one home of configuration: stages receive values from here (through the crawler's
+settings), nothing reads os.environ deeper in the code.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "policy_ingest"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- the store -----------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///data/policy.db"
+
+# --- site registry -------------------------------------------------------------------------
+# A TOML registry (see crawler/sites.toml for the built-in one holding achie.org).
+SITES_FILE = os.environ.get("POLICY_INGEST_SITES") or None
+
+# --- politeness and limits -----------------------------------------------------------------
+USER_AGENT = (
+    "policy-ingest/0.1 (Chinese policy article archiver; "
+    + (os.environ.get("POLICY_INGEST_CONTACT") or "contact: see the operator's site registry")
+    + ")"
+)
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 5
+# Pages answer 404/410/5xx too; the spider records them as rejected pages with the status.
+HTTPERROR_ALLOWED_CODES = [404, 410]
+
+# Per-site cap when the registry gives none.
+SITE_MAX_PAGES = 5000
+# Follow discovered links this many hops from the start URLs at most.
+DEPTH_LIMIT = 8
+
+# --- incremental crawls --------------------------------------------------------------------
+# Stored article pages are not fetched again; after this many days they are re-checked with a
+# conditional request (If-None-Match / If-Modified-Since). 0 disables re-checks.
+INCREMENTAL_RECHECK_DAYS = 7
+
+# --- pipeline ------------------------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.item_pipelines.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunRecorder": 10,
+}
+
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = os.environ.get("POLICY_INGEST_LOG_LEVEL", "INFO")

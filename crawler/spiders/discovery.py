@@ -1,0 +1,103 @@
+"""Link discovery: which links of a page to follow, and as what. Pure; no Scrapy.
+
+Spiders never hold field selectors; this module decides only where to go next: article pages,
+list pages (columns, pagination) and other in-site pages, never off-site, never anything that
+is not http(s), never binary files (attachments are recorded by the extractor instead).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+
+from crawler.extractors import classify_url
+from crawler.registry import Site
+
+LinkKind = Literal["article", "list", "other"]
+
+PAGINATION_TEXT = re.compile(r"^\s*(下一?页|上一?页|下页|上页|尾页|末页|最后一?页|后页|前页|\d{1,4}|>|>>|»|下一頁|上一頁|尾頁)\s*$")
+_BINARY = re.compile(
+    r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|gz|tar|jpe?g|png|gif|bmp|webp|svg|ico|mp[34]|"
+    r"avi|mov|wmv|flv|swf|exe|apk|dmg|iso|css|js|json|xml|txt|ofd|ceb|caj)$",
+    re.IGNORECASE,
+)
+# Dynamic pages that never hold articles and only multiply the frontier.
+_NEVER = re.compile(
+    r"(/plus/(search|count|digg|feedback|vote)|/member/|/e/(search|member|public|DoPrint)|"
+    r"[?&](action|m)=(search|login|print)|/search[/.?]|/login|/print\b|javascript:)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    text: str
+    kind: LinkKind
+
+
+def page_links(html_text: str, base_url: str) -> list[tuple[str, str]]:
+    """(absolute URL, link text) of every http(s) <a href> in the page, in document order."""
+    try:
+        doc = lxml.html.document_fromstring(html_text or "<html></html>")
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    base = base_url
+    base_el = doc.find(".//base[@href]")
+    if base_el is not None:
+        base = urljoin(base_url, base_el.get("href", "").strip())
+    links: list[tuple[str, str]] = []
+    for anchor in doc.iterfind(".//a[@href]"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        try:
+            url, _ = urldefrag(urljoin(base, href))
+        except ValueError:
+            continue
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue  # javascript:, data:, mailto:, tel:, ftp: are never followed
+        links.append((url, " ".join(anchor.text_content().split())))
+    return links
+
+
+def classify_link(url: str, text: str, site: Site) -> LinkKind | None:
+    """What a link on a page of `site` leads to, or None when it must not be followed."""
+    if not site.allows(url) or _NEVER.search(url):
+        return None
+    path = urlsplit(url).path
+    if _BINARY.search(path):
+        return None
+    if site.article_url_pattern is not None and site.article_url_pattern.search(url):
+        return "article"
+    if site.list_url_pattern is not None and site.list_url_pattern.search(url):
+        return "list"
+    if PAGINATION_TEXT.match(text):
+        return "list"
+    kind = classify_url(url)
+    if kind == "article" and site.article_url_pattern is not None:
+        # The registry says what its articles look like; other article-shaped URLs (a
+        # page 2 of a multi-page article, a print view) are explored as ordinary pages.
+        return "other"
+    if kind in ("article", "list"):
+        return kind  # type: ignore[return-value]
+    return "other"
+
+
+def discover(html_text: str, base_url: str, site: Site, exclude: set[str] | frozenset[str] = frozenset()) -> list[Link]:
+    """Links worth following from one page, each URL once, articles first."""
+    seen: set[str] = set(exclude)
+    found: list[Link] = []
+    for url, text in page_links(html_text, base_url):
+        if url in seen:
+            continue
+        seen.add(url)
+        kind = classify_link(url, text, site)
+        if kind is not None:
+            found.append(Link(url, text, kind))
+    order = {"article": 0, "list": 1, "other": 2}
+    return sorted(found, key=lambda link: order[link.kind])

@@ -1,0 +1,209 @@
+"""The one place that opens the store: URL checks, engines, sessions and schema migration.
+
+Nothing else in the project creates an engine. Every error raised here is a `StoreError` whose
+message is one line that says what to fix, with any password masked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///data/policy.db"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+# Any constant works; it only has to be the same in every process that migrates this store.
+_MIGRATION_LOCK_KEY = 0x706F6C6963795F6D  # "policy_m"
+
+
+class StoreError(RuntimeError):
+    """A store problem the user can fix; str() is one line, safe to print."""
+
+
+def resolve_database_url(cli_value: str | None = None) -> str:
+    """`--db` beats `DATABASE_URL`, which beats the SQLite default under the working directory."""
+    return cli_value or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with its password replaced by ***, also for strings SQLAlchemy cannot parse."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _scrub(message: str, url: URL) -> str:
+    """Remove the password from a driver message and keep its first line only."""
+    if url.password:
+        message = message.replace(str(url.password), "***")
+    return message.strip().splitlines()[0] if message.strip() else message
+
+
+def parse_database_url(raw: str) -> URL:
+    """Validate a database URL and bring it to the driver the project ships (psycopg 3)."""
+    hint = "use sqlite:///data/policy.db or postgresql+psycopg://user:password@host:5432/db"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise StoreError(f"DATABASE_URL '{mask_url(raw)}' is not a SQLAlchemy URL; {hint}") from None
+    backend = url.get_backend_name()
+    if backend == "postgres":  # Heroku-style scheme that SQLAlchemy no longer accepts
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend == "postgresql" and url.get_driver_name() in ("psycopg2", ""):
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend == "postgresql" and "+" not in url.drivername:
+        url = url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(
+            f"DATABASE_URL '{mask_url(url)}' uses the unsupported backend '{backend}'; {hint}"
+        )
+    if backend == "postgresql" and not url.database:
+        raise StoreError(f"DATABASE_URL '{mask_url(url)}' names no database; {hint}")
+    if backend == "sqlite" and url.database in (None, ""):
+        raise StoreError(
+            f"DATABASE_URL '{mask_url(url)}' is an in-memory SQLite store, which a crawl would "
+            f"lose at exit; {hint}"
+        )
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (analysts, `policy-ingest runs`) query while a crawl writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_store_engine(raw_url: str, *, echo: bool = False) -> Engine:
+    """An engine for the store, with its connection checked; raises StoreError when unusable."""
+    url = parse_database_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "")
+        if url.database != ":memory:" and not str(url.database).startswith("file:"):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the directory of the SQLite store '{path}': {exc.strerror}; "
+                    f"choose a writable path with --db or DATABASE_URL"
+                ) from None
+        engine = create_engine(url, echo=echo)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10, "application_name": "policy-ingest"},
+        )
+    check_connection(engine)
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    url = engine.url
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        reason = _scrub(str(exc.orig) if exc.orig is not None else str(exc), url)
+        if url.get_backend_name() == "sqlite":
+            raise StoreError(
+                f"cannot open the SQLite store '{url.database}': {reason}; check the path and "
+                f"its permissions, or choose another with --db"
+            ) from None
+        where = f"{url.host or 'localhost'}:{url.port or 5432}"
+        raise StoreError(
+            f"cannot connect to PostgreSQL at {where} ({mask_url(url)}): {reason}; check that "
+            f"the server is running and that DATABASE_URL names the right host, user and database"
+        ) from None
+    except NoSuchModuleError as exc:
+        raise StoreError(f"no driver for '{mask_url(url)}': {exc}") from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: pipeline code reads ids and fields after committing.
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def open_session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine).begin() as session:
+        yield session
+
+
+def migrations_dir() -> Path:
+    import migrations
+
+    return Path(migrations.__file__).resolve().parent
+
+
+def alembic_config(url: str | URL | None = None):  # type: ignore[no-untyped-def]
+    """An Alembic Config that works from any directory (the console script is run anywhere)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    if url is not None:
+        rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+        # ConfigParser interpolation: a literal % in a password must be doubled.
+        cfg.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the store's schema to `revision`; safe when several processes start at once."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Serialise concurrent first starts (distributed workers) on one store.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create or migrate the store on first use; a no-op when it is already at head."""
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        upgrade_schema(engine)
+    except (OperationalError, DBAPIError) as exc:
+        reason = _scrub(str(exc.orig) if exc.orig is not None else str(exc), engine.url)
+        raise StoreError(f"cannot migrate the store {mask_url(engine.url)}: {reason}") from None
+
+
+def open_store(raw_url: str | None = None) -> Engine:
+    """Resolve, validate, connect and migrate: what every command does first."""
+    engine = create_store_engine(resolve_database_url(raw_url))
+    ensure_schema(engine)
+    return engine

@@ -1,0 +1,157 @@
+"""The store's tables: one canonical row per article, its copies, rejections, cuts and runs.
+
+Names of tables and of the columns listed in the public contract (../shared/CONTRACT.md) are
+fixed; everything else here may grow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+# URLs on this web run long (query strings of TRS/PHPCMS dynamic pages); 2048 is the practical
+# browser limit and keeps the unique index usable on every backend.
+URL_LENGTH = 2048
+
+
+class CrawlRun(Base):
+    """One run of the crawler (or of `reprocess`), opened at start and completed at the end."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    # running | ok | degraded | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    command: Mapped[str] = mapped_column(String(32), default="crawl")
+    sites: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    copies_new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    spam_removed: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    hostname: Mapped[Optional[str]] = mapped_column(String(255))
+    pid: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class Article(Base):
+    """The canonical record of one distinct article; its fields come from its best copy."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime, index=True)
+    # False when the page gave a date only: published_at then sits at midnight, and exports
+    # print the date alone instead of inventing a time.
+    published_has_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    author: Mapped[Optional[str]] = mapped_column(String(255))
+    author_unit: Mapped[Optional[str]] = mapped_column(Text)
+    editor: Mapped[Optional[str]] = mapped_column(String(255))
+    column_path: Mapped[Optional[str]] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[Optional[str]] = mapped_column(Text)
+    attachments: Mapped[Optional[list[dict[str, str]]]] = mapped_column(JSON)
+    original_script: Mapped[str] = mapped_column(String(16), default="simplified")
+    # sha256 of the normalised body: exact duplicates are found with one indexed lookup.
+    content_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    copies: Mapped[list["ArticleCopy"]] = relationship(back_populates="article")
+
+
+class ArticleCopy(Base):
+    """A URL at which an article's body was seen, and why it belongs to that article."""
+
+    __tablename__ = "article_copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Estimated Jaccard similarity of the normalised body to the canonical copy's (1.0 for it).
+    similarity: Mapped[float] = mapped_column(Float, default=1.0)
+    # canonical | exact | near_duplicate | mirror | contained | contains
+    relation: Mapped[str] = mapped_column(String(16))
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    original_script: Mapped[str] = mapped_column(String(16), default="simplified")
+    body_length: Mapped[int] = mapped_column(Integer, default=0)
+    content_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    spam_cuts: Mapped[int] = mapped_column(Integer, default=0)
+    # Validators for conditional re-fetches in incremental crawls.
+    etag: Mapped[Optional[str]] = mapped_column(String(255))
+    last_modified: Mapped[Optional[str]] = mapped_column(String(64))
+    encoding: Mapped[Optional[str]] = mapped_column(String(32))
+
+    article: Mapped[Article] = relationship(back_populates="copies")
+    removals: Mapped[list["Removal"]] = relationship(
+        back_populates="copy", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class RejectedPage(Base):
+    """A page that was fetched (or failed to fetch) but is not stored as an article."""
+
+    __tablename__ = "rejected_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    # spam_page | not_article | empty_body | fetch_error | http_error | bad_encoding | too_large
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    http_status: Mapped[Optional[int]] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Removal(Base):
+    """A piece of content cut from a kept page, kept as evidence of why."""
+
+    __tablename__ = "removals"
+    __table_args__ = (Index(None, "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(
+        ForeignKey("article_copies.id", ondelete="CASCADE"), index=True
+    )
+    # injected_title | hidden_block | link_farm | injected_paragraph | repeated_body | boilerplate
+    kind: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+
+    copy: Mapped[ArticleCopy] = relationship(back_populates="removals")

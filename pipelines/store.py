@@ -1,0 +1,284 @@
+"""The store: writes articles, their copies, cuts, rejections and run records.
+
+Pure of Scrapy: `pipelines.item_pipelines.StorePipeline` is the thin shell around it. Every
+write is one short transaction that is safe to repeat: a URL is stored once (unique
+constraints), so re-crawling or re-processing a page updates its row instead of adding one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any, Callable, Optional, TypeVar
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from crawler.items import ArticleItem, RejectedPageItem
+from models import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
+from models.database import session_factory
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Outcomes of saving one article page.
+NEW_ARTICLE = "new_article"
+NEW_COPY = "new_copy"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    outcome: str
+    article_id: int
+    copy_id: int
+    relation: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def content_hash(body_text: str) -> str:
+    """Hash of the normalised body; equal hashes mean an exact copy."""
+    return hashlib.sha256(body_text.encode("utf-8")).hexdigest()
+
+
+def split_published(value: datetime | date | None) -> tuple[Optional[datetime], bool]:
+    """Store dates as datetimes at midnight, remembering that the page gave no time."""
+    if value is None:
+        return None, False
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None), True
+    return datetime.combine(value, time()), False
+
+
+def _article_fields(item: ArticleItem) -> dict[str, Any]:
+    published_at, has_time = split_published(item.published_at)
+    return {
+        "title": item.title,
+        "published_at": published_at,
+        "published_has_time": has_time,
+        "source": item.source,
+        "author": item.author,
+        "author_unit": item.author_unit,
+        "editor": item.editor,
+        "column_path": item.column_path,
+        "body_text": item.body_text,
+        "body_html": item.body_html,
+        "attachments": item.attachments or None,
+        "original_script": item.original_script,
+        "content_hash": item.content_hash,
+    }
+
+
+def _copy_fields(item: ArticleItem) -> dict[str, Any]:
+    published_at, _ = split_published(item.published_at)
+    return {
+        "site": item.site,
+        "fetched_at": item.fetched_at,
+        "title": item.title,
+        "published_at": published_at,
+        "original_script": item.original_script,
+        "body_length": len(item.body_text),
+        "content_hash": item.content_hash,
+        "spam_cuts": sum(1 for r in item.removals if r.kind != "repeated_body"),
+        "etag": item.etag,
+        "last_modified": item.last_modified,
+        "encoding": item.encoding,
+    }
+
+
+class ArticleStore:
+    """Writes to one store; the caller owns the engine (see models.database)."""
+
+    #: How often a transaction is retried after losing a race or a deadlock.
+    MAX_ATTEMPTS = 5
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = session_factory(engine)
+
+    # -- transactions ---------------------------------------------------------------------
+
+    def _transaction(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one transaction, retrying races (unique violations) and deadlocks."""
+        for attempt in range(1, self.MAX_ATTEMPTS + 1):
+            try:
+                with self.sessions.begin() as session:
+                    return work(session)
+            except IntegrityError:
+                # Another writer stored the same URL between our read and our insert: the
+                # retry reads its row and takes the update path.
+                if attempt == self.MAX_ATTEMPTS:
+                    raise
+            except OperationalError as exc:
+                if not _is_transient(exc) or attempt == self.MAX_ATTEMPTS:
+                    raise
+            log.debug("retrying store transaction (attempt %d)", attempt + 1)
+        raise AssertionError("unreachable")
+
+    # -- articles -------------------------------------------------------------------------
+
+    def save_article(self, item: ArticleItem) -> SaveOutcome:
+        if item.content_hash is None:
+            item.content_hash = content_hash(item.body_text)
+        return self._transaction(lambda session: self._save_article(session, item))
+
+    def _save_article(self, session: Session, item: ArticleItem) -> SaveOutcome:
+        now = utcnow()
+        copy = session.scalar(select(ArticleCopy).where(ArticleCopy.url == item.url))
+        if copy is not None:
+            return self._refresh_copy(session, copy, item, now)
+
+        article_id = item.duplicate_of
+        relation = item.relation or "exact"
+        similarity = item.similarity
+        if article_id is None and item.content_hash:
+            article_id = session.scalar(
+                select(Article.id).where(Article.content_hash == item.content_hash).limit(1)
+            )
+            relation, similarity = "exact", 1.0
+        if article_id is None:
+            article = Article(
+                url=item.url, site=item.site, first_seen_at=now, updated_at=now,
+                **_article_fields(item),
+            )
+            session.add(article)
+            session.flush()
+            article_id, relation, similarity, outcome = article.id, "canonical", 1.0, NEW_ARTICLE
+        else:
+            outcome = NEW_COPY
+        copy = ArticleCopy(
+            article_id=article_id,
+            url=item.url,
+            similarity=similarity,
+            relation=relation,
+            crawl_run_id=item.crawl_run_id,
+            **_copy_fields(item),
+        )
+        session.add(copy)
+        session.flush()
+        self._write_removals(session, copy.id, item)
+        return SaveOutcome(outcome, article_id, copy.id, relation)
+
+    def _refresh_copy(
+        self, session: Session, copy: ArticleCopy, item: ArticleItem, now: datetime
+    ) -> SaveOutcome:
+        changed = copy.content_hash != item.content_hash
+        for name, value in _copy_fields(item).items():
+            setattr(copy, name, value)
+        if changed:
+            self._write_removals(session, copy.id, item)
+            if copy.relation == "canonical":
+                session.execute(
+                    update(Article)
+                    .where(Article.id == copy.article_id)
+                    .values(updated_at=now, **_article_fields(item))
+                )
+        outcome = UPDATED if changed else UNCHANGED
+        return SaveOutcome(outcome, copy.article_id, copy.id, copy.relation)
+
+    @staticmethod
+    def _write_removals(session: Session, copy_id: int, item: ArticleItem) -> None:
+        # Replace, not append: re-processing a page must not pile up the same evidence twice.
+        session.execute(delete(Removal).where(Removal.copy_id == copy_id))
+        session.add_all(
+            Removal(copy_id=copy_id, kind=r.kind, content=r.content, detail=r.detail)
+            for r in item.removals
+        )
+
+    # -- rejections -----------------------------------------------------------------------
+
+    def save_rejection(self, item: RejectedPageItem) -> None:
+        self._transaction(lambda session: self._save_rejection(session, item))
+
+    @staticmethod
+    def _save_rejection(session: Session, item: RejectedPageItem) -> None:
+        fields = {
+            "site": item.site,
+            "reason": item.reason,
+            "detail": (item.detail or "")[:4000] or None,
+            "http_status": item.http_status,
+            "fetched_at": item.fetched_at or utcnow(),
+            "crawl_run_id": item.crawl_run_id,
+        }
+        row = session.scalar(select(RejectedPage).where(RejectedPage.url == item.url))
+        if row is None:
+            session.add(RejectedPage(url=item.url, **fields))
+        else:
+            for name, value in fields.items():
+                setattr(row, name, value)
+
+    def forget_rejection(self, url: str) -> None:
+        """A page that was rejected once and is an article now (fixed site, better extractor)."""
+        self._transaction(
+            lambda session: session.execute(delete(RejectedPage).where(RejectedPage.url == url))
+        )
+
+    # -- incremental crawls ---------------------------------------------------------------
+
+    def known_pages(
+        self, sites: Iterable[str]
+    ) -> dict[str, tuple[Optional[str], Optional[str], Optional[datetime]]]:
+        """URL -> (etag, last_modified, fetched_at) of every stored copy of these sites."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(
+                    ArticleCopy.url, ArticleCopy.etag, ArticleCopy.last_modified,
+                    ArticleCopy.fetched_at,
+                ).where(ArticleCopy.site.in_(list(sites)))
+            )
+            return {url: (etag, modified, fetched) for url, etag, modified, fetched in rows}
+
+    def known_rejections(self, sites: Iterable[str], reasons: Iterable[str]) -> set[str]:
+        """URLs of these sites rejected for a lasting reason (not worth fetching again)."""
+        with self.sessions() as session:
+            return set(
+                session.scalars(
+                    select(RejectedPage.url).where(
+                        RejectedPage.site.in_(list(sites)), RejectedPage.reason.in_(list(reasons))
+                    )
+                )
+            )
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def start_run(self, sites: list[str], command: str = "crawl") -> int:
+        def work(session: Session) -> int:
+            run = CrawlRun(
+                started_at=utcnow(), status="running", command=command, sites=sites,
+                hostname=socket.gethostname(), pid=os.getpid(),
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+        return self._transaction(work)
+
+    def finish_run(self, run_id: int, status: str, figures: dict[str, Any]) -> None:
+        columns = {c.key for c in CrawlRun.__table__.columns}
+        values = {k: v for k, v in figures.items() if k in columns}
+        self._transaction(
+            lambda session: session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == run_id)
+                .values(finished_at=utcnow(), status=status, **values)
+            )
+        )
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    """Deadlocks, serialization failures and a busy SQLite file are worth another try."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(exc.orig)

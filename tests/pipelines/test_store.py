@@ -1,0 +1,101 @@
+"""The store writes idempotently: the same page twice never makes a second row."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord
+from models import Article, ArticleCopy, RejectedPage, Removal
+from models.database import open_store
+from pipelines.store import NEW_ARTICLE, NEW_COPY, UNCHANGED, UPDATED, ArticleStore, content_hash
+
+BODY = [
+    "科技创新逐渐成为推动全球经济发展与社会进步的核心驱动力。",
+    "专精特新中小企业作为国民经济中不可或缺的“毛细血管”，肩负着补链强链、实现技术突破的重大使命。",
+]
+
+
+def make_item(url: str = "http://www.achie.test/a/chanye/2025/1022/123.html", **kw) -> ArticleItem:
+    fields = dict(
+        url=url,
+        site="achie",
+        fetched_at=datetime(2025, 10, 23, 8, 0, tzinfo=timezone.utc),
+        title="专精特新中小企业加快颠覆式创新的困境和突破路径",
+        published_at=date(2025, 10, 22),
+        source="高新院 achie.org",
+        column_path="新闻中心 > 产业规划",
+        paragraphs=list(BODY),
+        removals=[RemovalRecord("injected_title", "国产又大又长")],
+    )
+    fields.update(kw)
+    return ArticleItem(**fields)
+
+
+@pytest.fixture
+def store(db_url: str):
+    engine = open_store(db_url)
+    yield ArticleStore(engine)
+    engine.dispose()
+
+
+def counts(store: ArticleStore) -> tuple[int, int, int]:
+    with store.sessions() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Article)),
+            s.scalar(select(func.count()).select_from(ArticleCopy)),
+            s.scalar(select(func.count()).select_from(Removal)),
+        )
+
+
+def test_same_item_twice_leaves_one_article_and_one_copy(store: ArticleStore) -> None:
+    first = store.save_article(make_item())
+    second = store.save_article(make_item())
+    assert first.outcome == NEW_ARTICLE and second.outcome == UNCHANGED
+    assert first.article_id == second.article_id and first.copy_id == second.copy_id
+    assert counts(store) == (1, 1, 1)
+    with store.sessions() as s:
+        article = s.scalars(select(Article)).one()
+        assert article.body_text == "\n".join(BODY)
+        assert article.published_at == datetime(2025, 10, 22) and not article.published_has_time
+        assert article.content_hash == content_hash(article.body_text)
+        copy = s.scalars(select(ArticleCopy)).one()
+        assert (copy.relation, copy.similarity, copy.article_id) == ("canonical", 1.0, article.id)
+
+
+def test_changed_page_updates_its_rows_in_place(store: ArticleStore) -> None:
+    store.save_article(make_item())
+    corrected = make_item(paragraphs=BODY + ["（更正：第三段数字已更正。）"], removals=[])
+    assert store.save_article(corrected).outcome == UPDATED
+    assert counts(store) == (1, 1, 0)
+    with store.sessions() as s:
+        assert s.scalars(select(Article.body_text)).one().endswith("已更正。）")
+
+
+def test_exact_copy_elsewhere_joins_the_article(store: ArticleStore) -> None:
+    store.save_article(make_item())
+    outcome = store.save_article(make_item(url="http://news.portal.test/n/1.html", site="portal"))
+    assert outcome.outcome == NEW_COPY and outcome.relation == "exact"
+    assert counts(store)[:2] == (1, 2)
+
+
+def test_rejections_are_stored_once_per_url(store: ArticleStore) -> None:
+    item = RejectedPageItem(url="http://x.test/spam.html", site="x", reason="spam_page", detail="a")
+    store.save_rejection(item)
+    store.save_rejection(RejectedPageItem(url=item.url, site="x", reason="spam_page", detail="b"))
+    with store.sessions() as s:
+        rows = s.scalars(select(RejectedPage)).all()
+        assert [(r.reason, r.detail) for r in rows] == [("spam_page", "b")]
+
+
+def test_runs_are_opened_and_completed(store: ArticleStore) -> None:
+    run_id = store.start_run(["achie"])
+    store.finish_run(run_id, "ok", {"pages": 3, "articles_new": 1, "bogus": 9})
+    from models import CrawlRun
+
+    with store.sessions() as s:
+        run = s.get(CrawlRun, run_id)
+        assert (run.status, run.pages, run.articles_new) == ("ok", 3, 1)
+        assert run.finished_at is not None
