@@ -39,7 +39,8 @@ def mask_url(url: str | URL) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+        # Unparsable: mask whatever sits between "user:" and the last "@".
+        return re.sub(r"([^/:@\s]*):[^@\s]*@", r"\1:***@", url)
 
 
 def _scrub(message: str, url: URL) -> str:
