@@ -72,7 +72,8 @@ class RunRecorder:
 
     def spider_opened(self, spider: Spider) -> None:
         stats = self.crawler.stats
-        sites = list(stats.get_value("policy/sites") or [spider.name])
+        sites = list(getattr(spider, "sites", None) or [spider.name])
+        stats.set_value("policy/sites", sites)
         self.run_id = store_for(self.crawler).start_run(sites, command=spider.name)
         stats.set_value("policy/run_id", self.run_id)
         log.info("crawl run %d started for %s", self.run_id, ", ".join(sites))

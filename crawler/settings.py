@@ -57,7 +57,7 @@ INCREMENTAL_RECHECK_DAYS = 7
 
 # --- pipeline ------------------------------------------------------------------------------
 ITEM_PIPELINES = {
-    "pipelines.item_pipelines.StorePipeline": 900,
+    "pipelines.item_pipelines.IngestPipeline": 900,
 }
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 10,

@@ -1,6 +1,17 @@
 """SQLAlchemy 2 models of the store and the one module that opens it (`models.database`)."""
 
 from models.base import Base
-from models.tables import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
+from models.tables import (
+    Article,
+    ArticleCopy,
+    CrawlRun,
+    DedupEntry,
+    PipelineState,
+    RejectedPage,
+    Removal,
+)
 
-__all__ = ["Base", "Article", "ArticleCopy", "CrawlRun", "RejectedPage", "Removal"]
+__all__ = [
+    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "PipelineState", "RejectedPage",
+    "Removal",
+]

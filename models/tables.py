@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -155,3 +156,32 @@ class Removal(Base):
     detail: Mapped[Optional[str]] = mapped_column(Text)
 
     copy: Mapped[ArticleCopy] = relationship(back_populates="removals")
+
+
+class DedupEntry(Base):
+    """The near-duplicate index entry of one stored copy (signature + verification sample).
+
+    The in-memory index is rebuilt from these rows at the start of every run, so tomorrow's
+    crawl recognises today's articles. `params` names the signature scheme; rows made with
+    other parameters are refused with a message to re-process.
+    """
+
+    __tablename__ = "dedup_entries"
+
+    copy_id: Mapped[int] = mapped_column(
+        ForeignKey("article_copies.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PipelineState(Base):
+    """Named state that survives between runs (e.g. per-site paragraph frequencies)."""
+
+    __tablename__ = "pipeline_state"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,9 @@
 """Thin Scrapy shells around the pure stages and the store.
 
-Each class builds its heavy objects once, calls the pure core and turns the result into an
-item, a DropItem or a stats increment. No stage logic lives here.
+One pipeline drives all stages (clean -> dedup -> store) through `pipelines.ingest.Ingestor`
+because deciding an article's cluster and inserting its copy must happen as one step: split
+over several Scrapy pipelines, two copies of one article could both be judged "new" between
+the decision and the insert. This class only turns results into stats.
 """
 
 from __future__ import annotations
@@ -9,25 +11,27 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, RejectedPageItem
-from pipelines.store import ArticleStore
+from pipelines.ingest import Ingestor
 from pipelines.store_access import store_for
 
 log = logging.getLogger(__name__)
 
 
-class StorePipeline:
-    """Writes each item in its own short transaction (idempotent by URL)."""
-
+class IngestPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.store: ArticleStore = store_for(crawler)
+        self.store = store_for(crawler)
+        self.ingestor = Ingestor(self.store)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+    def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
@@ -35,15 +39,32 @@ class StorePipeline:
         if isinstance(item, RejectedPageItem):
             item.crawl_run_id = item.crawl_run_id or run_id
             self.store.save_rejection(item)
-            self.stats.inc_value("store/rejected")
-            self.stats.inc_value(f"store/rejected/{item.reason}")
+            self._count_rejection(item)
             return item
-        if isinstance(item, ArticleItem):
-            item.crawl_run_id = item.crawl_run_id or run_id
-            outcome = self.store.save_article(item)
-            self.stats.inc_value(f"store/{outcome.outcome}")
-            self.stats.inc_value(f"store/{outcome.outcome}/{item.site}")
-            if outcome.relation not in ("canonical",):
-                self.stats.inc_value(f"dedup/{outcome.relation}")
+        if not isinstance(item, ArticleItem):
             return item
+        item.crawl_run_id = item.crawl_run_id or run_id
+        result = self.ingestor.ingest(item)
+        for kind, count in result.cuts.items():
+            self.stats.inc_value(f"spam/{kind}", count)
+            if kind != "repeated_body":
+                self.stats.inc_value("spam/removed", count)
+        if result.rejection is not None:
+            self._count_rejection(result.rejection)
+            if result.rejection.reason == "spam_page":
+                self.stats.inc_value("spam/page")
+            raise DropItem(f"{result.rejection.reason}: {result.rejection.detail}")
+        self.stats.inc_value(f"store/{result.outcome}")
+        self.stats.inc_value(f"store/{result.outcome}/{item.site}")
+        if result.relation and result.relation != "canonical" and result.outcome != "unchanged":
+            self.stats.inc_value(f"dedup/{result.relation}")
+        if result.save is not None and result.save.became_canonical:
+            self.stats.inc_value("dedup/canonical_replaced")
         return item
+
+    def _count_rejection(self, item: RejectedPageItem) -> None:
+        self.stats.inc_value("store/rejected")
+        self.stats.inc_value(f"store/rejected/{item.reason}")
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.ingestor.close()

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Optional, TypeVar
@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from crawler.items import ArticleItem, RejectedPageItem
-from models import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
+from models import Article, ArticleCopy, CrawlRun, DedupEntry, PipelineState, RejectedPage, Removal
 from models.database import session_factory
+from pipelines.dedup import Copy, choose_canonical
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class SaveOutcome:
     article_id: int
     copy_id: int
     relation: str
+    #: True when this copy replaced the article's canonical copy.
+    became_canonical: bool = False
 
 
 def utcnow() -> datetime:
@@ -128,25 +131,53 @@ class ArticleStore:
 
     # -- articles -------------------------------------------------------------------------
 
-    def save_article(self, item: ArticleItem) -> SaveOutcome:
+    def save_article(
+        self,
+        item: ArticleItem,
+        dedup_entry: Optional[bytes] = None,
+        relations: Optional[Mapping[int, tuple[str, float]]] = None,
+    ) -> SaveOutcome:
+        """Store one article page: a new article, a new copy of one, or an update of a copy.
+
+        `item.duplicate_of`/`relation`/`similarity` carry the dedup decision (None: a new
+        article). `dedup_entry` is the copy's near-duplicate index entry, stored with it.
+        `relations` maps stored copy ids to this page's relation and similarity to each, so
+        that a copy records its relation to the canonical copy (not merely to the copy it
+        matched), and a replaced canonical copy gets its relation to the new one.
+        """
         if item.content_hash is None:
             item.content_hash = content_hash(item.body_text)
-        return self._transaction(lambda session: self._save_article(session, item))
+        return self._transaction(
+            lambda session: self._save_article(session, item, dedup_entry, relations or {})
+        )
 
-    def _save_article(self, session: Session, item: ArticleItem) -> SaveOutcome:
+    def _save_article(
+        self,
+        session: Session,
+        item: ArticleItem,
+        dedup_entry: Optional[bytes],
+        relations: Mapping[int, tuple[str, float]],
+    ) -> SaveOutcome:
         now = utcnow()
         copy = session.scalar(select(ArticleCopy).where(ArticleCopy.url == item.url))
         if copy is not None:
-            return self._refresh_copy(session, copy, item, now)
+            outcome = self._refresh_copy(session, copy, item, now)
+            if dedup_entry is not None and outcome.outcome == UPDATED:
+                self._write_dedup_entry(session, copy.id, copy.article_id, dedup_entry)
+            return outcome
 
         article_id = item.duplicate_of
         relation = item.relation or "exact"
         similarity = item.similarity
-        if article_id is None and item.content_hash:
+        if article_id is None and item.relation is None and item.content_hash:
+            # No dedup stage ran (plain store use): exact copies still join their article.
             article_id = session.scalar(
                 select(Article.id).where(Article.content_hash == item.content_hash).limit(1)
             )
             relation, similarity = "exact", 1.0
+        if article_id is not None and session.get(Article, article_id) is None:
+            article_id = None  # the matched article was deleted meanwhile: start a new one
+        became_canonical = False
         if article_id is None:
             article = Article(
                 url=item.url, site=item.site, first_seen_at=now, updated_at=now,
@@ -167,8 +198,92 @@ class ArticleStore:
         )
         session.add(copy)
         session.flush()
+        if outcome == NEW_COPY:
+            became_canonical = self._place_copy(session, copy, item, now, relations)
+            relation = copy.relation
         self._write_removals(session, copy.id, item)
-        return SaveOutcome(outcome, article_id, copy.id, relation)
+        if dedup_entry is not None:
+            self._write_dedup_entry(session, copy.id, article_id, dedup_entry)
+        return SaveOutcome(outcome, article_id, copy.id, relation, became_canonical)
+
+    def _place_copy(
+        self,
+        session: Session,
+        new: ArticleCopy,
+        item: ArticleItem,
+        now: datetime,
+        relations: Mapping[int, tuple[str, float]],
+    ) -> bool:
+        """Relate `new` to the canonical copy, and make it canonical when it is the better one."""
+        current = session.scalar(
+            select(ArticleCopy).where(
+                ArticleCopy.article_id == new.article_id,
+                ArticleCopy.relation == "canonical",
+                ArticleCopy.id != new.id,
+            )
+        )
+        if current is not None and current.id in relations:
+            new.relation, new.similarity = relations[current.id]
+        if current is not None:
+            best_url = choose_canonical([_as_candidate(current), _as_candidate(new)]).url
+            if best_url != new.url:
+                return False
+            relation, similarity = new.relation, new.similarity
+            current.relation = _demoted_relation(current, relation)
+            current.similarity = similarity
+        new.relation, new.similarity = "canonical", 1.0
+        session.execute(
+            update(Article)
+            .where(Article.id == new.article_id)
+            .values(url=new.url, site=new.site, updated_at=now, **_article_fields(item))
+        )
+        return True
+
+    @staticmethod
+    def _write_dedup_entry(session: Session, copy_id: int, article_id: int, entry: bytes) -> None:
+        row = session.get(DedupEntry, copy_id)
+        if row is None:
+            session.add(DedupEntry(copy_id=copy_id, article_id=article_id, entry=entry))
+        else:
+            row.article_id, row.entry = article_id, entry
+
+    def dedup_rows(self) -> Iterable[tuple[int, int, bytes]]:
+        """(copy_id, article_id, entry) of every indexed copy, streamed in id order."""
+        with self.sessions() as session:
+            result = session.execute(
+                select(DedupEntry.copy_id, DedupEntry.article_id, DedupEntry.entry)
+                .order_by(DedupEntry.copy_id)
+                .execution_options(yield_per=5000)
+            )
+            for copy_id, article_id, entry in result:
+                yield copy_id, article_id, bytes(entry)
+
+    def copy_state(self, url: str) -> Optional[tuple[int, int, Optional[str]]]:
+        """(copy_id, article_id, content_hash) of the stored copy at `url`, if any."""
+        with self.sessions() as session:
+            row = session.execute(
+                select(ArticleCopy.id, ArticleCopy.article_id, ArticleCopy.content_hash).where(
+                    ArticleCopy.url == url
+                )
+            ).first()
+            return (row[0], row[1], row[2]) if row else None
+
+    # -- state that survives runs ----------------------------------------------------------
+
+    def load_state(self, name: str) -> Optional[dict[str, Any]]:
+        with self.sessions() as session:
+            row = session.get(PipelineState, name)
+            return dict(row.data) if row is not None else None
+
+    def save_state(self, name: str, data: dict[str, Any]) -> None:
+        def work(session: Session) -> None:
+            row = session.get(PipelineState, name)
+            if row is None:
+                session.add(PipelineState(name=name, data=data, updated_at=utcnow()))
+            else:
+                row.data, row.updated_at = data, utcnow()
+
+        self._transaction(work)
 
     def _refresh_copy(
         self, session: Session, copy: ArticleCopy, item: ArticleItem, now: datetime
@@ -274,6 +389,27 @@ class ArticleStore:
                 .values(finished_at=utcnow(), status=status, **values)
             )
         )
+
+
+def _as_candidate(copy: ArticleCopy) -> Copy:
+    return Copy(
+        url=copy.url,
+        site=copy.site,
+        original_script=copy.original_script,  # type: ignore[arg-type]
+        published_at=copy.published_at,
+        first_seen_at=copy.fetched_at,
+        body_len=copy.body_length,
+        spam_cut_count=copy.spam_cuts,
+    )
+
+
+def _demoted_relation(old_canonical: ArticleCopy, new_relation: str) -> str:
+    """What the former canonical copy is to the copy that replaced it."""
+    if old_canonical.original_script != "simplified" or old_canonical.spam_cuts > 0:
+        return "mirror"
+    return {"contains": "contained", "contained": "contains", "mirror": "near_duplicate"}.get(
+        new_relation, new_relation
+    )
 
 
 def _is_transient(exc: OperationalError) -> bool:

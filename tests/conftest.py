@@ -38,3 +38,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store' / 'policy.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database()
+
+
+@pytest.fixture(scope="session")
+def fixture_web() -> Iterator["FixtureWeb"]:
+    """The fixture web (tests/fixtures/web) on loopback, started once per test session."""
+    from tests.support.webserver import FixtureWeb
+
+    with FixtureWeb() as web:
+        yield web

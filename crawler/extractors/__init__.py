@@ -1,0 +1,55 @@
+"""Pure extraction layer: page bytes + URL -> ExtractedPage. Never imports Scrapy.
+
+    from crawler.extractors import extract
+    page = extract(body, url, declared_encoding=response_charset, site="achie")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .dates import DateMatch, find_dates, parse_date
+from .encoding import DecodedHtml, decode_html, looks_like_mojibake
+from .generic import GenericParser
+from .page import Attachment, ExtractedPage, PageKind, Removal
+from .sites import AchieMobileParserV1, AchieParserV1, parser_for
+from .urls import classify_url
+
+__all__ = [
+    "AchieMobileParserV1",
+    "AchieParserV1",
+    "Attachment",
+    "DateMatch",
+    "DecodedHtml",
+    "ExtractedPage",
+    "GenericParser",
+    "PageKind",
+    "Removal",
+    "classify_url",
+    "decode_html",
+    "extract",
+    "find_dates",
+    "looks_like_mojibake",
+    "parse_date",
+    "parser_for",
+]
+
+
+def extract(
+    body: bytes,
+    url: str,
+    *,
+    declared_encoding: str | None = None,
+    site: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+    version: str | None = None,
+) -> ExtractedPage:
+    """Decode the bytes (see :func:`decode_html`) and parse them with the site's parser."""
+    decoded = decode_html(body, declared_encoding)
+    page = parser_for(site, dict(selectors) if selectors else None, version).parse(decoded.text, url)
+    page.encoding = decoded.encoding
+    page.signals["encoding_evidence"] = decoded.evidence
+    page.signals["encoding_confidence"] = decoded.confidence
+    if decoded.declared:
+        page.signals["encoding_declared"] = decoded.declared
+    return page

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -91,7 +92,6 @@ class SitesSpider(scrapy.Spider):
         names = list(self.sites)
         self.known = store.known_pages(names)
         self.known_rejected = store.known_rejections(names, ("spam_page", "not_article"))
-        crawler.stats.set_value("policy/sites", names)
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -260,6 +260,11 @@ class SitesSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[RejectedPageItem]:
         request = failure.request  # type: ignore[attr-defined]
         site_name = request.meta.get("site", "?")
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            # Not a failure: robots.txt forbids the page (or a middleware chose to skip it).
+            self.crawler.stats.inc_value("crawl/skipped_by_policy")
+            self.crawler.stats.inc_value(f"site/{site_name}/skipped_by_policy")
+            return
         self.crawler.stats.inc_value("crawl/errors")
         self.crawler.stats.inc_value(f"site/{site_name}/errors")
         status = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:20:58.831546
+Create Date: 2026-11-28
 """
 from __future__ import annotations
 
@@ -69,6 +69,12 @@ def upgrade() -> None:
     sa.Column('pid', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crawl_runs'))
     )
+    op.create_table('pipeline_state',
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_pipeline_state'))
+    )
     op.create_table('article_copies',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
@@ -115,6 +121,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rejected_pages_reason'), ['reason'], unique=False)
         batch_op.create_index(batch_op.f('ix_rejected_pages_site'), ['site'], unique=False)
 
+    op.create_table('dedup_entries',
+    sa.Column('copy_id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('entry', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_dedup_entries_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['copy_id'], ['article_copies.id'], name=op.f('fk_dedup_entries_copy_id_article_copies'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('copy_id', name=op.f('pk_dedup_entries'))
+    )
+    with op.batch_alter_table('dedup_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dedup_entries_article_id'), ['article_id'], unique=False)
+
     op.create_table('removals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('copy_id', sa.Integer(), nullable=False),
@@ -138,6 +155,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_removals_copy_id'))
 
     op.drop_table('removals')
+    with op.batch_alter_table('dedup_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dedup_entries_article_id'))
+
+    op.drop_table('dedup_entries')
     with op.batch_alter_table('rejected_pages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rejected_pages_site'))
         batch_op.drop_index(batch_op.f('ix_rejected_pages_reason'))
@@ -150,6 +171,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_copies_article_id'))
 
     op.drop_table('article_copies')
+    op.drop_table('pipeline_state')
     op.drop_table('crawl_runs')
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_articles_source'))

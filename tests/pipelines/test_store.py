@@ -76,9 +76,32 @@ def test_changed_page_updates_its_rows_in_place(store: ArticleStore) -> None:
 
 def test_exact_copy_elsewhere_joins_the_article(store: ArticleStore) -> None:
     store.save_article(make_item())
-    outcome = store.save_article(make_item(url="http://news.portal.test/n/1.html", site="portal"))
+    later = datetime(2025, 10, 24, tzinfo=timezone.utc)
+    outcome = store.save_article(
+        make_item(url="http://news.portal.test/n/1.html", site="portal", fetched_at=later)
+    )
     assert outcome.outcome == NEW_COPY and outcome.relation == "exact"
+    assert not outcome.became_canonical
     assert counts(store)[:2] == (1, 2)
+
+
+def test_a_better_copy_arriving_later_becomes_canonical(store: ArticleStore) -> None:
+    mirror = make_item(
+        url="http://www.achie-mirror.test/a/chanye/2025/1022/123.html", site="achie_mirror",
+        original_script="traditional", relation=None,
+    )
+    first = store.save_article(mirror)
+    original = make_item(
+        fetched_at=datetime(2025, 10, 25, tzinfo=timezone.utc), removals=[],
+        duplicate_of=first.article_id, relation="near_duplicate", similarity=0.97,
+    )
+    second = store.save_article(original)
+    assert second.became_canonical and second.article_id == first.article_id
+    with store.sessions() as s:
+        article = s.get(Article, first.article_id)
+        assert article.url == original.url and article.site == "achie"
+        relations = dict(s.execute(select(ArticleCopy.url, ArticleCopy.relation)).all())
+        assert relations == {original.url: "canonical", mirror.url: "mirror"}
 
 
 def test_rejections_are_stored_once_per_url(store: ArticleStore) -> None:

@@ -1,0 +1,261 @@
+"""The project's one date parser: Chinese, numeric and ISO 8601 publication dates.
+
+Decisions:
+- A string that shows only a day gives a ``date``; one that shows a time gives a ``datetime``.
+  Callers can tell "published on the 22nd" from "published at 00:00 on the 22nd".
+- Aware values (ISO 8601 with an offset or "Z", RFC 2822 with a zone) are converted to
+  Asia/Shanghai and returned naive. Every other value on these sites is already Beijing time,
+  so one naive local clock keeps all rows comparable.
+- Dates before 1949-10-01 (no page of the PRC policy web is older; such strings are history
+  mentioned in the text) and dates more than ``FUTURE_TOLERANCE`` after ``now`` are rejected.
+- Compact "20251022" is accepted only as a whole field value or right after a date label
+  ("发布日期：20251022"); elsewhere eight digits are document numbers and counters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "DATE_LABEL_RE",
+    "DateMatch",
+    "FUTURE_TOLERANCE",
+    "LOCAL_TZ",
+    "MIN_DATE",
+    "find_dates",
+    "parse_date",
+]
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+MIN_DATE = date(1949, 10, 1)
+FUTURE_TOLERANCE = timedelta(days=2)
+
+# Labels that introduce a publication date, Simplified and Traditional.
+DATE_LABEL_RE = re.compile(
+    r"(?:发布|發佈|發布|公布|发表|發表|更新|成文|发文|發文|印发|印發|上传|上傳|录入|錄入|创建|創建)?"
+    r"(?:时间|時間|日期)|发布于|發佈於|發布於|日\s*期|时\s*间|時\s*間"
+)
+
+_SEP = r"\s*[-/.年]\s*"
+_TIME = (
+    r"(?:[T\s]*(?P<H>[01]?\d|2[0-3])\s*[:：时時点點]\s*(?P<M>[0-5]?\d)"
+    r"(?:\s*[:：分]\s*(?P<S>[0-5]?\d)(?:\.\d+)?\s*秒?)?"
+    r"(?:\s*分)?(?P<tz>\s*(?:Z|[+-]\d{2}:?\d{2}))?)?"
+)
+_NUMERIC_RE = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*(?P<s1>[-/.年])\s*(?P<m>[01]?\d)\s*(?P<s2>[-/.月])\s*"
+    r"(?P<d>[0-3]?\d)(?![\d])\s*日?" + _TIME
+)
+_COMPACT_RE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)"
+    r"(?:\s*(?P<H>[01]\d|2[0-3]):?(?P<M>[0-5]\d)(?::?(?P<S>[0-5]\d))?(?!\d))?"
+)
+_CN_DIGITS = "〇零○Ｏ一二三四五六七八九十"
+_CN_DATE_RE = re.compile(
+    rf"(?P<y>[{_CN_DIGITS}]{{4}})\s*年\s*(?P<m>[{_CN_DIGITS}]{{1,2}})\s*月\s*"
+    rf"(?P<d>[{_CN_DIGITS}]{{1,3}})\s*日"
+)
+_ISO_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})\s*$")
+_LATIN_MONTH_RE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    value: datetime | date
+    start: int
+    end: int
+    text: str
+    labelled: bool  # a date label ("发布时间：") stands right before it
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(LOCAL_TZ).replace(tzinfo=None)
+    if now.tzinfo is not None:
+        return now.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    return now
+
+
+def _cn_number(s: str) -> int | None:
+    digits = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+    if "十" not in s:
+        if not all(c in digits for c in s):
+            return None
+        n = 0
+        for c in s:
+            n = n * 10 + digits[c]
+        return n
+    tens, _, ones = s.partition("十")
+    t = digits.get(tens, -1) if tens else 1
+    o = digits.get(ones, -1) if ones else 0
+    if t < 0 or o < 0:
+        return None
+    return t * 10 + o
+
+
+def _build(
+    y: int, m: int, d: int, hh: int | None, mm: int | None, ss: int | None,
+    now: datetime | None, tz: str | None = None,
+) -> datetime | date | None:
+    try:
+        day = date(y, m, d)
+    except ValueError:
+        return None
+    value: datetime | date
+    if hh is not None and mm is not None:
+        try:
+            value = datetime(y, m, d, hh, mm, ss or 0)
+        except ValueError:
+            return None
+        if tz:
+            value = _to_local(value, tz)
+    else:
+        value = day
+    return value if _plausible(value, now) else None
+
+
+def _to_local(value: datetime, tz: str) -> datetime:
+    tz = tz.strip()
+    if tz == "Z":
+        offset = timedelta(0)
+    else:
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    aware = value.replace(tzinfo=timezone(offset))
+    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def _plausible(value: datetime | date, now: datetime | None) -> bool:
+    day = value.date() if isinstance(value, datetime) else value
+    if day < MIN_DATE:
+        return False
+    current = _now(now)
+    if isinstance(value, datetime):
+        return value <= current + FUTURE_TOLERANCE
+    return day <= (current + FUTURE_TOLERANCE).date()
+
+
+def _from_match(m: re.Match[str], now: datetime | None) -> datetime | date | None:
+    gd = m.groupdict()
+    if gd.get("s1") and gd.get("s2"):
+        # "2025-10/22" is not a date; "2025年10月22" is (the 日 is often dropped).
+        s1, s2 = gd["s1"], gd["s2"]
+        if not (s1 == s2 or (s1 == "年" and s2 == "月")):
+            return None
+    hh = gd.get("H")
+    mm = gd.get("M")
+    ss = gd.get("S")
+    return _build(
+        int(gd["y"]), int(gd["m"]), int(gd["d"]),
+        int(hh) if hh is not None else None,
+        int(mm) if mm is not None else None,
+        int(ss) if ss is not None else None,
+        now, gd.get("tz"),
+    )
+
+
+def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | date | None:
+    """Parse one field value ("2025-10-22", "2025年10月22日 09:30", ISO 8601, "20251022").
+
+    Returns None for anything that is not a plausible publication date; never raises.
+    """
+    if not text or not isinstance(text, str):
+        return None
+    s = text.strip()
+    if not s or len(s) > 200:
+        return None
+    try:
+        if _ISO_RE.match(s) or ("T" in s and s[:4].isdigit() and s[4:5] == "-"):
+            value = _parse_iso(s, now)
+            if value is not None:
+                return value
+        m = _NUMERIC_RE.search(s)
+        if m:
+            return _from_match(m, now)
+        m = _CN_DATE_RE.search(s)
+        if m:
+            y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
+            if y is not None and mo is not None and d is not None:
+                return _build(y, mo, d, None, None, None, now)
+        stripped = DATE_LABEL_RE.sub("", s).strip(" :：\u3000")
+        m = _COMPACT_RE.fullmatch(stripped)
+        if m:
+            return _from_match(m, now)
+        if _LATIN_MONTH_RE.search(s):
+            return _parse_latin(s, now)
+    except (ValueError, OverflowError):
+        return None
+    return None
+
+
+def _parse_iso(s: str, now: datetime | None) -> datetime | date | None:
+    from dateutil import parser as du_parser
+
+    try:
+        value = du_parser.isoparse(s)
+    except (ValueError, OverflowError):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    value = value.replace(microsecond=0)
+    return value if _plausible(value, now) else None
+
+
+def _parse_latin(s: str, now: datetime | None) -> datetime | date | None:
+    """RFC 2822 / English dates sometimes found in meta tags ("Wed, 22 Oct 2025 09:30:00 GMT")."""
+    from dateutil import parser as du_parser
+
+    try:
+        value = du_parser.parse(s, fuzzy=False)
+    except (ValueError, OverflowError):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    has_time = bool(re.search(r"\d{1,2}:\d{2}", s))
+    result: datetime | date = value.replace(microsecond=0) if has_time else value.date()
+    return result if _plausible(result, now) else None
+
+
+def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
+    """All plausible dates in running text, in order, with their positions.
+
+    Eight-digit compact dates are reported only after a date label.
+    """
+    if not text:
+        return []
+    found: list[DateMatch] = []
+    taken: list[tuple[int, int]] = []
+
+    def labelled_at(start: int) -> bool:
+        before = text[max(0, start - 14):start]
+        return bool(re.search(r"(?:" + DATE_LABEL_RE.pattern + r")\s*[:：]?\s*[\[【(（]?\s*$", before))
+
+    for regex in (_NUMERIC_RE, _CN_DATE_RE, _COMPACT_RE):
+        for m in regex.finditer(text):
+            start, end = m.start(), m.end()
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if any(s < end and start < e for s, e in taken):
+                continue
+            if regex is _COMPACT_RE and not labelled_at(start):
+                continue
+            if regex is _CN_DATE_RE:
+                y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
+                value = (
+                    _build(y, mo, d, None, None, None, now)
+                    if y is not None and mo is not None and d is not None
+                    else None
+                )
+            else:
+                value = _from_match(m, now)
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append(DateMatch(value, start, end, text[start:end], labelled_at(start)))
+    found.sort(key=lambda d: d.start)
+    return found

@@ -1,0 +1,60 @@
+"""What the extractor returns for one page: plain dataclasses, no behaviour beyond serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+__all__ = ["Attachment", "ExtractedPage", "PageKind", "Removal", "RemovalKind"]
+
+PageKind = Literal["article", "list", "other"]
+# Kinds written by the extractor; the pipelines add their own (e.g. injected_paragraph).
+RemovalKind = Literal["hidden_block", "link_farm", "injected_title", "repeated_body"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str  # absolute
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A piece of content cut from the page, kept as evidence for the spam stage and audits."""
+
+    kind: str
+    content: str
+    detail: str | None = None
+
+
+@dataclass
+class ExtractedPage:
+    url: str
+    encoding: str | None = None
+    page_kind: PageKind = "other"
+    article_score: float = 0.0  # 0..1: how much this looks like one article page
+    title: str | None = None
+    title_raw: str | None = None  # the <title> text as served
+    published_at: datetime | date | None = None  # naive Beijing time; a date when no time shown
+    source: str | None = None
+    author: str | None = None
+    author_unit: str | None = None
+    editor: str | None = None
+    column_path: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    body_text: str = ""
+    body_html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    next_pages: list[str] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+    signals: dict[str, object] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+    parser: str = "generic"  # name/version of the parser that produced this record
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (dates as ISO 8601)."""
+        data = asdict(self)
+        if self.published_at is not None:
+            data["published_at"] = self.published_at.isoformat()
+        return data

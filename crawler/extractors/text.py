@@ -1,0 +1,220 @@
+"""Text helpers shared by the extractors: whitespace, punctuation, labels, spam terms, similarity.
+
+Every label is listed in Simplified and Traditional form: hijacked mirrors serve the same
+templates converted to Traditional (來源/發佈時間/責任編輯/當前位置/主頁) and the extractor must
+read them before the pipeline converts the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "CJK_RE",
+    "FIELD_LABELS",
+    "LABEL_RE",
+    "bigrams",
+    "containment",
+    "count_punct",
+    "count_sentence_punct",
+    "count_spam_terms",
+    "is_cjk",
+    "normalize_space",
+    "parse_labels",
+    "visible_len",
+]
+
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WS_RE = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+# Sentence punctuation is what separates prose from menus; the colon and quotes are weaker.
+_SENTENCE_PUNCT = frozenset("，。；！？、")
+_ALL_PUNCT = frozenset("，。；！？、：“”‘’《》（）——…,.;!?")
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch in "，。；：！？、“”《》（）"
+
+
+def normalize_space(text: str) -> str:
+    """Collapse whitespace (incl. nbsp, ideographic space, zero-width) to one space and strip.
+
+    A line break between two CJK characters is source formatting, not a space, and is dropped.
+    """
+    if not text:
+        return ""
+
+    def repl(m: re.Match[str]) -> str:
+        s, e = m.start(), m.end()
+        run = m.group(0)
+        if s > 0 and e < len(text) and ("\n" in run or "\r" in run or "\u200b" in run):
+            if is_cjk(text[s - 1]) and is_cjk(text[e]):
+                return ""
+        if run == "\u200b" or run == "\ufeff":
+            return ""
+        # An ideographic space inside a line is deliberate typography ("第一条　为…", names of
+        # co-issuing bodies separated by U+3000); keep one. Indents are stripped below.
+        return "\u3000" if "\u3000" in run else " "
+
+    return _WS_RE.sub(repl, text).strip(" \u3000")
+
+
+# str.translate deletion tables: counting by deletion runs in C, ~20x faster than a generator.
+_DEL_SENTENCE = {ord(c): None for c in _SENTENCE_PUNCT}
+_DEL_PUNCT = {ord(c): None for c in _ALL_PUNCT}
+_DEL_PUNCT_WS = {**_DEL_PUNCT, **{ord(c): None for c in " \t\n\r\f\v\u00a0\u3000"}}
+_WS_ANY_RE = re.compile(r"\s+")
+
+
+def visible_len(text: str) -> int:
+    """Characters that are not whitespace."""
+    return len(_WS_ANY_RE.sub("", text))
+
+
+def count_sentence_punct(text: str) -> int:
+    return (text.count("，") + text.count("。") + text.count("；") + text.count("！")
+            + text.count("？") + text.count("、"))
+
+
+def count_punct(text: str) -> int:
+    return len(text) - len(text.translate(_DEL_PUNCT))
+
+
+def bigrams(text: str) -> set[str]:
+    s = text.translate(_DEL_PUNCT_WS)
+    if len(s) < 2:
+        return {s} if s else set()
+    return {s[i:i + 2] for i in range(len(s) - 1)}
+
+
+def containment(part: str, whole: str | set[str]) -> float:
+    """Share of ``part``'s character bigrams found in ``whole`` (0.0 when part is empty)."""
+    a = bigrams(part)
+    if not a:
+        return 0.0
+    b = whole if isinstance(whole, set) else bigrams(whole)
+    return len(a & b) / len(a)
+
+
+# --- labels -------------------------------------------------------------------------------
+
+def _spaced(word: str) -> str:
+    # Government templates pad labels: "来  源：", "日 期："
+    return r"\s*".join(re.escape(c) for c in word)
+
+
+# Longer labels first so "发布时间" wins over "时间" and "作者单位" over "作者".
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "author_unit": ("作者单位", "作者單位"),
+    "editor": ("责任编辑", "責任編輯", "责编", "責編", "编辑", "編輯"),
+    "published_at": (
+        "发布时间", "发布日期", "發佈時間", "發布時間", "發佈日期", "發布日期", "发表时间", "發表時間",
+        "发表日期", "發表日期", "发文日期", "發文日期", "成文日期", "更新时间", "更新時間",
+        "上传时间", "上傳時間", "录入时间", "錄入時間", "时间", "時間", "日期",
+    ),
+    "source": (
+        "信息来源", "信息來源", "文章来源", "文章來源", "稿件来源", "稿件來源", "新闻来源", "新聞來源",
+        "来源", "來源", "稿源", "出处", "出處",
+    ),
+    "author": ("作者", "撰稿人", "撰稿", "撰文", "文字"),
+    # Terminators: their values are never wanted but they end the previous value.
+    "_stop": (
+        "点击数", "點擊數", "点击", "點擊", "浏览次数", "瀏覽次數", "浏览量", "瀏覽量", "浏览", "瀏覽",
+        "阅读次数", "閱讀次數", "阅读", "閱讀", "访问量", "訪問量", "字号", "字號", "字体", "字體",
+        "分享到", "分享", "打印", "关闭", "關閉", "收藏", "摄影", "攝影", "审核", "審核", "校对", "校對",
+        "浏览次", "人气", "人氣", "评论", "評論", "发布机构", "發布機構", "索引号", "索引號",
+    ),
+}
+
+_label_alts: list[tuple[str, str]] = []
+for _field, _words in FIELD_LABELS.items():
+    for _w in _words:
+        _label_alts.append((_field, _w))
+_label_alts.sort(key=lambda fw: -len(fw[1]))
+_LABEL_GROUPS = {f"L{i}": fw[0] for i, fw in enumerate(_label_alts)}
+# A label is followed by a colon (ASCII or full width) or, for the stop words, anything.
+_LABEL_FIRST = "".join(sorted({w[0] for _, w in _label_alts}))
+LABEL_RE = re.compile(
+    f"(?=[{_LABEL_FIRST}])(?:" + "|".join(
+        f"(?P<L{i}>{_spaced(w)})\\s*(?:[:：]|(?=\\s*[\\[【]))" if f != "_stop"
+        else f"(?P<L{i}>{_spaced(w)})"
+        for i, (f, w) in enumerate(_label_alts)
+    ) + ")"
+)
+_VALUE_CUT_RE = re.compile(
+    r"\s{2,}|\u3000|[|｜丨【\[]|(?<![\w.])(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}"
+)
+_EMPTY_VALUES = frozenset({"", "未知", "不详", "不詳", "暂无", "暫無", "无", "無", "null", "none", "-"})
+_VALUE_STRIP = " \t:：|｜丨/\\-—·•,，;；()（）[]【】<>《》\"'“”"
+
+
+def _clean_value(raw: str, field: str) -> str | None:
+    value = raw.lstrip(" \t\u3000:：")
+    if field not in ("published_at",):
+        m = _VALUE_CUT_RE.search(value)
+        if m:
+            value = value[: m.start()]
+    value = value.strip(_VALUE_STRIP)
+    value = re.sub(r"\s+", " ", value)
+    if value.lower() in _EMPTY_VALUES:
+        return None
+    if len(value) > 80:
+        return None
+    return value or None
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """Values of the labelled fields in a meta line: "来源:高新院 日期:2025-10-22 点击:".
+
+    Values end at the next label, at two or more spaces, at a bracket or separator bar, and
+    (except for dates) at a date. Placeholders such as 未知 give no value. The first occurrence
+    of each field wins.
+    """
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    matches = list(LABEL_RE.finditer(text))
+    for i, m in enumerate(matches):
+        field = _LABEL_GROUPS[m.lastgroup or ""]
+        if field == "_stop" or field in out:
+            continue
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        raw = text[m.end():end]
+        if field == "published_at":
+            raw = raw.strip()
+            # Keep the whole date+time; cut at two spaces or a separator only.
+            cut = re.search(r"\s{2,}|[|｜丨【\[]", raw)
+            raw = raw[: cut.start()] if cut else raw
+        value = _clean_value(raw, field)
+        if value:
+            out[field] = value
+    return out
+
+
+# --- spam terms ---------------------------------------------------------------------------
+
+# Terms that have no business in a policy article. Deliberately absent: 澳门, 彩票, 娱乐, 成人,
+# 亚洲, 伦理, 操 (操作), 金沙 (金沙江) — real articles use them (FIELD_NOTES "false positives").
+SPAM_TERMS: tuple[str, ...] = (
+    "博彩", "赌场", "賭場", "赌博", "賭博", "娱乐城", "娛樂城", "百家乐", "百家樂", "葡京", "威尼斯人",
+    "太阳城", "太陽城", "时时彩", "時時彩", "六合彩", "赌球", "賭球", "老虎机", "老虎機", "真人视讯",
+    "真人視訊", "棋牌游戏", "棋牌遊戲", "体育投注", "體育投注", "网投", "網投", "注册送", "註冊送",
+    "开户送", "開戶送", "彩金", "电子游艺", "電子遊藝", "bet365", "亚博体育", "亞博體育", "开云体育",
+    "開雲體育", "华体会", "華體會", "半岛体育", "半島體育", "乐鱼体育", "樂魚體育", "九游会", "九遊會",
+    "色情", "人妻", "无码", "無碼", "有码", "有碼", "中文字幕", "一本道", "在线观看", "在線觀看",
+    "成人视频", "成人視頻", "成人影片", "黄色网站", "黃色網站", "国产精品", "國產精品", "少妇", "少婦",
+    "乱伦", "亂倫", "偷拍", "三级片", "三級片", "丝袜", "絲襪", "高清无码", "免费视频", "免費視頻",
+    "日韩", "日韓", "精品视频", "精品視頻", "又大又", "又粗又", "不卡", "被公", "福利视频", "福利視頻",
+    "黄片", "黃片", "毛片", "一区二区", "一區二區", "av在线", "AV在线", "午夜福利", "欧美日韩",
+    "歐美日韓", "亚洲欧美", "亞洲歐美", "代孕", "办证", "辦證", "发票代开", "發票代開", "私服",
+)
+_SPAM_RE = re.compile("|".join(re.escape(t) for t in sorted(SPAM_TERMS, key=len, reverse=True)), re.I)
+
+
+SPAM_RE = _SPAM_RE
+
+
+def count_spam_terms(texts: str | Iterable[str]) -> int:
+    if isinstance(texts, str):
+        return len(_SPAM_RE.findall(texts))
+    return sum(len(_SPAM_RE.findall(t)) for t in texts if t)
