@@ -14,6 +14,9 @@ from pipelines.store_access import store_for
 log = logging.getLogger(__name__)
 
 
+STAGE_PREFIXES = ("dedup/", "spam/", "store/", "rejected/", "incremental/", "crawl/", "robots/")
+
+
 def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
     """The crawl_runs figures, derived from the crawler's stats (one place, used by the CLI too)."""
     new_articles = stats.get("store/new_article", 0)
@@ -39,7 +42,14 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
         "rejected": stats.get("store/rejected", 0),
         "errors": stats.get("crawl/errors", 0) + stats.get("log_count/ERROR", 0),
         "unchanged": stats.get("incremental/unchanged", 0),
-        "stats": {"sites": per_site},
+        "stats": {
+            "sites": per_site,
+            # Every stage's counters (dedup/near_duplicate, spam/hidden_block, store/rejected/…)
+            "stages": {
+                key: value for key, value in sorted(stats.items())
+                if key.startswith(STAGE_PREFIXES) and isinstance(value, (int, float))
+            },
+        },
     }
 
 

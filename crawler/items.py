@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from crawler.extractors import ExtractedPage
 
 
 @dataclass
@@ -70,3 +73,27 @@ class RejectedPageItem:
     http_status: Optional[int] = None
     fetched_at: Optional[datetime] = None
     crawl_run_id: Optional[int] = None
+
+
+def item_from_page(page: "ExtractedPage", *, site: str, fetched_at: datetime, **fetch: Any) -> ArticleItem:
+    """The item for one extracted page; `fetch` carries http_status, etag, last_modified."""
+    return ArticleItem(
+        url=page.url,
+        site=site,
+        fetched_at=fetched_at,
+        title=page.title,
+        title_raw=page.title_raw,
+        published_at=page.published_at,
+        source=page.source,
+        author=page.author,
+        author_unit=page.author_unit,
+        editor=page.editor,
+        column_path=page.column_path,
+        paragraphs=list(page.paragraphs),
+        body_html=page.body_html,
+        attachments=[{"url": a.url, "title": a.title or ""} for a in page.attachments],
+        removals=[RemovalRecord(r.kind, r.content, r.detail) for r in page.removals],
+        signals=dict(page.signals),
+        encoding=page.encoding,
+        **fetch,
+    )

@@ -28,7 +28,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.extractors import ExtractedPage, decode_html, parser_for
-from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord
+from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord, item_from_page
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import discover
 from pipelines.store_access import store_for
@@ -85,6 +85,7 @@ class SitesSpider(scrapy.Spider):
         self.default_max_pages = settings.getint("SITE_MAX_PAGES", 5000)
         self.recheck_after = timedelta(days=settings.getfloat("INCREMENTAL_RECHECK_DAYS", 7))
         self.requested: Counter[str] = Counter()
+        self.unchanged: set[str] = set()
         self.parsers = {
             s.name: parser_for(s.name, s.selectors or None, s.parser) for s in self.site_list
         }
@@ -119,7 +120,9 @@ class SitesSpider(scrapy.Spider):
         meta: dict[str, Any] = {"site": site.name, "kind": kind}
         headers: dict[str, str] = {}
         if not force and url in self.known_rejected:
-            stats.inc_value("incremental/skipped_rejected")
+            if url not in self.unchanged:
+                self.unchanged.add(url)
+                stats.inc_value("incremental/skipped_rejected")
             return None
         known = self.known.get(url)
         if known is not None and not force:
@@ -128,8 +131,10 @@ class SitesSpider(scrapy.Spider):
                 fetched_at is None or _aware(fetched_at) + self.recheck_after < _now()
             )
             if not due:
-                stats.inc_value("incremental/unchanged")
-                stats.inc_value(f"incremental/unchanged/{site.name}")
+                if url not in self.unchanged:  # count pages, not the links pointing at them
+                    self.unchanged.add(url)
+                    stats.inc_value("incremental/unchanged")
+                    stats.inc_value(f"incremental/unchanged/{site.name}")
                 return None
             if etag:
                 headers["If-None-Match"] = etag
@@ -212,10 +217,9 @@ class SitesSpider(scrapy.Spider):
             decoded = decode_html(response.body, declared_charset(response))
             part = self.parsers[site.name].parse(decoded.text, response.url)
             item.paragraphs.extend(part.paragraphs)
-            item.attachments.extend(
-                a for a in _attachments(part) if a not in item.attachments
-            )
-            item.removals.extend(_removals(part))
+            part_item = item_from_page(part, site=site.name, fetched_at=item.fetched_at)
+            item.attachments.extend(a for a in part_item.attachments if a not in item.attachments)
+            item.removals.extend(part_item.removals)
         else:
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
         remaining: list[str] = response.meta["remaining"]
@@ -225,27 +229,10 @@ class SitesSpider(scrapy.Spider):
             yield item
 
     def build_item(self, response: Response, site: Site, page: ExtractedPage) -> ArticleItem:
-        return ArticleItem(
-            url=response.url,
-            site=site.name,
-            fetched_at=_now(),
-            title=page.title,
-            title_raw=page.title_raw,
-            published_at=page.published_at,
-            source=page.source,
-            author=page.author,
-            author_unit=page.author_unit,
-            editor=page.editor,
-            column_path=page.column_path,
-            paragraphs=list(page.paragraphs),
-            body_html=page.body_html,
-            attachments=_attachments(page),
-            removals=_removals(page),
-            signals=dict(page.signals),
-            encoding=page.encoding,
-            http_status=response.status,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
+        page.url = response.url
+        return item_from_page(
+            page, site=site.name, fetched_at=_now(), http_status=response.status,
+            etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
         )
 
     # -- failures -------------------------------------------------------------------------
@@ -319,11 +306,3 @@ def _aware(value: datetime) -> datetime:
 def _header(response: Response, name: bytes) -> Optional[str]:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _attachments(page: ExtractedPage) -> list[dict[str, str]]:
-    return [{"url": a.url, "title": a.title} for a in page.attachments]
-
-
-def _removals(page: ExtractedPage) -> list[RemovalRecord]:
-    return [RemovalRecord(r.kind, r.content, r.detail) for r in page.removals]
