@@ -42,8 +42,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def fixture_web() -> Iterator["FixtureWeb"]:
-    """The fixture web (tests/fixtures/web) on loopback, started once per test session."""
-    from tests.support.webserver import FixtureWeb
+    """The fixture web (crawler/demo/web) on loopback, started once per test session."""
+    from crawler.demo.server import FixtureWeb
 
     with FixtureWeb() as web:
         yield web

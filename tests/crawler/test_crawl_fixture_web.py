@@ -1,4 +1,4 @@
-"""Real crawls of the fixture web (tests/fixtures/web) on loopback, checked against the goldens.
+"""Real crawls of the fixture web (crawler/demo/web) on loopback, checked against the goldens.
 
 One crawl per backend feeds most tests (module-scoped): the console script, a real Scrapy run,
 the loopback server, and a real store. What a user depends on is asserted on the store.
@@ -21,10 +21,10 @@ from models.database import create_store_engine
 from pipelines.normalize import detect_script, normalize_text, to_simplified
 from pipelines.spam import spam_term_hits
 from tests.support.crawl import ROOT, run_crawl
-from tests.support.webserver import FixtureWeb
+from crawler.demo.server import FixtureWeb
 
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
-WEB = ROOT / "tests" / "fixtures" / "web"
+WEB = ROOT / "crawler" / "demo" / "web"
 
 
 def load_goldens() -> dict[str, dict]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_SITES = ROOT / "tests" / "fixtures" / "sites.toml"
+FIXTURE_SITES = ROOT / "crawler" / "demo" / "sites.toml"
 # Politeness off: the fixture server is ours and on loopback.
 FAST = (
     "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",

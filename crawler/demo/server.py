@@ -1,17 +1,17 @@
-"""Loopback HTTP server that serves the fixture web (tests/fixtures/web) to the crawler.
+"""Loopback HTTP server that serves the fixture web (crawler/demo/web) to the crawler.
 
 Every site of the fixture web is a virtual host with a reserved ``.test`` name (RFC 6761), so
 nothing here can ever resolve on a real network. The crawler reaches the hosts by ordinary HTTP
 proxying (``http_proxy=http://127.0.0.1:PORT``): a request arrives either with an absolute URI
 (``GET http://www.achie.test/a/x.html HTTP/1.1``) or as ``GET /a/x.html`` with a ``Host:`` header,
-and is answered from ``tests/fixtures/web/<host>/<path>``. The server is an origin server only:
+and is answered from ``crawler/demo/web/<host>/<path>``. The server is an origin server only:
 it never forwards anything, so no request ever leaves loopback.
 
 Per-host ``_headers.json`` maps a path (or ``"*"`` for the host default) to extra response
 headers; the pseudo-header ``"Status"`` overrides the status code (e.g. a 301 with ``Location``).
 Files are served byte for byte as stored, so GBK pages reach the crawler GBK-encoded.
 
-Run ``python -m tests.support.webserver [--port N]`` to explore the web by hand.
+Run ``python -m crawler.demo.server [--port N]`` to explore the web by hand.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
-FIXTURE_WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
+FIXTURE_WEB = Path(__file__).resolve().parent / "web"
 
 # One fixed date for every file without its own Last-Modified, so responses never depend on
 # the checkout's mtimes and reruns of a crawl see identical validators.

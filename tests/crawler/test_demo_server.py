@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .webserver import FIXTURE_WEB, FixtureWeb
+from crawler.demo.server import FIXTURE_WEB, FixtureWeb
 
 GOV_GBK_PAGE = "/zwgk/zcjd/202510/t20251022_693227.html"
 
