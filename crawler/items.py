@@ -26,6 +26,19 @@ class RemovalRecord:
 
 
 @dataclass
+class RawPageRecord:
+    """One fetched page as served: what `reprocess` re-extracts from."""
+
+    url: str
+    body: bytes
+    fetched_at: datetime
+    content_type: Optional[str] = None
+    http_status: int = 200
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+
+
+@dataclass
 class ArticleItem:
     url: str
     site: str
@@ -48,8 +61,9 @@ class ArticleItem:
     http_status: int = 200
     etag: Optional[str] = None
     last_modified: Optional[str] = None
-    # The raw page, kept so that `reprocess` can re-run extraction without fetching.
-    raw_body: Optional[bytes] = None
+    # The raw pages (page 1, then the later pages of a multi-page article), kept in the store so
+    # that `reprocess` can re-run extraction without fetching.
+    raw_pages: list[RawPageRecord] = field(default_factory=list)
     # Filled by the pipeline stages.
     original_script: str = "simplified"
     content_hash: Optional[str] = None

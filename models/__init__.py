@@ -7,11 +7,12 @@ from models.tables import (
     CrawlRun,
     DedupEntry,
     PipelineState,
+    RawPage,
     RejectedPage,
     Removal,
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "PipelineState", "RejectedPage",
+    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "PipelineState", "RawPage", "RejectedPage",
     "Removal",
 ]

@@ -185,3 +185,27 @@ class PipelineState(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RawPage(Base):
+    """The bytes of a fetched article page as served, kept so `reprocess` never needs the web.
+
+    One row per URL (the latest fetch); `article_copies.url` and `rejected_pages.url` find it.
+    The body is gzip-compressed (Chinese HTML compresses about 4:1).
+    """
+
+    __tablename__ = "raw_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    http_status: Mapped[int] = mapped_column(Integer, default=200)
+    content_type: Mapped[Optional[str]] = mapped_column(String(255))
+    etag: Mapped[Optional[str]] = mapped_column(String(255))
+    last_modified: Mapped[Optional[str]] = mapped_column(String(64))
+    body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+    body_length: Mapped[int] = mapped_column(Integer)
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )

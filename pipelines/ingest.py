@@ -50,6 +50,8 @@ class Ingestor:
         log.info("dedup index loaded: %d stored copies", len(self.index))
 
     def ingest(self, item: ArticleItem) -> IngestResult:
+        # The served bytes first: whatever the verdict, `reprocess` can judge the page again.
+        self.store.save_raw_pages(item.raw_pages, item.site, item.crawl_run_id)
         cleaned = clean_item(item, self.frequencies)
         page = cleaned.item
         cuts = Counter(r.kind for r in page.removals)

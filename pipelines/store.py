@@ -7,6 +7,7 @@ constraints), so re-crawling or re-processing a page updates its row instead of 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
@@ -16,12 +17,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Optional, TypeVar
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from crawler.items import ArticleItem, RejectedPageItem
-from models import Article, ArticleCopy, CrawlRun, DedupEntry, PipelineState, RejectedPage, Removal
+from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem
+from models import (
+    Article,
+    ArticleCopy,
+    CrawlRun,
+    DedupEntry,
+    PipelineState,
+    RawPage,
+    RejectedPage,
+    Removal,
+)
 from models.database import session_factory
 from pipelines.dedup import Copy, choose_canonical
 
@@ -311,6 +321,64 @@ class ArticleStore:
             for r in item.removals
         )
 
+    # -- raw pages ------------------------------------------------------------------------
+
+    def save_raw_pages(self, pages: Iterable[RawPageRecord], site: str, run_id: Optional[int]) -> None:
+        """Keep the served bytes of these pages (one row per URL: the latest fetch wins)."""
+        pages = list(pages)
+        if not pages:
+            return
+
+        def work(session: Session) -> None:
+            for page in pages:
+                fields = {
+                    "site": site,
+                    "fetched_at": page.fetched_at,
+                    "http_status": page.http_status,
+                    "content_type": page.content_type,
+                    "etag": page.etag,
+                    "last_modified": page.last_modified,
+                    "body_gzip": gzip.compress(page.body, compresslevel=6, mtime=0),
+                    "body_length": len(page.body),
+                    "crawl_run_id": run_id,
+                }
+                row = session.scalar(select(RawPage).where(RawPage.url == page.url))
+                if row is None:
+                    session.add(RawPage(url=page.url, **fields))
+                else:
+                    for name, value in fields.items():
+                        setattr(row, name, value)
+
+        self._transaction(work)
+
+    def raw_page(self, url: str) -> Optional[RawPageRecord]:
+        with self.sessions() as session:
+            row = session.scalar(select(RawPage).where(RawPage.url == url))
+            return _raw_record(row) if row is not None else None
+
+    def raw_pages(
+        self, site: Optional[str] = None, since: Optional[datetime] = None, batch: int = 200
+    ) -> Iterable[tuple[str, RawPageRecord]]:
+        """(site, page) of kept pages in fetch order, streamed in batches (bounded memory)."""
+        query = select(RawPage).order_by(RawPage.fetched_at, RawPage.id)
+        if site is not None:
+            query = query.where(RawPage.site == site)
+        if since is not None:
+            query = query.where(RawPage.fetched_at >= since)
+        with self.sessions() as session:
+            for row in session.scalars(query.execution_options(yield_per=batch)):
+                yield row.site, _raw_record(row)
+                session.expunge(row)
+
+    def count_raw_pages(self, site: Optional[str] = None, since: Optional[datetime] = None) -> int:
+        query = select(func.count()).select_from(RawPage)
+        if site is not None:
+            query = query.where(RawPage.site == site)
+        if since is not None:
+            query = query.where(RawPage.fetched_at >= since)
+        with self.sessions() as session:
+            return int(session.scalar(query) or 0)
+
     # -- rejections -----------------------------------------------------------------------
 
     def save_rejection(self, item: RejectedPageItem) -> None:
@@ -389,6 +457,14 @@ class ArticleStore:
                 .values(finished_at=utcnow(), status=status, **values)
             )
         )
+
+
+def _raw_record(row: RawPage) -> RawPageRecord:
+    return RawPageRecord(
+        url=row.url, body=gzip.decompress(row.body_gzip), fetched_at=row.fetched_at,
+        content_type=row.content_type, http_status=row.http_status, etag=row.etag,
+        last_modified=row.last_modified,
+    )
 
 
 def _as_candidate(copy: ArticleCopy) -> Copy:

@@ -28,7 +28,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.extractors import ExtractedPage, decode_html, parser_for
-from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord, item_from_page
+from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import discover
 from pipelines.store_access import store_for
@@ -218,6 +218,7 @@ class SitesSpider(scrapy.Spider):
             part = self.parsers[site.name].parse(decoded.text, response.url)
             item.paragraphs.extend(part.paragraphs)
             part_item = item_from_page(part, site=site.name, fetched_at=item.fetched_at)
+            item.raw_pages.append(raw_record(response, _now()))
             item.attachments.extend(a for a in part_item.attachments if a not in item.attachments)
             item.removals.extend(part_item.removals)
         else:
@@ -230,9 +231,11 @@ class SitesSpider(scrapy.Spider):
 
     def build_item(self, response: Response, site: Site, page: ExtractedPage) -> ArticleItem:
         page.url = response.url
+        fetched_at = _now()
         return item_from_page(
-            page, site=site.name, fetched_at=_now(), http_status=response.status,
+            page, site=site.name, fetched_at=fetched_at, http_status=response.status,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+            raw_pages=[raw_record(response, fetched_at)],
         )
 
     # -- failures -------------------------------------------------------------------------
@@ -293,6 +296,14 @@ class AchieSpider(SitesSpider):
     def load_sites(self) -> list[Site]:
         path = self.registry_file or self.settings.get("SITES_FILE")
         return select_sites(load_registry(path), ["achie"])
+
+
+def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
+    return RawPageRecord(
+        url=response.url, body=response.body, fetched_at=fetched_at,
+        content_type=_header(response, b"Content-Type"), http_status=response.status,
+        etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
+    )
 
 
 def _now() -> datetime:

@@ -103,6 +103,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_article_copies_crawl_run_id'), ['crawl_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_article_copies_site'), ['site'], unique=False)
 
+    op.create_table('raw_pages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('site', sa.String(length=64), nullable=False),
+    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('http_status', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=True),
+    sa.Column('etag', sa.String(length=255), nullable=True),
+    sa.Column('last_modified', sa.String(length=64), nullable=True),
+    sa.Column('body_gzip', sa.LargeBinary(), nullable=False),
+    sa.Column('body_length', sa.Integer(), nullable=False),
+    sa.Column('crawl_run_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['crawl_run_id'], ['crawl_runs.id'], name=op.f('fk_raw_pages_crawl_run_id_crawl_runs'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_raw_pages')),
+    sa.UniqueConstraint('url', name=op.f('uq_raw_pages_url'))
+    )
+    with op.batch_alter_table('raw_pages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_raw_pages_crawl_run_id'), ['crawl_run_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raw_pages_fetched_at'), ['fetched_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raw_pages_site'), ['site'], unique=False)
+
     op.create_table('rejected_pages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
@@ -165,6 +186,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rejected_pages_crawl_run_id'))
 
     op.drop_table('rejected_pages')
+    with op.batch_alter_table('raw_pages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_raw_pages_site'))
+        batch_op.drop_index(batch_op.f('ix_raw_pages_fetched_at'))
+        batch_op.drop_index(batch_op.f('ix_raw_pages_crawl_run_id'))
+
+    op.drop_table('raw_pages')
     with op.batch_alter_table('article_copies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_copies_site'))
         batch_op.drop_index(batch_op.f('ix_article_copies_crawl_run_id'))
