@@ -12,10 +12,7 @@ import click
 
 from models.database import StoreError, mask_url, open_store, resolve_database_url
 
-# Exit codes the operator's scheduler can tell apart.
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from crawler.runner import EXIT_LOCKED, EXIT_USAGE, CrawlOutcome
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -23,20 +20,60 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def scrapy_settings(db_url: str, overrides: tuple[str, ...], quiet: bool) -> Any:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
-    from scrapy.utils.project import get_project_settings
-
-    settings = get_project_settings()
-    settings.set("DATABASE_URL", db_url, priority="cmdline")
-    if quiet:
-        settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+def parse_overrides(overrides: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
     for override in overrides:
         name, sep, value = override.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             fail(f"-s expects NAME=VALUE, got {override!r}")
-        settings.set(name.strip(), value, priority="cmdline")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def logging_overrides(quiet: bool, json_logs: bool, log_file: str | None) -> dict[str, Any]:
+    """Scrapy settings for how this run talks: live progress on a terminal, lines under cron."""
+    from crawler.runner import stderr_is_terminal
+
+    settings: dict[str, Any] = {}
+    if quiet:
+        settings.update(LOG_LEVEL="WARNING", PROGRESS="off")
+    elif stderr_is_terminal() and not json_logs:
+        # Live lines per site; the full log goes to --log-file if given.
+        settings.update(PROGRESS="live", LOG_LEVEL="WARNING")
+    else:
+        settings.update(PROGRESS="log")
+    if log_file:
+        settings.update(LOG_FILE=log_file, LOG_LEVEL="INFO")
+    if json_logs:
+        settings.update(LOG_JSON=True)
     return settings
+
+
+def open_checked_store(db: str | None) -> tuple[str, Any]:
+    db_url = resolve_database_url(db)
+    try:
+        return db_url, open_store(db_url)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def crawl_and_report(
+    db_url: str, engine: Any, site_names: list[str], sites_file: str | None,
+    settings: dict[str, Any], quiet: bool,
+) -> CrawlOutcome:
+    """Crawl under the store's run lock, print the summary, return the outcome."""
+    from crawler.runner import run_crawl
+    from models.database import RunLockHeld, run_lock
+
+    try:
+        with run_lock(engine):
+            outcome = run_crawl(db_url, site_names, sites_file, {**settings, "RUN_LOCK_HELD": True})
+    except RunLockHeld as exc:
+        fail(str(exc), EXIT_LOCKED)
+    print_summary(outcome, db_url, quiet)
+    for warning in outcome.stats.get("policy/warnings") or []:
+        click.echo(f"warning: {warning}", err=True)
+    return outcome
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,40 +91,26 @@ def main() -> None:
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry (TOML); default: the built-in one holding achie.org.")
 @click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy/project setting, e.g. -s DOWNLOAD_DELAY=0.")
-@click.option("-q", "--quiet", is_flag=True, help="Warnings and the summary only.")
-def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, overrides: tuple[str, ...], quiet: bool) -> None:
-    """Crawl the registry's sites (or the named ones) through the whole pipeline into the store."""
+@click.option("-q", "--quiet", is_flag=True, help="No progress; warnings and a one-line summary only (for cron).")
+@click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for log collectors).")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Write the full log to this file.")
+def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, overrides: tuple[str, ...], quiet: bool, json_logs: bool, log_file: str | None) -> None:
+    """Crawl the registry's sites (or the named ones) through the whole pipeline into the store.
+
+    Exit codes: 0 ok, 1 failed, 2 bad arguments or store, 3 degraded (a site's extraction
+    looks broken: see the warning), 75 another crawl of this store is running.
+    """
     from crawler.registry import RegistryError, load_registry, select_sites
 
     try:
         sites = select_sites(load_registry(sites_file), list(site_names))
     except RegistryError as exc:
         fail(str(exc))
-    db_url = resolve_database_url(db)
-    try:
-        open_store(db_url).dispose()
-    except StoreError as exc:
-        fail(str(exc))
-
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.extensions import run_figures
-    from crawler.spiders.sites import SitesSpider
-
-    settings = scrapy_settings(db_url, overrides, quiet)
-    if sites_file:
-        settings.set("SITES_FILE", str(Path(sites_file).resolve()), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
-    crawler = process.create_crawler(SitesSpider)
-    process.crawl(crawler, only=",".join(s.name for s in sites))
-    process.start()
-
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    figures = run_figures(stats)
-    status = stats.get("policy/run_status", "failed")
-    print_summary(stats, figures, status, db_url)
-    unreachable: dict[str, str] = stats.get("crawl/unreachable_hosts") or {}
-    if status == "failed" and figures["pages"] == 0 and unreachable:
+    settings = {**logging_overrides(quiet, json_logs, log_file), **parse_overrides(overrides)}
+    db_url, engine = open_checked_store(db)
+    outcome = crawl_and_report(db_url, engine, [s.name for s in sites], sites_file, settings, quiet)
+    unreachable = outcome.unreachable_hosts
+    if outcome.status == "failed" and outcome.figures["pages"] == 0 and unreachable:
         hosts = ", ".join(sorted(unreachable))
         click.echo(
             f"error: cannot reach {hosts} ({next(iter(unreachable.values()))}); this machine "
@@ -95,7 +118,98 @@ def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, o
             f"offline web.",
             err=True,
         )
-    sys.exit(EXIT_OK if status == "ok" else EXIT_FAILED)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.option("--db", "db", metavar="URL", help="Store for the demo (default: a fresh sqlite:///demo/policy.db).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+def demo(db: str | None, quiet: bool) -> None:
+    """Serve the bundled offline demo web on loopback and crawl it into a fresh store.
+
+    Five sites of four CMS families (DedeCMS, a TRS government portal in GBK, PHPCMS, a news
+    portal) and a hijacked Traditional-Chinese mirror full of spam: the whole flow, no network.
+    """
+    from crawler.demo.server import DEMO_REGISTRY, FIXTURE_WEB, FixtureWeb
+
+    if db is None:
+        path = Path("demo") / "policy.db"
+        for stale in path.parent.glob("policy.db*"):
+            stale.unlink()  # a fresh store each time: the demo's own files only
+        db = f"sqlite:///{path}"
+    db_url, engine = open_checked_store(db)
+    with FixtureWeb() as web:
+        os.environ.update(web.proxy_env())  # loopback only: every demo host is a reserved .test name
+        os.environ.pop("no_proxy", None)
+        os.environ.pop("NO_PROXY", None)
+        settings = {
+            **logging_overrides(quiet, False, None),
+            "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": 16,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        }
+        outcome = crawl_and_report(db_url, engine, [], str(DEMO_REGISTRY), settings, quiet)
+    shown = mask_url(db_url)
+    sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
+    click.echo("\nThe demo store is ready. Next, try:")
+    click.echo(f"  policy-ingest runs --db {shown}")
+    click.echo(f"  policy-ingest export --format jsonl --db {shown} --out demo/articles.jsonl")
+    if sqlite_path:
+        click.echo(
+            f"  sqlite3 {sqlite_path} \"select a.title, c.relation, c.url from article_copies c "
+            f"join articles a on a.id = c.article_id order by a.id\""
+        )
+        click.echo(f"  sqlite3 {sqlite_path} \"select kind, count(*) from removals group by kind\"")
+    mirror_page = FIXTURE_WEB / "www.achie-mirror.test" / "a/chanye/2025/1022/123.html"
+    click.echo(f"  policy-ingest extract {mirror_page}")
+    click.echo("  (queries for data engineers: docs/schema.md)")
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many recent runs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
+def runs(db: str | None, limit: int, as_json: bool) -> None:
+    """Recent crawl runs with their figures (unfinished runs show as running or interrupted)."""
+    from sqlalchemy import select
+
+    from models import CrawlRun
+
+    _, engine = open_checked_store(db)
+    with engine.connect() as conn:
+        rows = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)).all()
+    columns = ("id", "command", "started_at", "finished_at", "status", "pages", "articles_new",
+               "copies_new", "duplicates", "spam_removed", "rejected", "errors", "unchanged",
+               "message")
+    if as_json:
+        for row in rows:
+            record = {c: getattr(row, c) for c in columns}
+            record["sites"] = row.sites
+            click.echo(json.dumps(record, default=str, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"recent runs ({mask_url(engine.url)})")
+    for column in ("run", "started (UTC)", "took", "status", "pages", "new", "copies", "dups",
+                   "spam", "rejected", "errors", "unchanged", "message"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        took = "-" if row.finished_at is None else f"{(_aware(row.finished_at) - _aware(row.started_at)).total_seconds():.0f}s"
+        status = row.status if row.finished_at or row.status != "running" else "running (unfinished)"
+        table.add_row(
+            str(row.id), _aware(row.started_at).strftime("%Y-%m-%d %H:%M"), took, status,
+            *(str(getattr(row, c)) for c in ("pages", "articles_new", "copies_new", "duplicates",
+                                               "spam_removed", "rejected", "errors", "unchanged")),
+            row.message or "",
+        )
+    Console(width=160).print(table)
+
+
+def _aware(moment: Any) -> Any:
+    from datetime import timezone
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @main.command()
@@ -154,28 +268,107 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
     click.echo(json.dumps(output, ensure_ascii=False, indent=2))
 
 
-def print_summary(stats: dict[str, Any], figures: dict[str, Any], status: str, db_url: str) -> None:
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True, help="Output format.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only articles new or changed since this date (UTC).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output; required for parquet).")
+@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
+    """The cleaned articles for downstream use, streamed in batches."""
+    from datetime import timezone
+
+    from pipelines.export import export as export_articles
+
+    if fmt == "parquet" and out is None:
+        fail("--format parquet writes a binary file: give --out PATH")
+    _, engine = open_checked_store(db)
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    count = export_articles(engine, fmt, out, since_utc, stdout=sys.stdout)
+    if out is not None:
+        click.echo(f"{count} articles written to {out}", err=True)
+
+
+@main.command()
+@click.option("--site", help="Only this site's pages.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only pages fetched since this date (UTC).")
+@click.option("--rebuild", is_flag=True, help="Empty the derived tables and rebuild them from the raw pages (renumbers articles).")
+@click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry, for per-site selectors.")
+@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | None, db: str | None, quiet: bool) -> None:
+    """Re-run extraction, cleaning and dedup over the kept raw pages, without fetching."""
+    from datetime import timezone
+
+    from crawler.registry import RegistryError, load_registry
+    from models.database import RunLockHeld, run_lock
+    from pipelines.reprocess import reprocess as run_reprocess
+    from pipelines.store import ArticleStore
+
+    if rebuild and (site or since):
+        fail("--rebuild rebuilds the whole store; it cannot be combined with --site or --since")
+    try:
+        registry = {s.name: s for s in load_registry(sites_file)} if sites_file else {}
+    except RegistryError as exc:
+        fail(str(exc))
+    _, engine = open_checked_store(db)
+    store = ArticleStore(engine)
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("reprocess"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]} pages/s"), TimeRemainingColumn(),
+                   disable=quiet, transient=True)
+    task_id = bar.add_task("pages", total=None, rate="-")
+    import time
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int, url: str) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        bar.update(task_id, completed=done, total=total, rate=f"{done / elapsed:.0f}")
+
+    try:
+        with run_lock(engine), bar:
+            report = run_reprocess(store, site=site, since=since_utc, rebuild=rebuild,
+                                   sites=registry, progress=progress)
+    except RunLockHeld as exc:
+        fail(str(exc), EXIT_LOCKED)
+    took = time.monotonic() - started
+    o = report.outcomes
+    click.echo(
+        f"reprocess run {report.run_id}: {report.pages} pages in {took:.1f}s "
+        f"({report.pages / max(took, 1e-6):.0f} pages/s) · new articles {o['new_article']} · "
+        f"new copies {o['new_copy']} · updated {o['updated']} · unchanged {o['unchanged']} · "
+        f"rejected {o['rejected']} · missing later pages {report.missing_parts}"
+    )
+
+
+def print_summary(outcome: CrawlOutcome, db_url: str, quiet: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"crawl run {stats.get('policy/run_id', '?')}: {status}")
-    for column in ("site", "pages", "articles new", "copies new", "unchanged", "errors"):
-        table.add_column(column, justify="left" if column == "site" else "right")
+    figures = outcome.figures
+    line = (
+        f"crawl run {outcome.stats.get('policy/run_id', '?')}: {outcome.status} · "
+        f"pages {figures['pages']} · articles new {figures['articles_new']} · copies new "
+        f"{figures['copies_new']} · duplicates {figures['duplicates']} · spam removed "
+        f"{figures['spam_removed']} · rejected {figures['rejected']} · unchanged "
+        f"{figures['unchanged']} · errors {figures['errors']} · store {mask_url(db_url)}"
+    )
+    console = Console(width=120)
+    if quiet:
+        console.print(line, soft_wrap=True, highlight=False)
+        return
+    table = Table(title=f"crawl run {outcome.stats.get('policy/run_id', '?')}: {outcome.status}")
+    columns = ("pages", "articles_new", "copies_new", "unchanged", "rejected", "errors")
+    table.add_column("site")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
     for name, site in figures["stats"]["sites"].items():
-        table.add_row(
-            name, str(site["pages"]), str(site["articles_new"]), str(site["copies_new"]),
-            str(site["unchanged"]), str(site["errors"]),
-        )
-    table.add_row(
-        "all", str(figures["pages"]), str(figures["articles_new"]), str(figures["copies_new"]),
-        str(figures["unchanged"]), str(figures["errors"]), style="bold",
-    )
-    console = Console(stderr=False)
+        table.add_row(name, *(str(site[c]) for c in columns))
+    table.add_row("all", *(str(figures[c]) for c in columns), style="bold")
     console.print(table)
-    console.print(
-        f"duplicates {figures['duplicates']} · spam removed {figures['spam_removed']} · "
-        f"rejected {figures['rejected']} · store {mask_url(db_url)}"
-    )
+    console.print(line, soft_wrap=True, highlight=False)
 
 
 if __name__ == "__main__":

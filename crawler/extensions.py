@@ -1,20 +1,34 @@
-"""Scrapy extensions of the project: the run record of every crawl."""
+"""Scrapy extensions of the project: the run record of every crawl, and live progress."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from typing import Any, Optional
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
+from crawler.drift import coverage, drift_warnings
 from pipelines.store_access import store_for
 
 log = logging.getLogger(__name__)
 
-
 STAGE_PREFIXES = ("dedup/", "spam/", "store/", "rejected/", "incremental/", "crawl/", "robots/")
+
+
+def site_figures(stats: dict[str, Any], name: str) -> dict[str, Any]:
+    new_articles = stats.get(f"store/new_article/{name}", 0)
+    return {
+        "pages": stats.get(f"site/{name}/pages", 0),
+        "articles_new": new_articles,
+        "copies_new": new_articles + stats.get(f"store/new_copy/{name}", 0),
+        "unchanged": stats.get(f"incremental/unchanged/{name}", 0),
+        "rejected": stats.get(f"store/rejected/{name}", 0),
+        "errors": stats.get(f"site/{name}/errors", 0),
+    }
 
 
 def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
@@ -22,17 +36,10 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
     new_articles = stats.get("store/new_article", 0)
     new_copies = stats.get("store/new_copy", 0)
     sites = stats.get("policy/sites") or []
-    per_site = {
-        name: {
-            "pages": stats.get(f"site/{name}/pages", 0),
-            "articles_new": stats.get(f"store/new_article/{name}", 0),
-            "copies_new": stats.get(f"store/new_article/{name}", 0)
-            + stats.get(f"store/new_copy/{name}", 0),
-            "unchanged": stats.get(f"incremental/unchanged/{name}", 0),
-            "errors": stats.get(f"site/{name}/errors", 0),
-        }
-        for name in sites
-    }
+    per_site = {name: site_figures(stats, name) for name in sites}
+    for name in sites:
+        if f"coverage/{name}" in stats:
+            per_site[name]["coverage"] = stats[f"coverage/{name}"]
     return {
         "pages": stats.get("downloader/response_count", 0),
         "articles_new": new_articles,
@@ -44,6 +51,7 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
         "unchanged": stats.get("incremental/unchanged", 0),
         "stats": {
             "sites": per_site,
+            "duration_s": stats.get("elapsed_time_seconds"),
             # Every stage's counters (dedup/near_duplicate, spam/hidden_block, store/rejected/…)
             "stages": {
                 key: value for key, value in sorted(stats.items())
@@ -53,26 +61,27 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_status(reason: str, figures: dict[str, Any]) -> str:
+def run_status(reason: str, figures: dict[str, Any], warnings: list[str]) -> str:
     if reason != "finished":
         return "failed"
     if figures["pages"] == 0 and figures["errors"] > 0:
         return "failed"  # nothing could be fetched at all (offline, DNS, every start URL dead)
-    return "ok"
+    return "degraded" if warnings else "ok"
 
 
 class RunRecorder:
     """Opens a `crawl_runs` row when the spider opens and completes it when it closes.
 
     A process killed before `spider_closed` leaves its row `running` with no `finished_at`:
-    visibly unfinished, never silently "ok".
+    visibly unfinished, never silently "ok". The next run that holds the store's run lock
+    marks such rows `interrupted` (their process is certainly gone).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("RUN_RECORDS_ENABLED", True):
             raise NotConfigured("RUN_RECORDS_ENABLED is off")
         self.crawler = crawler
-        self.run_id: int | None = None
+        self.run_id: Optional[int] = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -82,16 +91,101 @@ class RunRecorder:
 
     def spider_opened(self, spider: Spider) -> None:
         stats = self.crawler.stats
+        store = store_for(self.crawler)
         sites = list(getattr(spider, "sites", None) or [spider.name])
         stats.set_value("policy/sites", sites)
-        self.run_id = store_for(self.crawler).start_run(sites, command=spider.name)
+        if self.crawler.settings.getbool("RUN_LOCK_HELD"):
+            for run_id in store.mark_interrupted_runs():
+                log.warning("crawl run %d never finished (its process died); marked interrupted", run_id)
+        self.run_id = store.start_run(sites, command=spider.name)
         stats.set_value("policy/run_id", self.run_id)
         log.info("crawl run %d started for %s", self.run_id, ", ".join(sites))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.run_id is None:
             return
-        figures = run_figures(self.crawler.stats.get_stats())
-        status = run_status(reason, figures)
-        self.crawler.stats.set_value("policy/run_status", status)
-        store_for(self.crawler).finish_run(self.run_id, status, {**figures, "message": None if reason == "finished" else f"closed: {reason}"})
+        stats = self.crawler.stats
+        store = store_for(self.crawler)
+        figures = run_figures(stats.get_stats())
+        warnings: list[str] = []
+        for name, site in figures["stats"]["sites"].items():
+            if "coverage" in site:
+                history = store.site_coverage_history(name, before_run=self.run_id)
+                warnings.extend(drift_warnings(name, site["coverage"], history))
+        for warning in warnings:
+            log.warning("drift: %s", warning)
+        status = run_status(reason, figures, warnings)
+        stats.set_value("policy/run_status", status)
+        stats.set_value("policy/warnings", warnings)
+        message = "; ".join(warnings) or (None if reason == "finished" else f"closed: {reason}")
+        if status == "failed" and stats.get_value("crawl/unreachable_hosts"):
+            hosts = ", ".join(sorted(stats.get_value("crawl/unreachable_hosts")))
+            message = f"cannot reach {hosts}"
+        store.finish_run(self.run_id, status, {**figures, "message": message})
+
+
+class ProgressReporter:
+    """A live line per site on the terminal, or a periodic log line when not on a terminal.
+
+    PROGRESS = live | log | off (the CLI picks live on a terminal, log under cron, off with -q).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        mode = crawler.settings.get("PROGRESS", "log")
+        if mode not in ("live", "log"):
+            raise NotConfigured("PROGRESS is off")
+        self.crawler = crawler
+        self.mode = mode
+        self.interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 0.5 if mode == "live" else 30)
+        self.started = time.monotonic()
+        self.live: Any = None
+        self.loop: Optional[task.LoopingCall] = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ProgressReporter":
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.sites = list(getattr(spider, "sites", None) or [spider.name])
+        if self.mode == "live":
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(self.render(), console=Console(stderr=True), refresh_per_second=4,
+                             transient=True)
+            self.live.start()
+        self.loop = task.LoopingCall(self.tick)
+        self.loop.start(self.interval, now=False)
+
+    def lines(self) -> list[str]:
+        stats = self.crawler.stats.get_stats()
+        minutes = max((time.monotonic() - self.started) / 60, 1 / 60)
+        out = []
+        for name in self.sites:
+            f = site_figures(stats, name)
+            out.append(
+                f"{name}: {f['pages']} pages ({f['pages'] / minutes:.0f}/min), "
+                f"{f['articles_new']} new articles, {f['copies_new'] - f['articles_new']} new copies, "
+                f"{f['unchanged']} unchanged, {f['rejected']} rejected, {f['errors']} errors"
+            )
+        return out
+
+    def render(self) -> Any:
+        from rich.text import Text
+
+        return Text("\n".join(self.lines()))
+
+    def tick(self) -> None:
+        if self.live is not None:
+            self.live.update(self.render())
+        else:
+            for line in self.lines():
+                log.info("progress %s", line)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.live is not None:
+            self.live.stop()

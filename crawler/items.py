@@ -36,6 +36,7 @@ class RawPageRecord:
     http_status: int = 200
     etag: Optional[str] = None
     last_modified: Optional[str] = None
+    part_of: Optional[str] = None
 
 
 @dataclass
@@ -76,6 +77,12 @@ class ArticleItem:
     @property
     def body_text(self) -> str:
         return "\n".join(self.paragraphs)
+
+    def add_part(self, part: "ArticleItem") -> None:
+        """Join page 2..N of a multi-page article to this page 1, in order."""
+        self.paragraphs.extend(part.paragraphs)
+        self.attachments.extend(a for a in part.attachments if a not in self.attachments)
+        self.removals.extend(part.removals)
 
 
 @dataclass

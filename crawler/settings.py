@@ -61,7 +61,12 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 10,
+    "crawler.extensions.ProgressReporter": 20,
 }
+# live (a line per site on the terminal) | log (an INFO line per site every PROGRESS_INTERVAL
+# seconds, for cron) | off. `policy-ingest crawl` picks live on a terminal, off with --quiet.
+PROGRESS = "log"
+PROGRESS_INTERVAL = 30
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

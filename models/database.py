@@ -7,6 +7,8 @@ message is one line that says what to fix, with any password masked.
 from __future__ import annotations
 
 import os
+import socket
+import zlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -208,3 +210,57 @@ def open_store(raw_url: str | None = None) -> Engine:
     engine = create_store_engine(resolve_database_url(raw_url))
     ensure_schema(engine)
     return engine
+
+
+class RunLockHeld(StoreError):
+    """Another crawl of the same store is running."""
+
+
+@contextmanager
+def run_lock(engine: Engine, name: str = "crawl") -> Iterator[None]:
+    """Hold the store's run lock for the duration of a crawl; raise RunLockHeld when taken.
+
+    PostgreSQL: a session advisory lock (released by the server when the process dies).
+    SQLite: an flock on `<db>.lock` beside the database file (released by the kernel).
+    Either way a killed run never leaves a stale lock behind.
+    """
+    key = _MIGRATION_LOCK_KEY + zlib.crc32(name.encode())
+    if engine.dialect.name == "postgresql":
+        conn = engine.connect()
+        try:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                raise RunLockHeld(
+                    f"another {name} of {mask_url(engine.url)} is running; this one exits "
+                    f"without doing anything (see `policy-ingest runs`)"
+                )
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+        finally:
+            conn.close()
+        return
+    import fcntl
+
+    database = engine.url.database or "policy.db"
+    lock_path = Path(f"{database}.{name}.lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown process"
+            raise RunLockHeld(
+                f"another {name} of {database} is running ({holder}); this one exits without "
+                f"doing anything (see `policy-ingest runs`)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -206,6 +206,8 @@ class RawPage(Base):
     last_modified: Mapped[Optional[str]] = mapped_column(String(64))
     body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
     body_length: Mapped[int] = mapped_column(Integer)
+    # Page 2..N of a multi-page article: the URL of its page 1 (None for page 1 itself).
+    part_of: Mapped[Optional[str]] = mapped_column(String(URL_LENGTH), index=True)
     crawl_run_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
     )

@@ -9,12 +9,14 @@ the decision and the insert. This class only turns results into stats.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections import Counter
+from typing import Any, Optional
 
-from scrapy import Spider, signals
+from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.drift import coverage
 from crawler.items import ArticleItem, RejectedPageItem
 from pipelines.ingest import Ingestor
 from pipelines.store_access import store_for
@@ -28,7 +30,8 @@ class IngestPipeline:
         self.stats = crawler.stats
         self.store = store_for(crawler)
         self.ingestor = Ingestor(self.store)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # Per-site field coverage of freshly extracted articles, for drift warnings.
+        self.coverage: dict[str, tuple[Counter[str], list[int]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
@@ -54,6 +57,8 @@ class IngestPipeline:
             if result.rejection.reason == "spam_page":
                 self.stats.inc_value("spam/page")
             raise DropItem(f"{result.rejection.reason}: {result.rejection.detail}")
+        if result.outcome != "unchanged":
+            self._observe_coverage(item)
         self.stats.inc_value(f"store/{result.outcome}")
         self.stats.inc_value(f"store/{result.outcome}/{item.site}")
         if result.relation and result.relation != "canonical" and result.outcome != "unchanged":
@@ -62,9 +67,23 @@ class IngestPipeline:
             self.stats.inc_value("dedup/canonical_replaced")
         return item
 
+    def _observe_coverage(self, item: ArticleItem) -> None:
+        counts, lengths = self.coverage.setdefault(item.site, (Counter(), []))
+        counts["articles"] += 1
+        counts["published_at"] += item.published_at is not None
+        counts["source"] += bool(item.source)
+        counts["body"] += bool(item.paragraphs)
+        lengths.append(len(item.body_text))
+
     def _count_rejection(self, item: RejectedPageItem) -> None:
         self.stats.inc_value("store/rejected")
         self.stats.inc_value(f"store/rejected/{item.reason}")
+        self.stats.inc_value(f"store/rejected/{item.site}")
 
-    def spider_closed(self, spider: Spider) -> None:
+    def close_spider(self, spider: Optional[Spider] = None) -> None:
+        # Runs before the spider_closed signal, so the run record sees the coverage.
+        for site, (counts, lengths) in self.coverage.items():
+            self.stats.set_value(
+                f"coverage/{site}", coverage(counts["articles"], dict(counts), lengths)
+            )
         self.ingestor.close()

@@ -298,18 +298,28 @@ class ArticleStore:
     def _refresh_copy(
         self, session: Session, copy: ArticleCopy, item: ArticleItem, now: datetime
     ) -> SaveOutcome:
-        changed = copy.content_hash != item.content_hash
+        """A page stored before: update its copy, and its article when it is the canonical one.
+
+        The body may be unchanged while other fields improved (a better date parser in a
+        `reprocess`): those are written too, and count as an update.
+        """
+        body_changed = copy.content_hash != item.content_hash
+        fields_changed = False
         for name, value in _copy_fields(item).items():
             setattr(copy, name, value)
-        if changed:
+        if body_changed:
             self._write_removals(session, copy.id, item)
-            if copy.relation == "canonical":
-                session.execute(
-                    update(Article)
-                    .where(Article.id == copy.article_id)
-                    .values(updated_at=now, **_article_fields(item))
-                )
-        outcome = UPDATED if changed else UNCHANGED
+        if copy.relation == "canonical":
+            article = session.get(Article, copy.article_id)
+            values = _article_fields(item)
+            if article is not None and any(getattr(article, k) != v for k, v in values.items()):
+                fields_changed = True
+                if not body_changed:
+                    self._write_removals(session, copy.id, item)
+                for name, value in values.items():
+                    setattr(article, name, value)
+                article.updated_at = now
+        outcome = UPDATED if body_changed or fields_changed else UNCHANGED
         return SaveOutcome(outcome, copy.article_id, copy.id, copy.relation)
 
     @staticmethod
@@ -324,8 +334,13 @@ class ArticleStore:
     # -- raw pages ------------------------------------------------------------------------
 
     def save_raw_pages(self, pages: Iterable[RawPageRecord], site: str, run_id: Optional[int]) -> None:
-        """Keep the served bytes of these pages (one row per URL: the latest fetch wins)."""
+        """Keep the served bytes of these pages (one row per URL: the latest fetch wins).
+
+        The first page is the article's page 1; any further pages are its later pages.
+        """
         pages = list(pages)
+        for later in pages[1:]:
+            later.part_of = later.part_of or pages[0].url
         if not pages:
             return
 
@@ -340,6 +355,7 @@ class ArticleStore:
                     "last_modified": page.last_modified,
                     "body_gzip": gzip.compress(page.body, compresslevel=6, mtime=0),
                     "body_length": len(page.body),
+                    "part_of": page.part_of,
                     "crawl_run_id": run_id,
                 }
                 row = session.scalar(select(RawPage).where(RawPage.url == page.url))
@@ -359,8 +375,13 @@ class ArticleStore:
     def raw_pages(
         self, site: Optional[str] = None, since: Optional[datetime] = None, batch: int = 200
     ) -> Iterable[tuple[str, RawPageRecord]]:
-        """(site, page) of kept pages in fetch order, streamed in batches (bounded memory)."""
-        query = select(RawPage).order_by(RawPage.fetched_at, RawPage.id)
+        """(site, page 1) of kept articles in fetch order, streamed in batches (bounded memory).
+
+        Later pages of multi-page articles are not listed: fetch them with `raw_page(url)`.
+        """
+        query = (
+            select(RawPage).where(RawPage.part_of.is_(None)).order_by(RawPage.fetched_at, RawPage.id)
+        )
         if site is not None:
             query = query.where(RawPage.site == site)
         if since is not None:
@@ -370,8 +391,27 @@ class ArticleStore:
                 yield row.site, _raw_record(row)
                 session.expunge(row)
 
+    def raw_page_sites(self) -> list[str]:
+        with self.sessions() as session:
+            return sorted(session.scalars(select(RawPage.site).distinct()))
+
+    def clear_derived(self) -> None:
+        """Empty what `reprocess --rebuild` recomputes from the raw pages (one transaction)."""
+
+        def work(session: Session) -> None:
+            for model in (Removal, DedupEntry, ArticleCopy, Article):
+                session.execute(delete(model))
+            session.execute(
+                delete(RejectedPage).where(
+                    RejectedPage.reason.in_(("spam_page", "not_article", "empty_body"))
+                )
+            )
+            session.execute(delete(PipelineState))
+
+        self._transaction(work)
+
     def count_raw_pages(self, site: Optional[str] = None, since: Optional[datetime] = None) -> int:
-        query = select(func.count()).select_from(RawPage)
+        query = select(func.count()).select_from(RawPage).where(RawPage.part_of.is_(None))
         if site is not None:
             query = query.where(RawPage.site == site)
         if since is not None:
@@ -447,6 +487,38 @@ class ArticleStore:
 
         return self._transaction(work)
 
+    def mark_interrupted_runs(self) -> list[int]:
+        """Runs left `running` by a dead process; call only while holding the run lock."""
+
+        def work(session: Session) -> list[int]:
+            ids = list(session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running")))
+            if ids:
+                session.execute(
+                    update(CrawlRun)
+                    .where(CrawlRun.id.in_(ids))
+                    .values(status="interrupted",
+                            message="the process ended before finishing the run (killed or crashed)")
+                )
+            return ids
+
+        return self._transaction(work)
+
+    def site_coverage_history(self, site: str, before_run: int, limit: int = 20) -> list[dict[str, Any]]:
+        """Coverage records of `site` from the finished runs before `before_run`, newest first."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(CrawlRun.stats)
+                .where(CrawlRun.id < before_run, CrawlRun.status.in_(("ok", "degraded")))
+                .order_by(CrawlRun.id.desc())
+                .limit(limit)
+            )
+            history = []
+            for stats in rows:
+                record = ((stats or {}).get("sites") or {}).get(site, {}).get("coverage")
+                if record:
+                    history.append(record)
+            return history
+
     def finish_run(self, run_id: int, status: str, figures: dict[str, Any]) -> None:
         columns = {c.key for c in CrawlRun.__table__.columns}
         values = {k: v for k, v in figures.items() if k in columns}
@@ -463,7 +535,7 @@ def _raw_record(row: RawPage) -> RawPageRecord:
     return RawPageRecord(
         url=row.url, body=gzip.decompress(row.body_gzip), fetched_at=row.fetched_at,
         content_type=row.content_type, http_status=row.http_status, etag=row.etag,
-        last_modified=row.last_modified,
+        last_modified=row.last_modified, part_of=row.part_of,
     )
 
 

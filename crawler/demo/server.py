@@ -28,6 +28,7 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
 FIXTURE_WEB = Path(__file__).resolve().parent / "web"
+DEMO_REGISTRY = Path(__file__).resolve().parent / "sites.toml"
 
 # One fixed date for every file without its own Last-Modified, so responses never depend on
 # the checkout's mtimes and reruns of a crawl see identical validators.

@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('last_modified', sa.String(length=64), nullable=True),
     sa.Column('body_gzip', sa.LargeBinary(), nullable=False),
     sa.Column('body_length', sa.Integer(), nullable=False),
+    sa.Column('part_of', sa.String(length=2048), nullable=True),
     sa.Column('crawl_run_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['crawl_run_id'], ['crawl_runs.id'], name=op.f('fk_raw_pages_crawl_run_id_crawl_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_raw_pages')),
@@ -122,6 +123,7 @@ def upgrade() -> None:
     with op.batch_alter_table('raw_pages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_raw_pages_crawl_run_id'), ['crawl_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_raw_pages_fetched_at'), ['fetched_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raw_pages_part_of'), ['part_of'], unique=False)
         batch_op.create_index(batch_op.f('ix_raw_pages_site'), ['site'], unique=False)
 
     op.create_table('rejected_pages',
@@ -188,6 +190,7 @@ def downgrade() -> None:
     op.drop_table('rejected_pages')
     with op.batch_alter_table('raw_pages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_raw_pages_site'))
+        batch_op.drop_index(batch_op.f('ix_raw_pages_part_of'))
         batch_op.drop_index(batch_op.f('ix_raw_pages_fetched_at'))
         batch_op.drop_index(batch_op.f('ix_raw_pages_crawl_run_id'))
 
