@@ -63,7 +63,8 @@ def run_crawl(
     settings = project_settings(db_url, settings_overrides)
     if sites_file:
         settings.set("SITES_FILE", str(Path(sites_file).resolve()), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+    process = CrawlerProcess(settings)
     _quiet_third_party_loggers()
     from crawler import logs
 
@@ -84,6 +85,9 @@ def _quiet_third_party_loggers() -> None:
     for name in ("scrapy.utils.log", "scrapy.middleware", "scrapy.extensions.telnet",
                  "scrapy.crawler", "scrapy.addons"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # A robots.txt that cannot be fetched is logged with a full traceback; the page requests
+    # that follow fail the same way and are recorded (and summarised) by the spider.
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
 def stderr_is_terminal() -> bool:

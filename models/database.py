@@ -83,11 +83,13 @@ def parse_database_url(raw: str) -> URL:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
+    # First: every later statement (the journal_mode switch included) waits for a lock held
+    # by another process (a reader, a second command) instead of failing at once.
+    cursor.execute("PRAGMA busy_timeout=30000")
     # WAL lets readers (analysts, `policy-ingest runs`) query while a crawl writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

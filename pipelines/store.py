@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -136,6 +137,8 @@ class ArticleStore:
             except OperationalError as exc:
                 if not _is_transient(exc) or attempt == self.MAX_ATTEMPTS:
                     raise
+            # Back off a little (10 ms, 20 ms, 40 ms…) so that racing writers interleave.
+            time.sleep(0.01 * 2 ** (attempt - 1))
             log.debug("retrying store transaction (attempt %d)", attempt + 1)
         raise AssertionError("unreachable")
 

@@ -15,7 +15,12 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -35,7 +40,10 @@ from pipelines.store_access import store_for
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Failures that mean the host could not be reached at all (as opposed to a bad page).
-UNREACHABLE = (DNSLookupError, ConnectionRefusedError, NoRouteError, TCPTimedOutError, TimeoutError)
+UNREACHABLE = (
+    DNSLookupError, ConnectionRefusedError, NoRouteError, TCPTimedOutError, TimeoutError,
+    CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError,
+)
 _PRIORITY = {"article": 20, "list": 10, "other": 0}
 
 
@@ -266,7 +274,7 @@ class SitesSpider(scrapy.Spider):
             if failure.check(*UNREACHABLE):
                 host = urlsplit(request.url).hostname or request.url
                 unreachable = self.crawler.stats.get_value("crawl/unreachable_hosts") or {}
-                unreachable.setdefault(host, detail)
+                unreachable.setdefault(host, unreachable_reason(failure))
                 self.crawler.stats.set_value("crawl/unreachable_hosts", unreachable)
         self.logger.info("could not fetch %s: %s", request.url, detail)
         yield RejectedPageItem(
@@ -304,6 +312,17 @@ def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
         content_type=_header(response, b"Content-Type"), http_status=response.status,
         etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
     )
+
+
+def unreachable_reason(failure: Failure) -> str:
+    """A few words for the operator: why the host could not be reached at all."""
+    if failure.check(DNSLookupError, CannotResolveHostError):
+        return "DNS lookup failed"
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
+        return "connection refused"
+    if failure.check(TCPTimedOutError, TimeoutError, DownloadTimeoutError):
+        return "timed out"
+    return "no route to host"
 
 
 def _now() -> datetime:
