@@ -118,10 +118,21 @@ class RunRecorder:
         stats.set_value("policy/run_status", status)
         stats.set_value("policy/warnings", warnings)
         message = "; ".join(warnings) or (None if reason == "finished" else f"closed: {reason}")
+        if stats.get_value("store/spool_left"):
+            message = (f"{stats.get_value('store/spool_left')} items still spooled (store "
+                       f"unreachable at the end); the next run writes them first")
+        elif stats.get_value("store/spooled"):
+            message = ((message + "; ") if message else "") + (
+                f"store was unreachable during the run: {stats.get_value('store/spooled')} "
+                f"items spooled and written when it came back")
         if status == "failed" and stats.get_value("crawl/unreachable_hosts"):
             hosts = ", ".join(sorted(stats.get_value("crawl/unreachable_hosts")))
             message = f"cannot reach {hosts}"
-        store.finish_run(self.run_id, status, {**figures, "message": message})
+        try:
+            store.finish_run(self.run_id, status, {**figures, "message": message})
+        except Exception as exc:  # the store is away at the very end: the run shows unfinished
+            log.error("could not complete the record of run %d: %s", self.run_id,
+                      str(getattr(exc, "orig", exc)).splitlines()[0])
 
 
 class ProgressReporter:

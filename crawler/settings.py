@@ -68,6 +68,14 @@ DEPTH_LIMIT = 8
 # conditional request (If-None-Match / If-Modified-Since). 0 disables re-checks.
 INCREMENTAL_RECHECK_DAYS = 7
 
+# --- store faults ----------------------------------------------------------------------------
+# Items the store cannot take (server down, file locked) wait here and are retried every
+# SPOOL_RETRY_INTERVAL seconds, at the end of the run for up to SPOOL_CLOSE_WAIT seconds, and
+# by the next run.
+SPOOL_DIR = os.environ.get("POLICY_INGEST_SPOOL") or "data/spool"
+SPOOL_RETRY_INTERVAL = 5
+SPOOL_CLOSE_WAIT = 300
+
 # --- pipeline ------------------------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.item_pipelines.IngestPipeline": 900,

@@ -239,10 +239,16 @@ def run_lock(engine: Engine, name: str = "crawl") -> Iterator[None]:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+                except (OperationalError, DBAPIError):
+                    pass  # the server restarted meanwhile: the lock went with the session
         finally:
-            conn.close()
+            try:
+                conn.close()
+            except (OperationalError, DBAPIError):
+                pass
         return
     import fcntl
 

@@ -86,6 +86,11 @@ class PostgresServer:
             f"--pwfile={pwfile}", "--auth-local=trust", "--auth-host=scram-sha-256",
             "-E", "UTF8", "--locale=C.UTF-8",
         )
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start (or start again) the server on the same port and data."""
         options = (
             f"-p {self.port} -k {self.sockdir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
@@ -95,7 +100,10 @@ class PostgresServer:
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options,
             "-l", str(self.root / "server.log"), "-w", "-t", "60", "start",
         )
-        return self
+
+    def pause(self) -> None:
+        """Stop the server (as an outage would), keeping its data for `resume`."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:
