@@ -183,3 +183,26 @@ def test_demo_on_a_fresh_directory(tmp_path: Path) -> None:
     assert "duplicates 9" in proc.stdout and "spam removed" in proc.stdout
     assert "Next, try:" in proc.stdout
     assert counts(f"sqlite:///{tmp_path / 'demo' / 'policy.db'}") == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+
+
+def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    """Earlier runs saw long government bodies; this run's bodies are far shorter: exit 3."""
+    from models.database import open_store
+    from pipelines.store import ArticleStore
+
+    url = f"sqlite:///{tmp_path / 'drift.db'}"
+    store = ArticleStore(open_store(url))
+    for _ in range(2):
+        run_id = store.start_run(["gxt_gov"])
+        history = {"articles": 20, "published_at": 1.0, "source": 1.0, "body": 1.0, "median_body": 60000}
+        store.finish_run(run_id, "ok", {"stats": {"sites": {"gxt_gov": {"coverage": history}}}})
+    store.engine.dispose()
+    proc = run_crawl(url, fixture_web.proxy_env(), "-q", "gxt_gov")
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "warning: site gxt_gov: median body length fell to" in proc.stderr
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        run = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+    engine.dispose()
+    assert run.status == "degraded" and "site gxt_gov" in run.message
+    assert run.stats["sites"]["gxt_gov"]["coverage"]["articles"] == 6
