@@ -57,6 +57,27 @@ def open_checked_store(db: str | None) -> tuple[str, Any]:
         fail(str(exc))
 
 
+def check_redis(redis_url: str) -> None:
+    """A distributed crawl needs its Redis: say what is wrong in one line, password masked."""
+    import redis
+
+    shown = mask_url(redis_url)
+    try:
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=10, socket_timeout=10)
+        client.ping()
+    except ValueError as exc:
+        fail(f"REDIS_URL '{shown}' is not a Redis URL ({exc}); use redis://:password@host:6379/0")
+    except redis.AuthenticationError:
+        fail(f"Redis at {shown} refused the password; check REDIS_URL")
+    except redis.RedisError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        password = redis.connection.parse_url(redis_url).get("password")
+        if password:
+            reason = reason.replace(str(password), "***")
+        fail(f"cannot connect to Redis at {shown}: {reason}; check that the server is running "
+             f"and that REDIS_URL names the right host and port")
+
+
 def crawl_and_report(
     db_url: str, engine: Any, site_names: list[str], sites_file: str | None,
     settings: dict[str, Any], quiet: bool,
@@ -65,11 +86,17 @@ def crawl_and_report(
     from crawler.runner import run_crawl
     from models.database import RunLockHeld, run_lock
 
-    try:
-        with run_lock(engine):
-            outcome = run_crawl(db_url, site_names, sites_file, {**settings, "RUN_LOCK_HELD": True})
-    except RunLockHeld as exc:
-        fail(str(exc), EXIT_LOCKED)
+    if os.environ.get("REDIS_URL"):
+        # A worker of a distributed crawl: workers cooperate through Redis, so the overlap
+        # lock of scheduled single-process runs must not stop them.
+        outcome = run_crawl(db_url, site_names, sites_file, settings)
+    else:
+        try:
+            with run_lock(engine):
+                outcome = run_crawl(db_url, site_names, sites_file,
+                                    {**settings, "RUN_LOCK_HELD": True})
+        except RunLockHeld as exc:
+            fail(str(exc), EXIT_LOCKED)
     print_summary(outcome, db_url, quiet)
     for warning in outcome.stats.get("policy/warnings") or []:
         click.echo(f"warning: {warning}", err=True)
@@ -108,6 +135,8 @@ def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, o
         fail(str(exc))
     settings = {**logging_overrides(quiet, json_logs, log_file), **parse_overrides(overrides)}
     db_url, engine = open_checked_store(db)
+    if os.environ.get("REDIS_URL"):
+        check_redis(os.environ["REDIS_URL"])
     outcome = crawl_and_report(db_url, engine, [s.name for s in sites], sites_file, settings, quiet)
     unreachable = outcome.unreachable_hosts
     if outcome.status == "failed" and outcome.figures["pages"] == 0 and unreachable:

@@ -61,6 +61,15 @@ def run_crawl(
     from crawler.spiders.sites import SitesSpider
 
     settings = project_settings(db_url, settings_overrides)
+    redis_url = settings.get("REDIS_URL") or os.environ.get("REDIS_URL")
+    if redis_url:
+        from crawler.distributed import distributed_settings
+
+        for name, value in distributed_settings(redis_url, db_url).items():
+            settings.set(name, value, priority="cmdline")
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        extensions["crawler.distributed.WorkerCoordinator"] = 30
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
     if sites_file:
         settings.set("SITES_FILE", str(Path(sites_file).resolve()), priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")

@@ -14,13 +14,20 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Optional
+from typing import Any, Optional
 
 from crawler.items import ArticleItem, RejectedPageItem
 from pipelines.clean import clean_item
-from pipelines.dedup import DedupIndex, DedupParams, decide, relation_to
+from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, relation_to
 from pipelines.spam import ParagraphFrequency
-from pipelines.store import UNCHANGED, ArticleStore, SaveOutcome, content_hash
+from pipelines.store import (
+    NEW_ARTICLE,
+    NEW_COPY,
+    UNCHANGED,
+    ArticleStore,
+    SaveOutcome,
+    content_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +46,14 @@ class IngestResult:
 
 
 class Ingestor:
-    def __init__(self, store: ArticleStore, params: DedupParams = DedupParams()) -> None:
+    def __init__(
+        self, store: ArticleStore, params: DedupParams = DedupParams(), index: Any = None
+    ) -> None:
+        """`index`: a shared index (pipelines.shared_index) for distributed crawls; by default
+        an in-memory `DedupIndex` rebuilt from the store's entries."""
         self.store = store
         self.params = params
-        self.index = DedupIndex.from_rows(store.dedup_rows(), params)
+        self.index = index if index is not None else DedupIndex.from_rows(store.dedup_rows(), params)
         state = store.load_state(FREQUENCY_STATE)
         self.frequencies = (
             ParagraphFrequency.from_dict(state) if state else ParagraphFrequency()
@@ -93,7 +104,23 @@ class Ingestor:
             page, dedup_entry=self.index.encode_entry(doc), relations=relations
         )
         self.index.add(save.copy_id, doc, article_id=save.article_id)
+        if getattr(self.index, "shared", False) and save.outcome in (NEW_ARTICLE, NEW_COPY):
+            save = self._reconcile(doc, save)
         return IngestResult(save.outcome, save.relation, save=save, cuts=cuts)
+
+    def _reconcile(self, doc: DedupDoc, save: SaveOutcome) -> SaveOutcome:
+        """After inserting into a shared index: merge clusters another worker created at the
+        same moment for the same article (the later inserter always sees the earlier one)."""
+        articles = {save.article_id}
+        for candidate in self.index.query(doc):
+            if relation_to(candidate, doc, self.params) is not None:
+                articles.add(int(candidate.article_id))  # type: ignore[arg-type]
+        if len(articles) == 1:
+            return save
+        kept = self.store.merge_articles(articles)
+        log.info("merged articles %s found to be one (concurrent workers) into %s",
+                 sorted(articles), kept)
+        return replace(save, article_id=kept or save.article_id)
 
     def _reject(self, page: ArticleItem, reason: str, detail: str, cuts: Counter[str]) -> IngestResult:
         rejection = RejectedPageItem(

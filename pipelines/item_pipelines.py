@@ -39,7 +39,7 @@ class IngestPipeline:
         self.stats = crawler.stats
         settings = crawler.settings
         self.store = store_for(crawler)
-        self.ingestor = Ingestor(self.store)
+        self.ingestor = Ingestor(self.store, index=shared_index(crawler, self.store))
         self.spool = Spool(settings.get("SPOOL_DIR") or "data/spool")
         self.spool_close_wait = settings.getfloat("SPOOL_CLOSE_WAIT", 300)
         self.retry_loop = task.LoopingCall(self._retry_spool)
@@ -165,6 +165,16 @@ class IngestPipeline:
             log.error(message)
             self.stats.set_value("store/spool_left", len(self.spool))
             self.stats.inc_value("crawl/errors")
+
+
+def shared_index(crawler: Crawler, store: Any) -> Any:
+    """The Redis-backed index of a distributed crawl, or None (in-memory, single process)."""
+    redis_url = crawler.settings.get("REDIS_URL")
+    if not redis_url or not crawler.settings.get("DISTRIBUTED_PREFIX"):
+        return None
+    from pipelines.shared_index import SharedDedupIndex
+
+    return SharedDedupIndex(redis_url, f"{crawler.settings.get('DISTRIBUTED_PREFIX')}:dedup", store)
 
 
 def _one_line(exc: BaseException) -> str:

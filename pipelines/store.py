@@ -271,6 +271,75 @@ class ArticleStore:
             for copy_id, article_id, entry in result:
                 yield copy_id, article_id, bytes(entry)
 
+    def dedup_rows_for(self, copy_ids: Iterable[int]) -> list[tuple[int, int, bytes]]:
+        """(copy_id, article_id, entry) of these copies (the shared index's verification)."""
+        ids = list(copy_ids)
+        if not ids:
+            return []
+        with self.sessions() as session:
+            rows = session.execute(
+                select(DedupEntry.copy_id, DedupEntry.article_id, DedupEntry.entry).where(
+                    DedupEntry.copy_id.in_(ids)
+                )
+            )
+            return [(copy_id, article_id, bytes(entry)) for copy_id, article_id, entry in rows]
+
+    def merge_articles(self, article_ids: Iterable[int]) -> Optional[int]:
+        """Merge clusters found to be one article (a race between workers) into the oldest.
+
+        All copies move to the oldest article; the best of the clusters' canonical copies stays
+        canonical (its fields are moved onto the kept row); the others become its copies.
+        Safe to run concurrently from several workers: the rows are locked in id order and
+        articles already merged away are skipped. Returns the id kept, or None.
+        """
+        ids = sorted(set(article_ids))
+        if len(ids) < 2:
+            return ids[0] if ids else None
+        return self._transaction(lambda session: self._merge(session, ids))
+
+    def _merge(self, session: Session, ids: list[int]) -> Optional[int]:
+        articles = list(
+            session.scalars(
+                select(Article).where(Article.id.in_(ids)).order_by(Article.id).with_for_update()
+            )
+        )
+        if len(articles) < 2:
+            return articles[0].id if articles else None
+        target = articles[0]
+        canonicals = list(
+            session.scalars(
+                select(ArticleCopy).where(
+                    ArticleCopy.article_id.in_([a.id for a in articles]),
+                    ArticleCopy.relation == "canonical",
+                )
+            )
+        )
+        best_url = choose_canonical([_as_candidate(c) for c in canonicals]).url
+        best = next(c for c in canonicals if c.url == best_url)
+        source = next(a for a in articles if a.id == best.article_id)
+        if source.id != target.id:
+            for column in Article.__table__.columns:
+                if column.key not in ("id", "url", "first_seen_at"):
+                    setattr(target, column.key, getattr(source, column.key))
+        target.first_seen_at = min(a.first_seen_at for a in articles)
+        for copy in canonicals:
+            if copy.id != best.id:
+                copy.relation = _demoted_relation(copy, "near_duplicate")
+        others = [a.id for a in articles[1:]]
+        session.execute(update(ArticleCopy).where(ArticleCopy.article_id.in_(others))
+                        .values(article_id=target.id))
+        session.execute(update(DedupEntry).where(DedupEntry.article_id.in_(others))
+                        .values(article_id=target.id))
+        session.flush()
+        if source.id != target.id:
+            # The kept row takes the canonical URL: free it from the merged row first.
+            source.url = f"merged:{source.id}:{source.url}"[:2048]
+            session.flush()
+            target.url = best.url
+        for article in articles[1:]:
+            session.delete(article)
+        return target.id
+
     def copy_state(self, url: str) -> Optional[tuple[int, int, Optional[str]]]:
         """(copy_id, article_id, content_hash) of the stored copy at `url`, if any."""
         with self.sessions() as session:

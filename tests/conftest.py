@@ -21,6 +21,17 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator["RedisServer"]:
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def pg_url(postgres: PostgresServer) -> str:
     return postgres.create_database()

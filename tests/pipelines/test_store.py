@@ -122,3 +122,22 @@ def test_runs_are_opened_and_completed(store: ArticleStore) -> None:
         run = s.get(CrawlRun, run_id)
         assert (run.status, run.pages, run.articles_new) == ("ok", 3, 1)
         assert run.finished_at is not None
+
+
+def test_clusters_created_in_a_race_are_merged_into_the_oldest(store: ArticleStore) -> None:
+    """Two workers both judged copies of one article new: merging leaves one article."""
+    mirror = make_item(url="http://www.achie-mirror.test/a/1.html", site="achie_mirror",
+                       original_script="traditional", relation="new")
+    original = make_item(relation="new", removals=[],
+                         fetched_at=datetime(2025, 10, 24, tzinfo=timezone.utc))
+    first = store.save_article(mirror)
+    second = store.save_article(original)
+    assert first.article_id != second.article_id
+    kept = store.merge_articles([second.article_id, first.article_id])
+    assert kept == first.article_id
+    assert store.merge_articles([first.article_id, second.article_id]) == first.article_id  # again: no-op
+    with store.sessions() as s:
+        (article,) = s.scalars(select(Article)).all()
+        assert article.id == first.article_id and article.url == original.url
+        relations = dict(s.execute(select(ArticleCopy.url, ArticleCopy.relation)).all())
+    assert relations == {original.url: "canonical", mirror.url: "mirror"}
