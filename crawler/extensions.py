@@ -16,7 +16,9 @@ from pipelines.store_access import store_for
 
 log = logging.getLogger(__name__)
 
-STAGE_PREFIXES = ("dedup/", "spam/", "store/", "rejected/", "incremental/", "crawl/", "robots/")
+STAGE_PREFIXES = (
+    "dedup/", "spam/", "store/", "rejected/", "incremental/", "crawl/", "robots/", "distributed/",
+)
 
 
 def site_figures(stats: dict[str, Any], name: str) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
             # Every stage's counters (dedup/near_duplicate, spam/hidden_block, store/rejected/…)
             "stages": {
                 key: value for key, value in sorted(stats.items())
-                if key.startswith(STAGE_PREFIXES) and isinstance(value, (int, float))
+                if key.startswith(STAGE_PREFIXES) and isinstance(value, (int, float, str))
             },
         },
     }
