@@ -82,8 +82,10 @@ def test_two_workers_fetch_each_page_once_and_build_the_single_process_result(
     shared: tuple[str, str], fixture_web: FixtureWeb, tmp_path: Path
 ) -> None:
     db_url, redis_url = shared
-    # Polite enough that the crawl outlasts a worker's start-up: both take part.
-    polite = ["-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    # Polite enough, and each worker holding at most 2 pages at a time, that the crawl outlasts
+    # a worker's start-up on a busy machine: both take part.
+    polite = ["-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+              "-s", "CONCURRENT_REQUESTS=2"]
     workers = [worker(db_url, redis_url, fixture_web.proxy_env(), *polite, spool=tmp_path / f"s{i}")
                for i in range(2)]
     outputs = [w.communicate(timeout=300) for w in workers]
