@@ -49,7 +49,11 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
         "duplicates": new_copies,
         "spam_removed": stats.get("spam/removed", 0) + stats.get("spam/page", 0),
         "rejected": stats.get("store/rejected", 0),
-        "errors": stats.get("crawl/errors", 0) + stats.get("log_count/ERROR", 0),
+        # Fetch failures (each counted once by the spider) and exceptions in our own code;
+        # not Scrapy's ERROR log lines, which repeat the same failures ("Gave up retrying").
+        "errors": stats.get("crawl/errors", 0) + sum(
+            v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int)
+        ),
         "unchanged": stats.get("incremental/unchanged", 0),
         "stats": {
             "sites": per_site,

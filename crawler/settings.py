@@ -58,6 +58,11 @@ REDIRECT_MAX_TIMES = 5
 # Pages answer 404/410/5xx too; the spider records them as rejected pages with the status.
 HTTPERROR_ALLOWED_CODES = [404, 410]
 
+# Work per page is bounded whatever the page holds: links considered on one page, and the
+# text of one article (a bigger "article" is rejected as too_large).
+PAGE_MAX_LINKS = 5000
+ARTICLE_MAX_CHARS = 200_000
+
 # Per-site cap when the registry gives none.
 SITE_MAX_PAGES = 5000
 # Follow discovered links this many hops from the start URLs at most.

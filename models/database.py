@@ -42,6 +42,8 @@ def mask_url(url: str | URL) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         # Unparsable: mask whatever sits between "user:" and the last "@".
+        if "://" in url:
+            return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", url)
         return re.sub(r"([^/:@\s]*):[^@\s]*@", r"\1:***@", url)
 
 
@@ -57,7 +59,8 @@ def parse_database_url(raw: str) -> URL:
     hint = "use sqlite:///data/policy.db or postgresql+psycopg://user:password@host:5432/db"
     try:
         url = make_url(raw)
-    except ArgumentError:
+        url.port  # a malformed port raises only when read
+    except (ArgumentError, ValueError):
         raise StoreError(f"DATABASE_URL '{mask_url(raw)}' is not a SQLAlchemy URL; {hint}") from None
     backend = url.get_backend_name()
     if backend == "postgres":  # Heroku-style scheme that SQLAlchemy no longer accepts
@@ -161,7 +164,11 @@ def alembic_config(url: str | URL | None = None):  # type: ignore[no-untyped-def
     """An Alembic Config that works from any directory (the console script is run anywhere)."""
     from alembic.config import Config
 
-    cfg = Config()
+    import sys
+
+    # stdout as it is now: Config's default is bound when alembic is first imported, which may
+    # be a stream that is closed since (a test runner's capture, a daemonised process).
+    cfg = Config(stdout=sys.stdout)
     cfg.set_main_option("script_location", str(migrations_dir()))
     if url is not None:
         rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url

@@ -5,14 +5,23 @@
 
 The Scrapy shell (`pipelines.item_pipelines.CleanPipeline`), `policy-ingest extract` and
 `policy-ingest reprocess` all call `clean_item`, so a page is cleaned the same way everywhere.
+
+The last step makes every value storable on both backends, whatever the page held (see
+`storable_item`): no NUL or other control character (PostgreSQL refuses NUL in text), no lone
+surrogate (no driver can encode one), no noncharacter; a title cut to `TITLE_MAX_CHARS`, the
+short metadata fields to their column size, and a publication date outside 1949-10-01 .. the
+fetch time dropped. What was changed is written to the item's signals.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, replace
-from typing import Optional
+from datetime import date, datetime, timedelta
+from typing import Any, Optional
 
+from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
 from pipelines.normalize import normalize_record, normalize_text, to_simplified
 from pipelines.spam import (
@@ -23,6 +32,31 @@ from pipelines.spam import (
     strip_repeated_body,
     strip_spam_paragraphs,
 )
+
+
+# Titles longer than this are not titles (a paragraph or a keyword list taken for one); they are
+# cut here and the original length is kept in signals["title_truncated_from"].
+TITLE_MAX_CHARS = 500
+# Short metadata fields and the size of their store columns (String(255)).
+SHORT_FIELDS_MAX_CHARS = 255
+
+# Characters no store column may hold: C0/C1 controls except tab/newline/CR (NUL above all:
+# PostgreSQL rejects it), lone surrogates (unencodable), noncharacters.
+_UNSTORABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+# Bidi embeddings, overrides and marks: normalize_text drops them from text; the body HTML loses
+# them here, so that no stored field can reorder what a reader sees (RLO spoofing).
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def storable_text(text: Optional[str]) -> Optional[str]:
+    """`text` without the characters no store accepts (None stays None)."""
+    if not text:
+        return text
+    return _UNSTORABLE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -103,4 +137,65 @@ def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = No
         ],
         original_script=normalized.original_script,
     )
-    return Cleaned(cleaned, verdict, tuple(cuts))
+    return Cleaned(storable_item(cleaned), verdict, tuple(cuts))
+
+
+def storable_item(item: ArticleItem) -> ArticleItem:
+    """`item` with every value in a shape both store backends accept; changes go to signals."""
+    signals: dict[str, Any] = dict(item.signals)
+    title = storable_text(item.title)
+    if title and len(title) > TITLE_MAX_CHARS:
+        signals["title_truncated_from"] = len(title)
+        title = title[:TITLE_MAX_CHARS].rstrip()
+
+    def short(name: str) -> Optional[str]:
+        value = storable_text(getattr(item, name))
+        if value and len(value) > SHORT_FIELDS_MAX_CHARS:
+            signals[f"{name}_truncated_from"] = len(value)
+            value = value[:SHORT_FIELDS_MAX_CHARS].rstrip()
+        return value
+
+    published_at = item.published_at
+    if published_at is not None and not _plausible_date(published_at, item.fetched_at):
+        signals["published_at_dropped"] = str(published_at)[:40]
+        published_at = None
+    paragraphs = [p for p in (storable_text(p) for p in item.paragraphs) if p]
+    return replace(
+        item,
+        title=title,
+        title_raw=storable_text(item.title_raw),
+        published_at=published_at,
+        source=short("source"),
+        author=short("author"),
+        editor=short("editor"),
+        author_unit=storable_text(item.author_unit),
+        column_path=storable_text(item.column_path),
+        paragraphs=paragraphs,
+        body_html=_storable_html(item.body_html),
+        attachments=[
+            {key: storable_text(value) or "" for key, value in a.items()} for a in item.attachments
+        ],
+        removals=[
+            RemovalRecord(r.kind, storable_text(r.content) or "", storable_text(r.detail))
+            for r in item.removals
+        ],
+        signals=signals,
+    )
+
+
+def _storable_html(body_html: Optional[str]) -> Optional[str]:
+    if not body_html:
+        return body_html
+    return _BIDI_CONTROLS.sub("", storable_text(body_html) or "")
+
+
+def _plausible_date(value: datetime | date, fetched_at: Optional[datetime]) -> bool:
+    """The extractor's rule (crawler.extractors.dates): no earlier than 1949-10-01, no later than
+    the fetch plus FUTURE_TOLERANCE, for values that reach the stage by another way."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day < MIN_DATE:
+        return False
+    if fetched_at is None:
+        return True
+    latest = (fetched_at + FUTURE_TOLERANCE + timedelta(days=1)).date()
+    return day <= latest

@@ -252,16 +252,28 @@ def _compile_selector(selector: str) -> etree.XPath:
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-def _parse_tree(html: str) -> Any:
+def parse_tree_checked(html: str) -> tuple[Any, str | None]:
+    """The lxml tree of a page and, when libxml2 gave up on part of it, why (else None).
+
+    libxml2 stops building the tree below 256 levels of nesting ("Excessive depth in document")
+    and drops everything deeper: the page still parses, but its content may be gone. Callers
+    get the reason so that a page emptied that way is reported as such, not as "no article".
+    """
     # lxml refuses str input with an XML encoding declaration and NUL/control characters.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html[:200]) + html[200:] if html.lstrip()[:5] == "<?xml" else html
     # Control characters would survive parsing and then make lxml refuse text we write back.
     html = _CONTROL_RE.sub("", html)
+    parser = lxml.html.HTMLParser()  # our own, so its error log is this page's alone
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
-        root = lxml.html.document_fromstring("<html><body></body></html>")
-    return root
+        return lxml.html.document_fromstring("<html><body></body></html>"), None
+    problem = None
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT" or "Excessive depth" in entry.message:
+            problem = entry.message.strip()
+            break
+    return root, problem
 
 
 def _el_text(el: Any) -> str:
@@ -300,16 +312,22 @@ class GenericParser:
     def parse(self, html: str, url: str) -> ExtractedPage:
         """Never raises: an unexpected error leaves the fields found so far and a signal."""
         try:
-            root = _parse_tree(html if isinstance(html, str) else str(html))
+            root, problem = parse_tree_checked(html if isinstance(html, str) else str(html))
         except Exception as exc:  # noqa: BLE001 - a crawl must survive any page
             page = ExtractedPage(url=url, parser=self.label)
             page.signals["extract_error"] = f"{type(exc).__name__}: {exc}"
             return page
-        return self.parse_tree(root, url)
+        return self.parse_tree(root, url, parse_limit=problem)
 
-    def parse_tree(self, root: Any, url: str) -> ExtractedPage:
-        """Like :meth:`parse` for a tree from ``_parse_tree`` (consumed: the body is edited)."""
+    def parse_tree(self, root: Any, url: str, parse_limit: str | None = None) -> ExtractedPage:
+        """Like :meth:`parse` for a tree from ``parse_tree_checked`` (consumed: the body is edited).
+
+        `parse_limit` is the parser's complaint when it dropped part of the page; it is kept in
+        ``signals["parse_limit"]``.
+        """
         page = ExtractedPage(url=url, parser=self.label)
+        if parse_limit:
+            page.signals["parse_limit"] = parse_limit
         try:
             self._parse_into(page, root, url or "")
         except Exception as exc:  # noqa: BLE001 - a crawl must survive any page

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from .generic import GenericParser, _parse_tree
+from .generic import GenericParser, parse_tree_checked
 from .page import ExtractedPage
 
 __all__ = [
@@ -105,11 +105,11 @@ class VersionedSiteParser(GenericParser):
 
     def parse(self, html: str, url: str) -> ExtractedPage:
         try:
-            root = _parse_tree(html)
+            root, problem = parse_tree_checked(html)
             parser = self.choose(root, url)
         except Exception:  # noqa: BLE001 - never raise for a page
             return GenericParser(self._extra).parse(html, url)
-        return parser.parse_tree(root, url)
+        return parser.parse_tree(root, url, parse_limit=problem)
 
 
 # site name -> versions, newest layout first.

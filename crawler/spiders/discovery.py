@@ -3,6 +3,10 @@
 Spiders never hold field selectors; this module decides only where to go next: article pages,
 list pages (columns, pagination) and other in-site pages, never off-site, never anything that
 is not http(s), never binary files (attachments are recorded by the extractor instead).
+
+The work per page is bounded: at most `MAX_LINKS_PER_PAGE` anchors of a page are considered (a
+link farm of 100,000 anchors costs no more than one of 5,000), and URLs longer than
+`MAX_URL_LENGTH` (the store's URL column) are never followed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from crawler.extractors import classify_url
 from crawler.registry import Site
 
 LinkKind = Literal["article", "list", "other"]
+
+# Anchors considered per page: far above any real list page (a few hundred links), far below
+# what a link farm or a generated page can hold.
+MAX_LINKS_PER_PAGE = 5000
+# The store's URL columns hold 2,048 characters; longer URLs are junk or traps.
+MAX_URL_LENGTH = 2048
 
 PAGINATION_TEXT = re.compile(r"^\s*(下一?页|上一?页|下页|上页|尾页|末页|最后一?页|后页|前页|\d{1,4}|>|>>|»|下一頁|上一頁|尾頁)\s*$")
 _BINARY = re.compile(
@@ -40,18 +50,38 @@ class Link:
     kind: LinkKind
 
 
-def page_links(html_text: str, base_url: str) -> list[tuple[str, str]]:
-    """(absolute URL, link text) of every http(s) <a href> in the page, in document order."""
+class PageLinks(list[tuple[str, str]]):
+    """(absolute URL, link text) pairs; `capped` says anchors beyond the limit were ignored."""
+
+    capped: bool = False
+
+
+class Links(list[Link]):
+    """Links to follow; `capped` says the page held more anchors than were considered."""
+
+    capped: bool = False
+
+
+def page_links(html_text: str, base_url: str, limit: int = MAX_LINKS_PER_PAGE) -> PageLinks:
+    """(absolute URL, link text) of the http(s) <a href> of the page, in document order.
+
+    Only the first `limit` anchors with an href are considered.
+    """
+    links = PageLinks()
     try:
         doc = lxml.html.document_fromstring(html_text or "<html></html>")
     except (ValueError, lxml.etree.ParserError):
-        return []
+        return links
     base = base_url
     base_el = doc.find(".//base[@href]")
     if base_el is not None:
         base = urljoin(base_url, base_el.get("href", "").strip())
-    links: list[tuple[str, str]] = []
+    considered = 0
     for anchor in doc.iterfind(".//a[@href]"):
+        considered += 1
+        if considered > limit:
+            links.capped = True
+            break
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
@@ -61,6 +91,8 @@ def page_links(html_text: str, base_url: str) -> list[tuple[str, str]]:
             continue
         if urlsplit(url).scheme not in ("http", "https"):
             continue  # javascript:, data:, mailto:, tel:, ftp: are never followed
+        if len(url) > MAX_URL_LENGTH:
+            continue
         links.append((url, " ".join(anchor.text_content().split())))
     return links
 
@@ -88,11 +120,15 @@ def classify_link(url: str, text: str, site: Site) -> LinkKind | None:
     return "other"
 
 
-def discover(html_text: str, base_url: str, site: Site, exclude: set[str] | frozenset[str] = frozenset()) -> list[Link]:
+def discover(
+    html_text: str, base_url: str, site: Site, exclude: set[str] | frozenset[str] = frozenset(),
+    max_links: int = MAX_LINKS_PER_PAGE,
+) -> Links:
     """Links worth following from one page, each URL once, articles first."""
     seen: set[str] = set(exclude)
     found: list[Link] = []
-    for url, text in page_links(html_text, base_url):
+    anchors = page_links(html_text, base_url, max_links)
+    for url, text in anchors:
         if url in seen:
             continue
         seen.add(url)
@@ -100,4 +136,6 @@ def discover(html_text: str, base_url: str, site: Site, exclude: set[str] | froz
         if kind is not None:
             found.append(Link(url, text, kind))
     order = {"article": 0, "list": 1, "other": 2}
-    return sorted(found, key=lambda link: order[link.kind])
+    links = Links(sorted(found, key=lambda link: order[link.kind]))
+    links.capped = anchors.capped
+    return links

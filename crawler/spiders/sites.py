@@ -3,6 +3,27 @@
 Crawling only: seeds, link following, pagination, multi-page articles and incremental skips.
 Fields come from `crawler.extractors`; what happens to an item after it is yielded is the
 pipeline's business.
+
+Every page that is fetched (or tried) and not turned into an article is yielded as a
+`RejectedPageItem` with one of these reasons (docs/reliability.md lists them with their tests):
+
+    fetch_error       the connection failed (reset, refused, unknown host, truncated response)
+    timeout           no complete response within DOWNLOAD_TIMEOUT (after the retries)
+    http_error        HTTP status >= 400, after the retries; the detail has the status and any
+                      Retry-After
+    too_large         the response exceeds DOWNLOAD_MAXSIZE, or the article text exceeds
+                      ARTICLE_MAX_CHARS (the work per page is bounded)
+    not_html          a Content-Type that is not HTML, or binary bytes served as text/html
+    empty_body        an empty (or near-empty) response, or an article page without body text
+    too_deep          markup nested beyond the HTML parser's limit, which dropped the content
+    not_article       linked as an article, but the page is a list or some other page
+    redirect_loop     a redirect back into its own chain, or more than REDIRECT_MAX_TIMES hops
+    offsite_redirect  a redirect to another site or to a non-http(s) URL (server-side cloaking)
+    parse_error       an unexpected error while reading the page (a bug, kept from crashing)
+
+Redirects are followed by the spider itself (not by Scrapy's middleware), so that a redirect
+off the site, into a loop or to a cloaking target is recorded with its reason instead of
+disappearing in the dupefilter or the offsite filter.
 """
 
 from __future__ import annotations
@@ -17,12 +38,14 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import (
     ConnectionRefusedError,
     DNSLookupError,
@@ -33,9 +56,10 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from crawler.extractors import ExtractedPage, decode_html, parser_for
+from crawler.extractors.urls import safe_urljoin
 from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
 from crawler.registry import Site, load_registry, select_sites
-from crawler.spiders.discovery import discover
+from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover
 from pipelines.store_access import store_for
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -44,7 +68,24 @@ UNREACHABLE = (
     DNSLookupError, ConnectionRefusedError, NoRouteError, TCPTimedOutError, TimeoutError,
     CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError,
 )
+TIMEOUTS = (DownloadTimeoutError, TimeoutError, TCPTimedOutError)
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+# Article text (characters, all parts together) above which a page is rejected as too_large:
+# twice the longest real policy documents (a five-year plan runs to ~100,000 characters), and a
+# bound on what cleaning and MinHash do for one page. Setting: ARTICLE_MAX_CHARS.
+ARTICLE_MAX_CHARS = 200_000
+# A response with fewer bytes than this (whitespace aside) holds no page: empty_body.
+MIN_BODY_BYTES = 32
+# Validators longer than their store columns are junk; they are dropped, not stored.
+_HEADER_LIMITS = {b"ETag": 255, b"Last-Modified": 64}
 _PRIORITY = {"article": 20, "list": 10, "other": 0}
+# Magic numbers of binary formats that servers send as text/html.
+_BINARY_MAGIC = (
+    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"Rar!",
+    b"7z\xbc\xaf", b"\x00\x00\x01\x00", b"\xd0\xcf\x11\xe0", b"\x7fELF",
+)
+_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 
 
 def declared_charset(response: Response) -> Optional[str]:
@@ -53,8 +94,24 @@ def declared_charset(response: Response) -> Optional[str]:
     return match.group(1) if match else None
 
 
+def looks_binary(body: bytes) -> bool:
+    """True for bytes that are no text page whatever the Content-Type says (images, archives,
+    executables, random data): a known magic number, or control bytes that text never holds."""
+    if body.startswith(_TEXT_BOMS):
+        return False
+    if body.startswith(_BINARY_MAGIC):
+        return True
+    head = body[:1024]
+    if b"\x00" in head:
+        return True
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > 0.02 * len(head)
+
+
 def looks_like_html(response: Response) -> bool:
     content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if looks_binary(response.body):
+        return False
     if "html" in content_type or "xml" in content_type:
         return True
     if content_type and not content_type.startswith("text/"):
@@ -91,6 +148,13 @@ class SitesSpider(scrapy.Spider):
         self.sites = {site.name: site for site in self.site_list}
         self.allowed_domains = sorted({d for s in self.site_list for d in s.allowed_domains})
         self.default_max_pages = settings.getint("SITE_MAX_PAGES", 5000)
+        self.article_max_chars = settings.getint("ARTICLE_MAX_CHARS", ARTICLE_MAX_CHARS)
+        self.max_links = settings.getint("PAGE_MAX_LINKS", MAX_LINKS_PER_PAGE)
+        self.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
+        # Statuses the callbacks see themselves: the allowed error codes (recorded with their
+        # status) and redirects (followed here, see follow_redirect).
+        allowed = {int(code) for code in settings.getlist("HTTPERROR_ALLOWED_CODES")}
+        self.handled_statuses = sorted(allowed | set(REDIRECT_CODES))
         self.recheck_after = timedelta(days=settings.getfloat("INCREMENTAL_RECHECK_DAYS", 7))
         self.requested: Counter[str] = Counter()
         self.unchanged: set[str] = set()
@@ -118,14 +182,22 @@ class SitesSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def schedule(self, site: Site, url: str, kind: str, force: bool = False) -> Optional[Request]:
+    def schedule(
+        self, site: Site, url: str, kind: str, force: bool = False,
+        redirect_chain: tuple[str, ...] = (),
+    ) -> Optional[Request]:
         """A request for `url`, or None when the site's cap or the incremental rule says no."""
         stats = self.crawler.stats
         cap = site.max_pages or self.default_max_pages
         if self.requested[site.name] >= cap:
             stats.inc_value(f"site/{site.name}/capped")
             return None
-        meta: dict[str, Any] = {"site": site.name, "kind": kind}
+        meta: dict[str, Any] = {
+            "site": site.name, "kind": kind, "dont_redirect": True,
+            "handle_httpstatus_list": list(self.handled_statuses),
+        }
+        if redirect_chain:
+            meta["redirect_chain"] = redirect_chain
         headers: dict[str, str] = {}
         if not force and url in self.known_rejected:
             if url not in self.unchanged:
@@ -148,7 +220,7 @@ class SitesSpider(scrapy.Spider):
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            meta["handle_httpstatus_list"] = [304]
+            meta["handle_httpstatus_list"] = [*self.handled_statuses, 304]
             meta["conditional"] = True
         self.requested[site.name] += 1
         return Request(
@@ -160,19 +232,32 @@ class SitesSpider(scrapy.Spider):
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
         site = self.sites[response.meta["site"]]
+        try:
+            yield from self.read_page(response, site)
+        except Exception as exc:  # noqa: BLE001 - one odd page must not stop a site's crawl
+            self.logger.warning("could not read %s: %s: %s", response.url, type(exc).__name__, exc)
+            yield self.rejection(response, site, "parse_error", f"{type(exc).__name__}: {exc}")
+
+    def read_page(self, response: Response, site: Site) -> Iterator[Any]:
         stats = self.crawler.stats
         stats.inc_value(f"site/{site.name}/pages")
         if response.status == 304:
             stats.inc_value("incremental/unchanged")
             stats.inc_value(f"incremental/unchanged/{site.name}")
             return
+        if response.status in REDIRECT_CODES:
+            yield from self.follow_redirect(response, site)
+            return
         if response.status >= 400:
-            yield self.rejection(response, site, "http_error", f"HTTP {response.status}")
+            yield self.rejection(response, site, "http_error", http_error_detail(response))
+            return
+        if len(response.body.strip()) < MIN_BODY_BYTES:
+            yield self.rejection(response, site, "empty_body", f"{len(response.body)} bytes served")
             return
         if not looks_like_html(response):
-            if response.meta["kind"] == "article":
-                content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-                yield self.rejection(response, site, "not_html", f"Content-Type {content_type!r}")
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            what = "binary bytes served as" if looks_binary(response.body) else "Content-Type"
+            yield self.rejection(response, site, "not_html", f"{what} {content_type!r}")
             return
         decoded = decode_html(response.body, declared_charset(response))
         page = self.parsers[site.name].parse(decoded.text, response.url)
@@ -180,14 +265,29 @@ class SitesSpider(scrapy.Spider):
 
         is_article = self.is_article(response.url, page, site)
         exclude = set(page.next_pages) if is_article else set()
-        for link in discover(decoded.text, response.url, site, exclude=exclude):
+        links = discover(decoded.text, response.url, site, exclude=exclude, max_links=self.max_links)
+        if links.capped:
+            stats.inc_value("crawl/links_capped")
+            self.logger.info("%s: only the first %d links considered", response.url, self.max_links)
+        for link in links:
             request = self.schedule(site, link.url, link.kind)
             if request is not None:
                 yield request
+        if not is_article:
+            refresh = self.meta_refresh(page, site)
+            if refresh is not None:
+                yield refresh
 
         if is_article:
             if not page.paragraphs:
                 yield self.rejection(response, site, "empty_body", "article page without body text")
+                return
+            chars = sum(len(p) for p in page.paragraphs)
+            if chars > self.article_max_chars:
+                yield self.rejection(
+                    response, site, "too_large",
+                    f"article text of {chars} characters (ARTICLE_MAX_CHARS {self.article_max_chars})",
+                )
                 return
             item = self.build_item(response, site, page)
             if page.next_pages:
@@ -195,11 +295,67 @@ class SitesSpider(scrapy.Spider):
             else:
                 yield item
         elif response.meta["kind"] == "article":
+            if page.signals.get("parse_limit"):
+                yield self.rejection(
+                    response, site, "too_deep",
+                    f"the HTML parser dropped the content: {page.signals['parse_limit']}",
+                )
+                return
             yield self.rejection(
                 response, site, "not_article",
                 f"linked as an article but looks like a {page.page_kind} page "
                 f"(score {page.article_score:.2f})",
             )
+
+    def follow_redirect(self, response: Response, site: Site) -> Iterator[Any]:
+        """Follow a redirect within the site; record one that leaves it, loops or runs too long.
+
+        The record is made for the first URL of the chain: the one that was linked.
+        """
+        chain = (*response.meta.get("redirect_chain", ()), response.url)
+        origin = chain[0]
+        location = response.headers.get(b"Location")
+        if not location:
+            yield self.rejection(
+                response, site, "http_error", f"HTTP {response.status} without Location", url=origin
+            )
+            return
+        raw_target = location.decode("latin-1").strip()
+        target = safe_urljoin(response.url, raw_target)
+        if target is None or len(target) > MAX_URL_LENGTH:
+            yield self.rejection(
+                response, site, "offsite_redirect",
+                f"HTTP {response.status} to a non-http(s) or unusable URL {raw_target[:200]!r}",
+                url=origin,
+            )
+            return
+        if not site.allows(target):
+            yield self.rejection(
+                response, site, "offsite_redirect", f"HTTP {response.status} to {target[:500]}",
+                url=origin,
+            )
+            return
+        if target in chain or len(chain) > self.max_redirects:
+            hops = " -> ".join((*chain, target))
+            why = "loops" if target in chain else f"exceeds REDIRECT_MAX_TIMES {self.max_redirects}"
+            yield self.rejection(
+                response, site, "redirect_loop", f"redirect chain {why}: {hops}"[:2000], url=origin
+            )
+            return
+        self.crawler.stats.inc_value("crawl/redirects_followed")
+        request = self.schedule(site, target, response.meta["kind"], redirect_chain=chain)
+        if request is not None:
+            yield request
+
+    def meta_refresh(self, page: ExtractedPage, site: Site) -> Optional[Request]:
+        """A <meta http-equiv=refresh> is followed like a link when it stays on the site."""
+        target = page.signals.get("meta_refresh")
+        if not isinstance(target, str):
+            return None
+        if not site.allows(target) or len(target) > MAX_URL_LENGTH:
+            self.crawler.stats.inc_value("crawl/offsite_refresh_ignored")
+            return None
+        return self.schedule(site, target, "other")
 
     def is_article(self, url: str, page: ExtractedPage, site: Site) -> bool:
         if site.article_url_pattern is not None and site.article_url_pattern.search(url):
@@ -221,9 +377,13 @@ class SitesSpider(scrapy.Spider):
         item: ArticleItem = response.meta["item"]
         self.crawler.stats.inc_value(f"site/{site.name}/pages")
         self.crawler.stats.inc_value("crawl/article_parts")
-        if response.status < 400 and looks_like_html(response):
+        if response.status < 300 and looks_like_html(response):
             decoded = decode_html(response.body, declared_charset(response))
             part = self.parsers[site.name].parse(decoded.text, response.url)
+            if sum(map(len, item.paragraphs)) + sum(map(len, part.paragraphs)) > self.article_max_chars:
+                # The work per article is bounded: parts past ARTICLE_MAX_CHARS are left out.
+                item.signals["parts_too_large"] = 1 + int(item.signals.get("parts_too_large", 0))
+                part.paragraphs = []
             item.paragraphs.extend(part.paragraphs)
             part_item = item_from_page(part, site=site.name, fetched_at=item.fetched_at)
             item.raw_pages.append(raw_record(response, _now()))
@@ -248,10 +408,12 @@ class SitesSpider(scrapy.Spider):
 
     # -- failures -------------------------------------------------------------------------
 
-    def rejection(self, response: Response, site: Site, reason: str, detail: str) -> RejectedPageItem:
+    def rejection(
+        self, response: Response, site: Site, reason: str, detail: str, url: Optional[str] = None
+    ) -> RejectedPageItem:
         self.crawler.stats.inc_value(f"rejected/{reason}")
         return RejectedPageItem(
-            url=response.url, site=site.name, reason=reason, detail=detail,
+            url=url or response.url, site=site.name, reason=reason, detail=detail,
             http_status=response.status, fetched_at=_now(),
         )
 
@@ -266,11 +428,19 @@ class SitesSpider(scrapy.Spider):
         self.crawler.stats.inc_value("crawl/errors")
         self.crawler.stats.inc_value(f"site/{site_name}/errors")
         status = None
+        message = failure.getErrorMessage()
         if failure.check(HttpError):
             status = failure.value.response.status
-            reason, detail = "http_error", f"HTTP {status}"
+            reason, detail = "http_error", http_error_detail(failure.value.response)
+        elif failure.check(DownloadCancelledError, CancelledError) and (
+            "max size" in message or "maxsize" in message or not message
+        ):
+            # DOWNLOAD_MAXSIZE: Scrapy cancels the download (before the body when the size is
+            # announced, as soon as the limit is passed when it is not).
+            reason, detail = "too_large", message or "download cancelled at DOWNLOAD_MAXSIZE"
         else:
-            reason, detail = "fetch_error", f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            reason = "timeout" if failure.check(*TIMEOUTS) else "fetch_error"
+            detail = f"{failure.type.__name__}: {message}"
             if failure.check(*UNREACHABLE):
                 host = urlsplit(request.url).hostname or request.url
                 unreachable = self.crawler.stats.get_value("crawl/unreachable_hosts") or {}
@@ -335,4 +505,19 @@ def _aware(value: datetime) -> datetime:
 
 def _header(response: Response, name: bytes) -> Optional[str]:
     value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
+    if not value:
+        return None
+    text = value.decode("latin-1")
+    limit = _HEADER_LIMITS.get(name)
+    if limit is not None and len(text) > limit:
+        return None  # a validator no column can hold is no validator
+    return text
+
+
+def http_error_detail(response: Response) -> str:
+    """"HTTP 503; Retry-After: 120": the status and what the server asked us to do about it."""
+    detail = f"HTTP {response.status}"
+    retry_after = _header(response, b"Retry-After")
+    if retry_after:
+        detail += f"; Retry-After: {retry_after[:100]}"
+    return detail
