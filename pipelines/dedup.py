@@ -35,7 +35,8 @@ tests/pipelines/test_dedup.py::test_measured_variants; FIELD_NOTES agree):
   figure disturbs only 5 shingles.
 * 128 permutations: std of the Jaccard estimate ≤ 0.044; only used to pick and prune
   candidates — the decision is made on exact (sampled) shingle sets, see below.
-* LSH banding 32 bands × 2 rows (one `datasketch.MinHashLSH`): the candidate probability
+* LSH banding 32 bands × 2 rows (`_BandTable`, the candidates `datasketch.MinHashLSH` with
+  these bands gives, tested in tests/benchmarks): the candidate probability
   1 − (1 − J²)³² is 0.97 at J = 0.32 (page 1 of 3), 0.87 at 0.25, ≥ 0.9999 at 0.5, 0.08 at
   0.05. Containment candidates have low Jaccard (a page 1 of 3 has J ≈ 0.32), so an LSH tuned
   to 0.5–0.8 misses them (datasketch's optimum for 0.8, 9 × 13, finds only 40 % of pairs *at*
@@ -49,10 +50,14 @@ tests/pipelines/test_dedup.py::test_measured_variants; FIELD_NOTES agree):
   page 1 of 3 measures 1.00 ± 0.01 rather than 0.97 ± 0.09 from the MinHash formula
   |A∩B| ≈ J(|A|+|B|)/(1+J). That formula (with the stored shingle counts) is only the cheap
   prefilter that decides which LSH candidates get verified.
-* Memory (measured, 3,000 unrelated 3,000-character documents): ≈ 12.7 KB per indexed
-  document — ≈ 9.5 KB in MinHashLSH's dict/set buckets (32 bands), 1.5 KB of verification
-  sample, 0.5 KB of signature. ≈ 1.3 GB per 100,000 documents; past that, move the LSH to
-  datasketch's Redis storage (same class) or a compact band table.
+* Memory (measured by `python -m benchmarks run`, tracemalloc, 20,000 entries): ≈ 2.7 KB per
+  indexed document — ≈ 1.1 KB for the LSH (0.5 KB signature row, ≈ 0.3 KB band table and
+  chains, ids), 1.5 KB of verification sample. datasketch's MinHashLSH took ≈ 9.5 KB per
+  document for its 32 bands of dict/set buckets (≈ 12.7 KB per entry with the rest); a
+  million articles now fit in ≈ 2.7 GB. Query + insert stays ≈ 0.4–0.7 ms per document from
+  10k to 1M stored signatures; what grows with the index is the number of chance band
+  collisions between unrelated texts (≈ 32 · J² of the index), which the vectorised MinHash
+  prefilter rejects.
 * Texts under 200 key characters get an exact hash only: a few sentences are too short for a
   stable shingle set, and short notices legitimately share most of their words.
 """
@@ -70,7 +75,6 @@ from datetime import date, datetime, time, timezone
 from typing import Hashable, Iterable, Iterator, Literal, Optional, Sequence
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
 
 from pipelines.minhash import (
     DEFAULT_SCHEME,
@@ -187,23 +191,231 @@ def _subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
 
 _ENTRY_MAGIC = b"PIS1"
 
+# Band table: open addressing over distinct (band, band key) pairs, chained per pair. A slot
+# holds `row * bands + band` of the newest signature with that band key (int32, -1 empty); the
+# key itself is read back from the signature matrix, and older rows with the same key follow
+# through `next` (one int32 per row and band). ≈ 0.35 KB per stored signature at 32 bands.
+_EMPTY = -1
+_MAX_LOAD = 0.7
+_GROWTH = 1.5
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_WINDOW = 8  # slots looked at per probe round
+_STEPS = np.arange(_WINDOW, dtype=np.int64)
+
+
+class _BandTable:
+    """`MinHashLSH`'s candidate rule (some band's values all equal) over a signature matrix.
+
+    `datasketch.MinHashLSH` keeps, per band, a dict from the band's bytes to a set of keys:
+    ≈ 9.5 KB per document at 32 bands. Here a band key (at 2 rows per band, the band's two
+    uint32 values read as one uint64) is never stored twice: the table maps each distinct
+    (band, key) to the newest row holding it, `next` chains the older ones. A lookup is 32
+    vectorised probes plus the walk along the chains it hits (the candidates themselves):
+    independent of how many signatures are stored, as the table grows by 1.5x at load 0.7.
+    """
+
+    def __init__(self, bands: int, rows: int) -> None:
+        self.bands, self.rows = bands, rows
+        self._salt = np.arange(1, bands + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
+        self.slots = np.full(64, _EMPTY, dtype=np.int32)
+        self.next = np.full((0, bands), _EMPTY, dtype=np.int32)
+        self.used = 0
+
+    def keys(self, hashvalues: np.ndarray) -> np.ndarray:
+        """Band keys of signature rows (`hashvalues`: rows x num_perm uint32) as uint64."""
+        width = self.bands * self.rows
+        if self.rows == 2 and hashvalues.flags.c_contiguous and hashvalues.dtype == np.uint32:
+            # A view: each band's two values read as one little-endian uint64, no copy.
+            return hashvalues.view(np.uint64)[..., : self.bands]
+        block = np.ascontiguousarray(hashvalues[..., :width], dtype=np.uint32)
+        if self.rows == 2:
+            return block.view(np.uint64)
+        # General case: the band's rows hashed into one uint64; equal bands give equal keys,
+        # and the rare unequal bands with equal keys only add a candidate that fails the checks.
+        shaped = block.reshape(*block.shape[:-1], self.bands, self.rows).astype(np.uint64)
+        key = np.zeros(shaped.shape[:-1], dtype=np.uint64)
+        for r in range(self.rows):
+            key = (key * _MIX) ^ shaped[..., r]
+        return key
+
+    def grow_rows(self, capacity: int) -> None:
+        if capacity > self.next.shape[0]:
+            grown = np.full((capacity, self.bands), _EMPTY, dtype=np.int32)
+            grown[: self.next.shape[0]] = self.next
+            self.next = grown
+
+    def _positions(self, keys: np.ndarray, bands: np.ndarray) -> np.ndarray:
+        mixed = (keys ^ self._salt[bands]) * _MIX
+        return ((mixed >> np.uint64(17)) % np.uint64(self.slots.size)).astype(np.int64)
+
+    def insert(self, row_ids: np.ndarray, matrix_keys: np.ndarray) -> None:
+        """Add rows (their keys read from `matrix_keys`) to the table."""
+        if row_ids.size == 0:
+            return
+        if row_ids.max() * self.bands + self.bands > np.iinfo(np.int32).max:
+            raise OverflowError("dedup index band table holds at most 67 million signatures")
+        needed = self.used + row_ids.size * self.bands
+        if needed > _MAX_LOAD * self.slots.size:
+            raise _NeedsRebuild(needed)
+        rows = np.repeat(row_ids.astype(np.int64), self.bands)
+        bands = np.tile(np.arange(self.bands), row_ids.size)
+        keys = matrix_keys[rows, bands]
+        self._place(rows, bands, keys, self._positions(keys, bands), matrix_keys)
+
+    def _window(self, positions: np.ndarray) -> np.ndarray:
+        # The next _WINDOW slots of every probe at once: one gather instead of a loop of probes.
+        window = positions[:, None] + _STEPS
+        window[window >= self.slots.size] -= self.slots.size
+        return window
+
+    def _scan(self, bands: np.ndarray, keys: np.ndarray, positions: np.ndarray,
+              matrix_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """First slot of each probe, within the window, that is empty or holds the same key.
+
+        Returns (found, slot, held, same): `found` False means the window was full of other
+        keys (probe on from `positions + _WINDOW`); `held` is the slot's value, `same` whether
+        it holds this band key (else it is empty).
+        """
+        window = self._window(positions)
+        held = self.slots[window].astype(np.int64)
+        empty = held == _EMPTY
+        held_rows, held_bands = np.divmod(np.where(empty, 0, held), self.bands)
+        same = ~empty & (held_bands == bands[:, None])
+        same &= matrix_keys[held_rows, held_bands] == keys[:, None]
+        stop = empty | same
+        first = stop.argmax(axis=1)
+        index = np.arange(first.size)
+        return stop[index, first], window[index, first], held[index, first], same[index, first]
+
+    def _place(self, rows: np.ndarray, bands: np.ndarray, keys: np.ndarray,
+               positions: np.ndarray, matrix_keys: np.ndarray) -> None:
+        slots, width, nxt = self.slots, self.bands, self.next
+        while rows.size:
+            found, slot, held, same = self._scan(bands, keys, positions, matrix_keys)
+            chosen = np.flatnonzero(found)
+            # One entry per slot per round (two new keys may want one empty slot, or one chain
+            # head): the others look again from the same place next round.
+            _, first = np.unique(slot[chosen], return_index=True)
+            chosen = chosen[first]
+            held_rows = np.where(same[chosen], held[chosen] // width, _EMPTY)
+            nxt[rows[chosen], bands[chosen]] = held_rows
+            slots[slot[chosen]] = rows[chosen] * width + bands[chosen]
+            self.used += int(np.count_nonzero(~same[chosen]))
+            keep = np.ones(rows.size, dtype=bool)
+            keep[chosen] = False
+            positions = np.where(found, positions, positions + _WINDOW)[keep]
+            positions[positions >= slots.size] -= slots.size
+            rows, bands, keys = rows[keep], bands[keep], keys[keep]
+
+    def rebuild(self, live_rows: np.ndarray, matrix_keys: np.ndarray, minimum: int) -> None:
+        size = max(64, int(max(minimum, live_rows.size * self.bands) / _MAX_LOAD * _GROWTH) + 1)
+        self.slots = np.full(size, _EMPTY, dtype=np.int32)
+        self.next[:] = _EMPTY
+        self.used = 0
+        for start in range(0, live_rows.size, 65536):  # bounded temporaries
+            self.insert(live_rows[start : start + 65536], matrix_keys)
+
+    def candidates(self, keys: np.ndarray, matrix_keys: np.ndarray) -> np.ndarray:
+        """Rows sharing at least one band with `keys` (one signature's band keys)."""
+        width = self.bands
+        bands = np.arange(width)
+        positions = self._positions(keys, bands)
+        heads: list[np.ndarray] = []
+        head_bands: list[np.ndarray] = []
+        while bands.size:
+            found, _, held, same = self._scan(bands, keys, positions, matrix_keys)
+            if same.any():
+                heads.append(held[same] // width)
+                head_bands.append(bands[same])
+            more = ~found
+            if not more.any():
+                break
+            bands, keys = bands[more], keys[more]
+            positions = positions[more] + _WINDOW
+            positions[positions >= self.slots.size] -= self.slots.size
+        if not heads:
+            return np.empty(0, dtype=np.int64)
+        rows, bands = np.concatenate(heads), np.concatenate(head_bands)
+        found_rows = [rows]
+        nxt = self.next
+        while True:  # walk the chains: every row on them is a candidate
+            rows = nxt[rows, bands].astype(np.int64)
+            more = rows != _EMPTY
+            if not more.any():
+                break
+            rows, bands = rows[more], bands[more]
+            found_rows.append(rows)
+        return np.unique(np.concatenate(found_rows))
+
+
+class _NeedsRebuild(Exception):
+    def __init__(self, needed: int) -> None:
+        self.needed = needed
+
+
+class _EntriesView:
+    """Read-only `doc_id -> _Entry` view of the columnar index (for inspection and tests)."""
+
+    def __init__(self, index: "DedupIndex") -> None:
+        self._index = index
+
+    def __getitem__(self, doc_id: DocId) -> _Entry:
+        return self._index._entry_at(self._index._row_of[doc_id])
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._index._row_of
+
+    def __len__(self) -> int:
+        return len(self._index._row_of)
+
+    def __iter__(self) -> Iterator[DocId]:
+        return iter(self._index._row_of)
+
+    def items(self) -> Iterator[tuple[DocId, _Entry]]:
+        for doc_id, row in self._index._row_of.items():
+            yield doc_id, self._index._entry_at(row)
+
+    def values(self) -> Iterator[_Entry]:
+        for _, entry in self.items():
+            yield entry
+
 
 class DedupIndex:
-    """In-memory index of bodies: exact hashes, a MinHashLSH and per-entry verification samples.
+    """In-memory index of bodies: exact hashes, LSH band table and per-entry verification samples.
 
     `query`/`decide` never change the index; `add` does (the caller serialises writes). Entries
     are keyed by a `doc_id` (one per stored copy or per canonical body: the caller chooses) and
     carry the `article_id` they belong to.
+
+    Layout (columnar, ≈ 1.1 KB per stored signature for the LSH part, measured by
+    `python -m benchmarks run`): one uint32 matrix of signatures (row per entry), a `_BandTable`
+    of int32 slots, and per entry its verification sample as bytes; ids and article ids in
+    lists. Candidates are exactly those `datasketch.MinHashLSH` with the same bands would give.
     """
 
     def __init__(self, params: DedupParams = DedupParams()) -> None:
         self.params = params
         self.hasher = MinHasher(params.scheme)
-        self._lsh = MinHashLSH(
-            num_perm=params.scheme.num_perm, params=(params.lsh_bands, params.lsh_rows)
-        )
-        self._entries: dict[DocId, _Entry] = {}
-        self._exact: dict[str, DocId] = {}
+        if params.lsh_bands * params.lsh_rows > params.scheme.num_perm:
+            raise ValueError("lsh_bands * lsh_rows must not exceed num_perm")
+        self._table = _BandTable(params.lsh_bands, params.lsh_rows)
+        perms = params.scheme.num_perm
+        self._hv = np.zeros((0, perms), dtype=U32)  # grown by _GROWTH; rows past _size unused
+        self._band_keys = self._table.keys(self._hv)
+        self._size = 0
+        self._row_of: dict[DocId, int] = {}
+        self._doc_ids: list[Optional[DocId]] = []  # None: removed
+        self._article: list[DocId] = []
+        self._content: list[bytes] = []  # sha1 digest of the comparison key
+        self._numbers = np.zeros((0, 3), dtype=np.int64)  # key_length, shingle_count, sample_bits
+        self._samples: list[bytes] = []
+        self._has_signature = np.zeros(0, dtype=bool)
+        self._exact: dict[bytes, DocId] = {}
+        self._defer_table = False
+
+    @property
+    def _entries(self) -> _EntriesView:
+        return _EntriesView(self)
 
     # -- documents --
     def document(
@@ -219,67 +431,81 @@ class DedupIndex:
         return DedupDoc(content_key_hash(key), len(key), signature, original_script, is_mirror_hint)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._row_of)
 
     def __contains__(self, doc_id: DocId) -> bool:
-        return doc_id in self._entries
+        return doc_id in self._row_of
 
     # -- reading --
     def query(self, doc: DedupDoc) -> list[Candidate]:
         """Verified candidates for `doc`, most similar first (exact matches first of all)."""
         results: dict[DocId, Candidate] = {}
-        exact_id = self._exact.get(doc.content_hash)
+        exact_id = self._exact.get(bytes.fromhex(doc.content_hash))
         if exact_id is not None:
-            entry = self._entries[exact_id]
+            row = self._row_of[exact_id]
             results[exact_id] = Candidate(
-                exact_id, entry.article_id, True, 1.0, 1.0, 1.0, entry.key_length, 1.0
+                exact_id, self._article[row], True, 1.0, 1.0, 1.0, int(self._numbers[row, 0]), 1.0
             )
         signature = doc.signature
-        if signature is not None:
+        if signature is not None and self._size:
             self.params.scheme.check_compatible(signature.scheme)
-            for doc_id in self._lsh.query(signature.lean()):
-                if doc_id in results:
-                    continue
-                candidate = self._verify(doc_id, signature)
-                if candidate is not None:
-                    results[doc_id] = candidate
+            keys = self._table.keys(signature.hashvalues)
+            rows = self._table.candidates(keys, self._band_keys)
+            if rows.size:
+                rows = rows[self._has_signature[rows]]
+            if rows.size:
+                for candidate in self._verify_rows(rows, signature):
+                    if candidate.doc_id not in results:
+                        results[candidate.doc_id] = candidate
         return sorted(
             results.values(),
             key=lambda c: (not c.exact, -max(c.jaccard, c.contained_in, c.contains), str(c.doc_id)),
         )
 
-    def _verify(self, doc_id: DocId, signature: Signature) -> Optional[Candidate]:
-        entry = self._entries[doc_id]
-        assert entry.hashvalues is not None
-        estimated = float(np.count_nonzero(entry.hashvalues == signature.hashvalues)) / len(
-            entry.hashvalues
+    def _verify_rows(self, rows: np.ndarray, signature: Signature) -> Iterator[Candidate]:
+        # The MinHash prefilter for all candidates at once (there can be thousands of weak band
+        # collisions in a large index); exact sample intersections only for the survivors.
+        perms = self._hv.shape[1]
+        estimated = np.count_nonzero(self._hv[rows] == signature.hashvalues, axis=1) / perms
+        a = signature.shingle_count
+        b = self._numbers[rows, 1].astype(np.float64)
+        overlap = np.where(
+            (a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0
         )
-        a, b = signature.shingle_count, entry.shingle_count
-        overlap = estimated * (a + b) / (1 + estimated) if a and b else 0.0
-        if max(estimated, overlap / max(a, 1), overlap / max(b, 1)) < self.params.prefilter:
-            return None
-        bits = max(entry.sample_bits, _sample_bits(a, self.params.sample_target))
+        best = np.maximum(
+            estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1))
+        )
+        for i in np.flatnonzero(best >= self.params.prefilter):
+            candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]))
+            if candidate is not None:
+                yield candidate
+
+    def _verify_row(self, row: int, signature: Signature, estimated: float) -> Optional[Candidate]:
+        a = signature.shingle_count
+        key_length, _, entry_bits = (int(v) for v in self._numbers[row])
+        bits = max(entry_bits, _sample_bits(a, self.params.sample_target))
         mine = _subsample(signature.shingle_hashes, bits)
-        theirs = _subsample(entry.sample, bits)
+        theirs = _subsample(np.frombuffer(self._samples[row], dtype=U32), bits)
         if mine.size == 0 or theirs.size == 0:
             return None
         shared = np.intersect1d(mine, theirs, assume_unique=True).size
         jaccard = shared / (mine.size + theirs.size - shared)
+        doc_id = self._doc_ids[row]
         return Candidate(
             doc_id,
-            entry.article_id,
+            self._article[row],
             False,
             round(jaccard, 4),
             round(shared / mine.size, 4),
             round(shared / theirs.size, 4),
-            entry.key_length,
+            key_length,
             estimated,
         )
 
     # -- writing --
     def add(self, doc_id: DocId, doc: DedupDoc, article_id: Optional[DocId] = None) -> None:
         """Index `doc` under `doc_id` (belonging to `article_id`, by default `doc_id`)."""
-        if doc_id in self._entries:
+        if doc_id in self._row_of:
             raise ValueError(f"dedup index already holds {doc_id!r}; remove it first")
         self._insert(doc_id, self._entry_for(doc, doc_id if article_id is None else article_id))
 
@@ -295,31 +521,79 @@ class DedupIndex:
             entry.hashvalues = signature.hashvalues.copy()
         return entry
 
+    def _entry_at(self, row: int) -> _Entry:
+        key_length, count, bits = (int(v) for v in self._numbers[row])
+        entry = _Entry(self._article[row], self._content[row].hex(), key_length, count, bits)
+        if self._has_signature[row]:
+            entry.sample = np.frombuffer(self._samples[row], dtype=U32).copy()
+            entry.hashvalues = self._hv[row].copy()
+        return entry
+
+    def _grow(self, rows: int) -> None:
+        capacity = self._hv.shape[0]
+        if rows <= capacity:
+            return
+        capacity = max(rows, int(capacity * _GROWTH) + 16)
+        hv = np.zeros((capacity, self._hv.shape[1]), dtype=U32)
+        hv[: self._size] = self._hv[: self._size]
+        self._hv = hv
+        self._band_keys = self._table.keys(hv)  # a view of `hv` when rows == 2
+        numbers = np.zeros((capacity, 3), dtype=np.int64)
+        numbers[: self._size] = self._numbers[: self._size]
+        self._numbers = numbers
+        has = np.zeros(capacity, dtype=bool)
+        has[: self._size] = self._has_signature[: self._size]
+        self._has_signature = has
+        self._table.grow_rows(capacity)
+
     def _insert(self, doc_id: DocId, entry: _Entry) -> None:
-        self._entries[doc_id] = entry
-        self._exact.setdefault(entry.content_hash, doc_id)
-        if entry.hashvalues is not None:
-            lean = LeanMinHash(
-                seed=self.params.scheme.seed, hashvalues=entry.hashvalues, scheme="affine32"
-            )
-            self._lsh.insert(doc_id, lean, check_duplication=False)
+        row = self._size
+        self._grow(row + 1)
+        self._size += 1
+        self._row_of[doc_id] = row
+        self._doc_ids.append(doc_id)
+        self._article.append(entry.article_id)
+        digest = bytes.fromhex(entry.content_hash)
+        self._content.append(digest)
+        self._numbers[row] = (entry.key_length, entry.shingle_count, entry.sample_bits)
+        self._exact.setdefault(digest, doc_id)
+        if entry.hashvalues is None:
+            self._samples.append(b"")
+            return
+        self._samples.append(entry.sample.astype("<u4").tobytes())
+        self._hv[row] = entry.hashvalues
+        if self.params.lsh_rows != 2:  # keys are a computed copy, not a view of `_hv`
+            self._band_keys[row] = self._table.keys(self._hv[row])
+        self._has_signature[row] = True
+        if not self._defer_table:
+            self._table_insert(np.array([row], dtype=np.int64))
+
+    def _table_insert(self, rows: np.ndarray) -> None:
+        try:
+            self._table.insert(rows, self._band_keys)
+        except _NeedsRebuild as grow:
+            live = np.flatnonzero(self._has_signature[: self._size])
+            self._table.rebuild(live, self._band_keys, grow.needed)
 
     def remove(self, doc_id: DocId) -> None:
-        entry = self._entries.pop(doc_id)
-        if self._exact.get(entry.content_hash) == doc_id:
-            del self._exact[entry.content_hash]
-            for other_id, other in self._entries.items():  # another copy with the same text
-                if other.content_hash == entry.content_hash:
-                    self._exact[entry.content_hash] = other_id
+        row = self._row_of.pop(doc_id)
+        digest = self._content[row]
+        self._doc_ids[row] = None
+        self._samples[row] = b""
+        # The band table keeps pointing at the row until its next rebuild; queries skip it.
+        self._has_signature[row] = False
+        if self._exact.get(digest) == doc_id:
+            del self._exact[digest]
+            for other_id, other_row in self._row_of.items():  # another copy with the same text
+                if self._content[other_row] == digest:
+                    self._exact[digest] = other_id
                     break
-        if entry.hashvalues is not None:
-            self._lsh.remove(doc_id)
 
     def reassign(self, old_article_id: DocId, new_article_id: DocId) -> None:
         """Point entries of one article at another (when the caller merges two articles)."""
-        for entry in self._entries.values():
-            if entry.article_id == old_article_id:
-                entry.article_id = new_article_id
+        for row, article_id in enumerate(self._article):
+            if article_id == old_article_id and self._doc_ids[row] is not None:
+                self._article[row] = new_article_id
 
     # -- persistence --
     def _scheme_tag(self) -> int:
@@ -356,12 +630,21 @@ class DedupIndex:
     ) -> DedupIndex:
         """Rebuild from `(doc_id, article_id, encode_entry(...))` rows, checking parameters."""
         index = cls(params)
-        for doc_id, article_id, blob in rows:
-            index._insert(doc_id, index._decode_entry(blob, article_id))
+        index._defer_table = True  # one table build at the end, not one growth per row
+        try:
+            for doc_id, article_id, blob in rows:
+                if doc_id in index._row_of:
+                    raise ValueError(f"dedup rows hold {doc_id!r} twice")
+                index._insert(doc_id, index._decode_entry(blob, article_id))
+        finally:
+            index._defer_table = False
+        live = np.flatnonzero(index._has_signature[: index._size])
+        index._table.rebuild(live, index._band_keys, live.size * params.lsh_bands)
         return index
 
     def iter_rows(self) -> Iterator[tuple[DocId, DocId, bytes]]:
-        for doc_id, entry in self._entries.items():
+        for doc_id, row in self._row_of.items():
+            entry = self._entry_at(row)
             yield doc_id, entry.article_id, self._encode_stored(entry)
 
     def _encode_stored(self, entry: _Entry) -> bytes:

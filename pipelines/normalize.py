@@ -13,11 +13,10 @@ Decisions (tested in tests/pipelines/test_normalize.py):
   marks and embeddings (LRM/RLM/LRE/…/isolates), NUL and other C0/C1 controls.
 * **Whitespace collapses** to one ASCII space inside a paragraph (`\\u3000`, NBSP, tabs, newlines,
   a literal `&nbsp;` left by a careless CMS) and is trimmed at both ends.
-* **Traditional → Simplified** with opencc's `t2s`, one converter per process, and only on the
-  pieces of text that contain a character from its dictionaries: the output is identical to
-  converting everything (opencc converts each separator-delimited piece independently, and a
-  piece with none of those characters can only match no-op entries), and most Simplified pages
-  skip opencc entirely.
+* **Traditional → Simplified** with opencc's `t2s` dictionaries and algorithm, reproduced
+  without its parse trees (`_FastT2S`, ~13x faster, same output: tested on the benchmark
+  corpus); a text with no character from the dictionaries is returned untouched, so most
+  Simplified pages cost one set test.
 * **comparison_key**: the Simplified text with everything but letters and digits removed and
   Latin lower-cased: punctuation, spacing and script no longer make copies differ; digits stay
   because a changed figure is a real (if small) difference.
@@ -156,9 +155,83 @@ def _read_dict(path: str) -> dict[str, str]:
     return table
 
 
+class _FastT2S:
+    """opencc-python-reimplemented's `t2s`, reproduced without its parse trees (~13x faster).
+
+    What `OpenCC("t2s").convert` does, read from its source: split the text on its separator
+    regex and, in every piece independently, apply the group (TSPhrases, TSCharacters) — the
+    phrase dictionary first, taking the *longest* match anywhere in the piece (the leftmost
+    among equally long ones) and recursing into what lies left and right of it; characters not
+    inside a phrase match then go through TSCharacters (all of whose keys are one character),
+    each replaced by the first of its values. Separators are never converted.
+
+    Here the same result comes from: every phrase occurrence in the text (scanned from the
+    phrase dictionary's first characters), accepted greedily in the order (longer first, then
+    leftmost) unless it overlaps one accepted before — the order the recursion picks them in,
+    since a match is chosen in the recursion exactly when no better-ranked match overlaps it —
+    and one `str.translate` for the rest. Phrases holding a separator can never match inside a
+    piece and are left out, so no match crosses a piece boundary. Tested against opencc on the
+    benchmark corpus and the test texts.
+    """
+
+    def __init__(self, converter) -> None:  # type: ignore[no-untyped-def]
+        separators = converter.split_chars_re
+        chains = converter._dict_chain_data
+        if len(chains) != 1 or len(chains[0]) != 2:
+            raise RuntimeError("opencc's t2s config changed shape; update _FastT2S")
+        (_, _, phrases), (char_max, _, chars) = chains[0]
+        if char_max != 1:
+            raise RuntimeError("opencc's TSCharacters has multi-character keys; update _FastT2S")
+        self.phrases: dict[str, str] = {
+            k: v.split(" ")[0] for k, v in phrases.items() if not separators.search(k)
+        }
+        self.table: dict[int, str] = {
+            ord(k): v.split(" ")[0]
+            for k, v in chars.items()
+            if v.split(" ")[0] != k and not separators.fullmatch(k)
+        }
+        lengths: dict[str, set[int]] = {}
+        for key in self.phrases:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self.lengths = {c: sorted(ls, reverse=True) for c, ls in lengths.items()}
+        self.starts = re.compile("[" + "".join(re.escape(c) for c in sorted(lengths)) + "]")
+
+    def convert(self, text: str) -> str:
+        phrases, lengths = self.phrases, self.lengths
+        found: list[tuple[int, int, str]] = []
+        size = len(text)
+        for match in self.starts.finditer(text):
+            i = match.start()
+            for length in lengths[match.group()]:
+                if i + length > size:
+                    continue
+                value = phrases.get(text[i : i + length])
+                if value is not None:
+                    found.append((-length, i, value))
+        if not found:
+            return text.translate(self.table)
+        found.sort()
+        taken: list[tuple[int, int, str]] = []
+        used = bytearray(size)
+        for negative, i, value in found:
+            end = i - negative
+            if not any(used[i:end]):
+                used[i:end] = b"\x01" * (end - i)
+                taken.append((i, end, value))
+        taken.sort()
+        out: list[str] = []
+        position = 0
+        for i, end, value in taken:
+            out.append(text[position:i].translate(self.table))
+            out.append(value)
+            position = end
+        out.append(text[position:].translate(self.table))
+        return "".join(out)
+
+
 _lock = threading.Lock()
 _tables: Optional[_OpenccTables] = None
-_converter = None  # opencc.OpenCC("t2s"), built once per process
+_fast: Optional[_FastT2S] = None  # built once per process from opencc's own dictionaries
 
 
 def _get_tables() -> _OpenccTables:
@@ -170,43 +243,33 @@ def _get_tables() -> _OpenccTables:
     return _tables
 
 
-def _get_converter():  # type: ignore[no-untyped-def]
-    global _converter
-    if _converter is None:
+def _get_fast() -> _FastT2S:
+    global _fast
+    if _fast is None:
         with _lock:
-            if _converter is None:
+            if _fast is None:
                 import opencc
 
                 converter = opencc.OpenCC("t2s")
-                converter.convert("")  # loads the dictionaries now, not on the first page
-                _converter = converter
-    return _converter
+                converter.convert("")  # loads the dictionaries
+                _fast = _FastT2S(converter)
+    return _fast
 
 
 def to_simplified(text: str) -> str:
     """Traditional → Simplified, identical to `opencc.OpenCC('t2s').convert(text)`, but fast.
 
-    Only separator-delimited pieces that contain a t2s dictionary character go through opencc
-    (opencc itself converts those pieces independently, so the result cannot differ).
+    Text without a character from the t2s dictionaries (nor a phrase that changes without one)
+    is returned as it is; the rest goes through `_FastT2S`, opencc's algorithm without its
+    per-piece parse trees (~0.3 ms instead of ~4 ms for a 3,000-character document).
     """
     if not text:
         return text
     tables = _get_tables()
-    trigger = tables.t2s_trigger
     hidden = tables.t2s_hidden_phrases
-    if trigger.isdisjoint(text) and (hidden is None or hidden.search(text) is None):
+    if tables.t2s_trigger.isdisjoint(text) and (hidden is None or hidden.search(text) is None):
         return text
-    converter = _get_converter()
-    pieces = converter.split_chars_re.split(text)
-    convert_piece = converter._convert
-    chain = converter._dict_chain_data
-    for i in range(0, len(pieces), 2):  # even indices: text; odd: separators, kept
-        piece = pieces[i]
-        if piece and (
-            not trigger.isdisjoint(piece) or (hidden is not None and hidden.search(piece))
-        ):
-            pieces[i] = convert_piece(piece, chain)
-    return "".join(pieces)
+    return _get_fast().convert(text)
 
 
 def script_shares(text: str) -> tuple[int, int, int]:

@@ -1,0 +1,134 @@
+"""LSH scale curve: query + insert cost per document and memory per stored signature, 10k–1M.
+
+Signatures are synthetic. "uniform": independent random values, so no two share a band by
+chance — the structure's own cost. "background": every minhash position takes one of 100 shared
+common values with probability 0.707, so two unrelated documents agree on a position with
+probability 0.707² / 100 = 0.005, the Jaccard of unrelated policy articles in FIELD_NOTES — with 32 bands of 2 rows that
+makes 32 × 0.005² ≈ 0.08 % of all stored documents LSH candidates of any query, which the
+vectorised MinHash prefilter then has to reject: the realistic case.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from benchmarks.stages import rss_mb
+
+POOL = 100  # common values per minhash position ("background" mode)
+SAMPLE_SIZE = 370  # verification sample of a ~3,000-character document (256–512)
+PROBE = 2000  # query+insert operations timed at each size
+
+
+def _docs(count: int, rng: np.random.Generator, common: np.ndarray, share: float) -> Iterator[Any]:
+    from pipelines.dedup import DedupDoc
+    from pipelines.minhash import DEFAULT_SCHEME, Signature
+
+    for start in range(0, count, 10_000):
+        n = min(10_000, count - start)
+        hv = rng.integers(0, 2**32, size=(n, 128), dtype=np.uint32)
+        if share:
+            mask = rng.random((n, 128)) < share
+            pool = common[rng.integers(0, common.shape[0], size=(n, 128)), np.arange(128)]
+            hv[mask] = pool[mask]
+        samples = np.sort(rng.integers(0, 2**29, size=(n, SAMPLE_SIZE), dtype=np.uint32) << np.uint32(3), axis=1)
+        digests = rng.integers(0, 256, size=(n, 20), dtype=np.uint8)
+        for i in range(n):
+            signature = Signature(hv[i], samples[i], 3000, DEFAULT_SCHEME)
+            # shingle_count = 8 x sample (sample_bits 3), as for a real 3,000-shingle document
+            yield DedupDoc(digests[i].tobytes().hex(), 3000, signature)
+
+
+def _index_bytes(index: Any) -> dict[str, float]:
+    """Bytes per stored entry, by part (structural accounting, next to the RSS delta)."""
+    n = max(len(index), 1)
+    ids = sys.getsizeof(index._row_of) + sys.getsizeof(index._doc_ids) + sys.getsizeof(index._article)
+    ids += sys.getsizeof(index._content) + sum(sys.getsizeof(c) for c in index._content[:1000]) / min(1000, n) * n
+    ids += sys.getsizeof(index._exact)
+    return {
+        "signature_matrix": index._hv.nbytes / n,
+        "band_table": (index._table.slots.nbytes + index._table.next.nbytes) / n,
+        "ids_and_exact_hashes": ids / n,
+        "numbers": index._numbers.nbytes / n + index._has_signature.nbytes / n,
+        "verification_samples": (sys.getsizeof(index._samples)
+                                 + sum(sys.getsizeof(s) for s in index._samples[:1000]) / min(1000, n) * n) / n,
+    }
+
+
+def scale_curve(sizes: list[int], mode: str, seed: int = 7, probe: int = PROBE) -> list[dict[str, Any]]:
+    from pipelines.dedup import DedupIndex
+
+    rng = np.random.default_rng(seed)
+    common = rng.integers(0, 2**32, size=(POOL, 128), dtype=np.uint32)
+    share = 0.7071 if mode == "background" else 0.0
+    gc.collect()
+    base_rss = rss_mb()
+    index = DedupIndex()
+    stream = _docs(max(sizes) + probe * len(sizes), rng, common, share)
+    results = []
+    next_id = 0
+    build_s = 0.0
+    for size in sizes:
+        start = time.perf_counter()
+        while len(index) < size:
+            index.add(next_id, next(stream))
+            next_id += 1
+        build_s += time.perf_counter() - start
+        gc.collect()
+        rss = rss_mb() - base_rss
+        parts = _index_bytes(index)
+        probe_docs = [next(stream) for _ in range(probe)]
+        candidates = 0
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        for doc in probe_docs:
+            candidates += len(index._table.candidates(
+                index._table.keys(doc.signature.hashvalues), index._band_keys))
+            index.query(doc)
+            index.add(next_id, doc)
+            next_id += 1
+        wall = time.perf_counter() - start_wall
+        results.append({
+            "mode": mode,
+            "stored": size,
+            "query_insert_ms_per_doc": round(1000 * wall / probe, 4),
+            "cpu_ms_per_doc": round(1000 * (time.process_time() - start_cpu) / probe, 4),
+            "lsh_candidates_per_query": round(candidates / probe, 2),
+            "rss_bytes_per_entry": round(rss * 2**20 / size),
+            "bytes_per_entry": {k: round(v) for k, v in parts.items()},
+            "lsh_bytes_per_signature": round(parts["signature_matrix"] + parts["band_table"]
+                                             + parts["ids_and_exact_hashes"] + parts["numbers"]),
+            "insert_s_cumulative": round(build_s, 1),
+        })
+    del index
+    gc.collect()
+    return results
+
+
+def datasketch_bytes_per_entry(count: int = 20_000, seed: int = 7) -> float:
+    """Bytes per entry of datasketch's in-memory MinHashLSH (32 x 2), traced with tracemalloc.
+
+    (RSS deltas are useless here: the allocator reuses what the scale curve freed.)
+    """
+    import tracemalloc
+
+    from datasketch import LeanMinHash, MinHashLSH
+
+    rng = np.random.default_rng(seed)
+    hv = rng.integers(0, 2**32, size=(count, 128), dtype=np.uint32)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        lsh = MinHashLSH(num_perm=128, params=(32, 2))
+        for i in range(count):
+            lsh.insert(i, LeanMinHash(seed=1, hashvalues=hv[i], scheme="affine32"), check_duplication=False)
+        gc.collect()
+        current, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del lsh
+    return round(current / count)

@@ -1,0 +1,99 @@
+"""The benchmark keeps working (a tiny run, no timing assertions), and the fast t2s is exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import opencc
+import pytest
+from datasketch import LeanMinHash, MinHashLSH
+
+from benchmarks.__main__ import main
+from benchmarks.corpus import build_corpus, render_page
+from pipelines.dedup import DedupIndex
+from pipelines.normalize import to_simplified
+
+STAGES = (
+    "extraction", "normalise + t2s", "t2s alone", "spam stages", "MinHash", "LSH query + insert",
+    "DB write (", "DB write batched", "raw page write", "END TO END",
+)
+
+
+def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results.json"
+    assert main(["run", "--quick", "--docs", "30", "--scale", "300,600", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text(encoding="utf-8"))
+    names = [stage["stage"] for stage in result["stages"]]
+    for stage in STAGES:
+        assert any(name.startswith(stage) for name in names), stage
+        assert stage in printed
+    for stage in result["stages"]:
+        assert stage["docs"] > 0 and stage["docs_per_s"] > 0 and stage["cpu_s"] >= 0
+        assert stage["peak_mb"] is not None and stage["ratio_to_naive"] > 0
+    assert result["ratios"]["minhash_vs_naive"] > 0
+    modes = {(r["mode"], r.get("stored")) for r in result["lsh_scale"]}
+    assert {("background", 300), ("background", 600), ("uniform", 600)} <= modes
+    assert "LSH scale curve" in printed
+
+
+def test_corpus_is_reproducible_and_shaped() -> None:
+    a, b = build_corpus(60, seed=3), build_corpus(60, seed=3)
+    assert [d.body_text for d in a] == [d.body_text for d in b]
+    assert render_page(a[5]) == render_page(b[5])
+    assert {d.kind for d in build_corpus(200, seed=3)} >= {"original", "mirror", "repost", "cut_short"}
+    traditional = sum(d.script == "traditional" for d in build_corpus(500, seed=3))
+    assert 25 <= traditional <= 80  # ~10 %
+    assert all(2500 <= len(d.body_text) for d in a if d.kind == "original")
+
+
+@pytest.fixture(scope="module")
+def corpus_texts() -> list[str]:
+    texts = []
+    for doc in build_corpus(120, seed=11, traditional_share=0.5):
+        texts.append(doc.title)
+        texts.extend(doc.paragraphs)
+    return texts
+
+
+def test_fast_t2s_equals_opencc_full_conversion(corpus_texts: list[str]) -> None:
+    """The faster Traditional->Simplified gives opencc-python-reimplemented's output exactly."""
+    reference = opencc.OpenCC("t2s")
+    traditional = [t for t in corpus_texts if reference.convert(t) != t]
+    assert len(traditional) > 300  # the check really covers converted text
+    for text in corpus_texts:
+        assert to_simplified(text) == reference.convert(text)
+    whole = "\n".join(corpus_texts)
+    assert to_simplified(whole) == reference.convert(whole)
+
+
+def test_fast_t2s_phrase_overlaps() -> None:
+    """Overlapping dictionary phrases: opencc takes the longest, then the leftmost."""
+    reference = opencc.OpenCC("t2s")
+    for text in ("立傷亡枕藉助於", "傷亡枕藉助於人", "藉助於", "反覆沈默", "乾元乾象國"):
+        assert to_simplified(text) == reference.convert(text)
+
+
+def test_band_table_candidates_equal_datasketch_minhashlsh() -> None:
+    """DedupIndex's LSH returns the candidates datasketch's MinHashLSH (32 x 2) would."""
+    rng = np.random.default_rng(5)
+    common = rng.integers(0, 2**32, size=(4, 128), dtype=np.uint32)
+    hv = rng.integers(0, 2**32, size=(1400, 128), dtype=np.uint32)
+    mask = rng.random(hv.shape) < 0.3  # shared values: many band collisions and long chains
+    hv[mask] = common[rng.integers(0, 4, size=hv.shape), np.arange(128)][mask]
+    lsh = MinHashLSH(num_perm=128, params=(32, 2))
+    index = DedupIndex()
+    table = index._table
+    for i in range(1000):
+        lsh.insert(i, LeanMinHash(seed=1, hashvalues=hv[i], scheme="affine32"), check_duplication=False)
+        index._grow(i + 1)
+        index._size = i + 1
+        index._hv[i] = hv[i]
+        index._has_signature[i] = True
+        index._table_insert(np.array([i]))
+    for q in range(1000, 1400):
+        expected = set(lsh.query(LeanMinHash(seed=1, hashvalues=hv[q], scheme="affine32")))
+        got = set(table.candidates(table.keys(hv[q]), index._band_keys).tolist())
+        assert got == expected
