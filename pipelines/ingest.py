@@ -61,8 +61,6 @@ class Ingestor:
         log.info("dedup index loaded: %d stored copies", len(self.index))
 
     def ingest(self, item: ArticleItem) -> IngestResult:
-        # The served bytes first: whatever the verdict, `reprocess` can judge the page again.
-        self.store.save_raw_pages(item.raw_pages, item.site, item.crawl_run_id)
         cleaned = clean_item(item, self.frequencies)
         page = cleaned.item
         cuts = Counter(r.kind for r in page.removals)
@@ -128,7 +126,8 @@ class Ingestor:
             http_status=page.http_status, fetched_at=page.fetched_at,
             crawl_run_id=page.crawl_run_id,
         )
-        self.store.save_rejection(rejection)
+        # The served bytes are kept whatever the verdict: `reprocess` can judge the page again.
+        self.store.save_rejection(rejection, raw_pages=page.raw_pages)
         return IngestResult("rejected", rejection=rejection, cuts=cuts)
 
     def close(self) -> None:

@@ -172,6 +172,8 @@ class ArticleStore:
         relations: Mapping[int, tuple[str, float]],
     ) -> SaveOutcome:
         now = utcnow()
+        # The served bytes go in the same transaction as the rows they explain.
+        self._write_raw_pages(session, item.raw_pages, item.site, item.crawl_run_id)
         copy = session.scalar(select(ArticleCopy).where(ArticleCopy.url == item.url))
         if copy is not None:
             outcome = self._refresh_copy(session, copy, item, now)
@@ -411,33 +413,34 @@ class ArticleStore:
         The first page is the article's page 1; any further pages are its later pages.
         """
         pages = list(pages)
+        if pages:
+            self._transaction(lambda session: self._write_raw_pages(session, pages, site, run_id))
+
+    @staticmethod
+    def _write_raw_pages(
+        session: Session, pages: list[RawPageRecord], site: str, run_id: Optional[int]
+    ) -> None:
         for later in pages[1:]:
             later.part_of = later.part_of or pages[0].url
-        if not pages:
-            return
-
-        def work(session: Session) -> None:
-            for page in pages:
-                fields = {
-                    "site": site,
-                    "fetched_at": page.fetched_at,
-                    "http_status": page.http_status,
-                    "content_type": page.content_type,
-                    "etag": page.etag,
-                    "last_modified": page.last_modified,
-                    "body_gzip": gzip.compress(page.body, compresslevel=6, mtime=0),
-                    "body_length": len(page.body),
-                    "part_of": page.part_of,
-                    "crawl_run_id": run_id,
-                }
-                row = session.scalar(select(RawPage).where(RawPage.url == page.url))
-                if row is None:
-                    session.add(RawPage(url=page.url, **fields))
-                else:
-                    for name, value in fields.items():
-                        setattr(row, name, value)
-
-        self._transaction(work)
+        for page in pages:
+            fields = {
+                "site": site,
+                "fetched_at": page.fetched_at,
+                "http_status": page.http_status,
+                "content_type": page.content_type,
+                "etag": page.etag,
+                "last_modified": page.last_modified,
+                "body_gzip": gzip.compress(page.body, compresslevel=6, mtime=0),
+                "body_length": len(page.body),
+                "part_of": page.part_of,
+                "crawl_run_id": run_id,
+            }
+            row = session.scalar(select(RawPage).where(RawPage.url == page.url))
+            if row is None:
+                session.add(RawPage(url=page.url, **fields))
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
 
     def raw_page(self, url: str) -> Optional[RawPageRecord]:
         with self.sessions() as session:
@@ -493,8 +496,19 @@ class ArticleStore:
 
     # -- rejections -----------------------------------------------------------------------
 
-    def save_rejection(self, item: RejectedPageItem) -> None:
-        self._transaction(lambda session: self._save_rejection(session, item))
+    def save_rejection(
+        self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()
+    ) -> None:
+        """Record a rejected page (with its served bytes, when kept, so a later `reprocess`
+        can judge it again)."""
+        pages = list(raw_pages)
+
+        def work(session: Session) -> None:
+            if pages:
+                self._write_raw_pages(session, pages, item.site, item.crawl_run_id)
+            self._save_rejection(session, item)
+
+        self._transaction(work)
 
     @staticmethod
     def _save_rejection(session: Session, item: RejectedPageItem) -> None:
