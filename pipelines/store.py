@@ -15,7 +15,8 @@ import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
+from datetime import time as time_of_day
 from typing import Any, Callable, Optional, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -72,7 +73,7 @@ def split_published(value: datetime | date | None) -> tuple[Optional[datetime], 
         return None, False
     if isinstance(value, datetime):
         return value.replace(tzinfo=None), True
-    return datetime.combine(value, time()), False
+    return datetime.combine(value, time_of_day()), False
 
 
 def _article_fields(item: ArticleItem) -> dict[str, Any]:
@@ -435,12 +436,7 @@ class ArticleStore:
                 "part_of": page.part_of,
                 "crawl_run_id": run_id,
             }
-            row = session.scalar(select(RawPage).where(RawPage.url == page.url))
-            if row is None:
-                session.add(RawPage(url=page.url, **fields))
-            else:
-                for name, value in fields.items():
-                    setattr(row, name, value)
+            _upsert_by_url(session, RawPage, page.url, fields)
 
     def raw_page(self, url: str) -> Optional[RawPageRecord]:
         with self.sessions() as session:
@@ -520,12 +516,7 @@ class ArticleStore:
             "fetched_at": item.fetched_at or utcnow(),
             "crawl_run_id": item.crawl_run_id,
         }
-        row = session.scalar(select(RejectedPage).where(RejectedPage.url == item.url))
-        if row is None:
-            session.add(RejectedPage(url=item.url, **fields))
-        else:
-            for name, value in fields.items():
-                setattr(row, name, value)
+        _upsert_by_url(session, RejectedPage, item.url, fields)
 
     def forget_rejection(self, url: str) -> None:
         """A page that was rejected once and is an article now (fixed site, better extractor)."""
@@ -615,6 +606,19 @@ class ArticleStore:
                 .values(finished_at=utcnow(), status=status, **values)
             )
         )
+
+
+def _upsert_by_url(session: Session, model: type[Any], url: str, fields: dict[str, Any]) -> None:
+    """INSERT … ON CONFLICT (url) DO UPDATE: one statement, atomic when workers race."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(url=url, **fields)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=[model.url], set_=fields)
+    )
 
 
 def _raw_record(row: RawPage) -> RawPageRecord:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
 
 from tests.support.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from crawler.demo.server import FixtureWeb
+    from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from crawler.demo.server import FixtureWeb
 from models import Article, ArticleCopy, CrawlRun
 from models.database import create_store_engine
-from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env, run_crawl
+from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env, run_crawl, store_counts
 
 CLI = [sys.executable, "-m", "crawler.cli"]
 EXPECTED_ARTICLES = 16  # distinct articles of the demo web (see tests/fixtures/README.md)
@@ -27,15 +27,6 @@ EXPECTED_COPIES = 25
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], cwd=cwd, env=env or crawl_env({}), capture_output=True,
                           text=True, timeout=timeout)
-
-
-def counts(url: str) -> tuple[int, int]:
-    engine = create_store_engine(url)
-    with engine.connect() as conn:
-        result = (conn.scalar(select(func.count()).select_from(Article)),
-                  conn.scalar(select(func.count()).select_from(ArticleCopy)))
-    engine.dispose()
-    return result
 
 
 def assert_no_half_written_article(url: str) -> None:
@@ -86,7 +77,7 @@ def test_a_second_overlapping_crawl_exits_cleanly(fixture_web: FixtureWeb, tmp_p
     finally:
         if first.poll() is None:
             first.kill()
-    assert counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+    assert store_counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)
 
 
 def wait_for_running_run(url: str, process: subprocess.Popen, min_copies: int = 0) -> None:
@@ -134,7 +125,7 @@ def test_a_killed_run_shows_unfinished_and_the_next_run_completes_the_work(
 
     resumed = run_crawl(url, fixture_web.proxy_env(), "-q")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)  # nothing lost, nothing twice
+    assert store_counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)  # nothing lost, nothing twice
     assert_no_half_written_article(url)
     statuses = [json.loads(line)["status"] for line in cli("runs", "--json", "--db", url, cwd=tmp_path).stdout.splitlines()]
     assert statuses == ["ok", "interrupted"]
@@ -172,7 +163,7 @@ def test_export_reprocess_and_demo(fixture_web: FixtureWeb, tmp_path: Path) -> N
         assert set(conn.scalars(select(Article.url))) == canonical_before
         relations = dict(conn.execute(select(ArticleCopy.relation, func.count()).group_by(ArticleCopy.relation)).all())
     engine.dispose()
-    assert counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+    assert store_counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)
     assert relations["canonical"] == EXPECTED_ARTICLES and relations["mirror"] == 5
     assert_no_half_written_article(url)
 
@@ -182,7 +173,7 @@ def test_demo_on_a_fresh_directory(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "duplicates 9" in proc.stdout and "spam removed" in proc.stdout
     assert "Next, try:" in proc.stdout
-    assert counts(f"sqlite:///{tmp_path / 'demo' / 'policy.db'}") == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+    assert store_counts(f"sqlite:///{tmp_path / 'demo' / 'policy.db'}") == (EXPECTED_ARTICLES, EXPECTED_COPIES)
 
 
 def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: FixtureWeb, tmp_path: Path) -> None:

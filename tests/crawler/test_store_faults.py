@@ -13,21 +13,10 @@ from sqlalchemy import func, select
 from crawler.demo.server import FixtureWeb
 from models import ArticleCopy, CrawlRun
 from models.database import create_store_engine
-from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env
+from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env, store_counts
 from tests.support.postgres import PostgresServer
 
 EXPECTED = (16, 25)
-
-
-def store_figures(url: str) -> tuple[int, int]:
-    engine = create_store_engine(url)
-    with engine.connect() as conn:
-        from models import Article
-
-        result = (conn.scalar(select(func.count()).select_from(Article)),
-                  conn.scalar(select(func.count()).select_from(ArticleCopy)))
-    engine.dispose()
-    return result
 
 
 def copies_stored(url: str) -> int:
@@ -72,7 +61,7 @@ def test_postgresql_stopped_and_restarted_mid_crawl(
             crawl.kill()
     assert crawl.returncode == 0, err[-3000:]
     assert "store unreachable" in err and "spooled items written" in err
-    assert store_figures(url) == EXPECTED  # every item landed, none twice
+    assert store_counts(url) == EXPECTED  # every item landed, none twice
     assert not list((tmp_path / "spool").glob("spool-*.pkl"))
     engine = create_store_engine(url)
     with engine.connect() as conn:

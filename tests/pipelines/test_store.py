@@ -141,3 +141,31 @@ def test_clusters_created_in_a_race_are_merged_into_the_oldest(store: ArticleSto
         assert article.id == first.article_id and article.url == original.url
         relations = dict(s.execute(select(ArticleCopy.url, ArticleCopy.relation)).all())
     assert relations == {original.url: "canonical", mirror.url: "mirror"}
+
+
+def test_a_locked_sqlite_store_is_retried_with_back_off(tmp_path) -> None:
+    """A writer that finds the file locked waits and retries instead of losing the item."""
+    import sqlite3
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    engine = open_store(url)
+    store = ArticleStore(engine)
+    blocker = sqlite3.connect(tmp_path / "locked.db", timeout=0, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    # Our connections wait up to busy_timeout (30 s); shorten it so the retry path is taken.
+    from sqlalchemy import event
+
+    engine.pool.dispose()
+
+    event.listen(engine, "connect", lambda c, _: c.execute("PRAGMA busy_timeout=50"))
+    timer = threading.Timer(0.1, blocker.rollback)
+    timer.start()
+    try:
+        outcome = store.save_article(make_item())
+    finally:
+        timer.join()
+        blocker.close()
+    assert outcome.outcome == NEW_ARTICLE
+    assert counts(store)[:2] == (1, 1)
+    engine.dispose()

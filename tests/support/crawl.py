@@ -43,3 +43,18 @@ def run_crawl(
         cwd=cwd or ROOT, env=crawl_env(proxy_env), capture_output=True, text=True, timeout=timeout,
     )
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def store_counts(db_url: str) -> tuple[int, int]:
+    """(articles, article_copies) in the store at `db_url`."""
+    from sqlalchemy import func, select
+
+    from models import Article, ArticleCopy
+    from models.database import create_store_engine
+
+    engine = create_store_engine(db_url)
+    with engine.connect() as conn:
+        result = (conn.scalar(select(func.count()).select_from(Article)) or 0,
+                  conn.scalar(select(func.count()).select_from(ArticleCopy)) or 0)
+    engine.dispose()
+    return result
