@@ -230,6 +230,9 @@ class _Doc:
     title_raw: str | None = None
     script_title: str | None = None
     title_line: int | None = None  # index of the last line of the chosen heading's title text
+    # Every node of the tree, held so that lxml keeps one Python proxy per element for the whole
+    # parse instead of building (and class-looking-up) a new one on each later traversal.
+    nodes: list[Any] = field(default_factory=list)
 
     def contains(self, outer: Any, inner: Any) -> bool:
         o = self.order.get(outer)
@@ -485,7 +488,8 @@ class GenericParser:
     def _find_hidden(self, doc: _Doc) -> None:
         root = doc.root
         hidden: list[Any] = []
-        for el in root.iter():
+        doc.nodes = list(root.iter())
+        for el in doc.nodes:
             if not isinstance(el.tag, str):
                 continue
             style = el.get("style")
@@ -536,13 +540,22 @@ class GenericParser:
               record_order: bool = True) -> list[_Line]:
         """Cut visible text into lines owned by block elements; iterative so deep nesting is safe."""
         lines = doc.lines if into is None else into
-        start = root if root is not None else (doc.root.find("body") if doc.root.find("body") is not None else doc.root)
+        if root is not None:
+            start = root
+        else:
+            body = doc.root.find("body")
+            start = body if body is not None else doc.root
         order = doc.order
         end = doc.end
         skip = doc.skip if root is None else set()
         counter = len(order) if record_order else 0
         host_domain = doc.host_domain
+        append_line = lines.append
+        Line = _Line
+        block_tags = _BLOCK_TAGS
+        skip_tags = _SKIP_TAGS
 
+        # The current line: its raw text nodes and what its links hold.
         parts: list[str] = []
         link_chars = 0
         links = 0
@@ -550,94 +563,116 @@ class GenericParser:
         owners: list[Any] = [start]
         in_link = 0
 
-        def flush() -> None:
-            nonlocal parts, link_chars, links, untrusted
-            if parts:
-                raw = "".join(parts)
-                text = normalize_space(raw)
-                if text:
-                    owner = owners[-1]
-                    chars = len(text.replace(" ", ""))
-                    lines.append(_Line(
-                        text=text, owner=owner, order=order.get(owner, 0), chars=chars,
-                        link_chars=min(link_chars, chars), links=links, untrusted_links=untrusted,
-                        punct=count_sentence_punct(text), idx=len(lines), parts=tuple(parts),
-                    ))
-            parts = []
-            link_chars = 0
-            links = 0
-            untrusted = 0
-
-        def add(s: str | None) -> None:
-            nonlocal link_chars
-            if s:
-                parts.append(s)
-                if in_link:
-                    link_chars += len(s) - sum(1 for c in s if c.isspace())
+        def emit(parts: list[str], link_chars: int, links: int, untrusted: int) -> None:
+            text = normalize_space("".join(parts))
+            if text:
+                owner = owners[-1]
+                chars = len(text) - text.count(" ")
+                append_line(Line(
+                    text, owner, order.get(owner, 0), chars, min(link_chars, chars), links, untrusted,
+                    count_sentence_punct(text), len(lines), False, 0, tuple(parts),
+                ))
 
         data_rows: set[Any] = set()
         host_verdicts: dict[str, bool] = {}
-        # stack entries: (element, is_exit, is_block)
-        stack: list[tuple[Any, bool, bool]] = [(start, False, True)]
+        # Stack entries: an element to enter, or (element, is_block, is_link) to leave.
+        stack: list[Any] = [start]
+        pop = stack.pop
+        push = stack.append
         first = True
         while stack:
-            el, exiting, block = stack.pop()
-            if exiting:
+            el = pop()
+            if el.__class__ is tuple:  # leaving an element
+                el, block, is_link = el
                 if record_order:
                     end[el] = counter - 1
-                if el.tag == "a":
+                if is_link:
                     in_link -= 1
                 if block:
-                    flush()
+                    if parts:
+                        emit(parts, link_chars, links, untrusted)
+                        parts = []
+                    link_chars = links = untrusted = 0
                     owners.pop()
                 if el is not start:
-                    add(el.tail)
+                    tail = el.tail
+                    if tail:
+                        parts.append(tail)
+                        if in_link:
+                            link_chars += sum(map(len, tail.split()))
                 continue
             tag = el.tag
-            if not isinstance(tag, str):  # comment or processing instruction: only its tail is text
-                add(el.tail)
-                continue
-            if not first and (tag in _SKIP_TAGS or el in skip):
-                add(el.tail)
+            if not isinstance(tag, str) or (not first and (tag in skip_tags or el in skip)):
+                # A comment, processing instruction or skipped element: only its tail is text.
+                tail = el.tail
+                if tail:
+                    parts.append(tail)
+                    if in_link:
+                        link_chars += sum(map(len, tail.split()))
                 continue
             first = False
             if record_order:
                 order[el] = counter
                 counter += 1
             if tag == "br":
-                flush()
+                if parts:
+                    emit(parts, link_chars, links, untrusted)
+                    parts = []
+                link_chars = links = untrusted = 0
                 if record_order:
                     end[el] = counter - 1
-                add(el.tail)
+                tail = el.tail
+                if tail:
+                    parts.append(tail)
+                    if in_link:
+                        link_chars += sum(map(len, tail.split()))
                 continue
-            if tag in ("td", "th") and el.getparent() in data_rows:
+            children = list(el)
+            if (tag == "td" or tag == "th") and el.getparent() in data_rows:
                 is_block = False
-                add(" ")  # data table: one line per row, cells joined by a space
+                parts.append(" ")  # data table: one line per row, cells joined by a space
             else:
-                is_block = tag in _BLOCK_TAGS or (
-                    len(el) > 0 and any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el)
-                )
+                is_block = tag in block_tags
+                if not is_block and children:
+                    for c in children:
+                        ctag = c.tag
+                        if isinstance(ctag, str) and ctag in block_tags:
+                            is_block = True
+                            break
             if tag == "tr" and _is_data_row(el):
                 data_rows.add(el)
             if is_block:
-                flush()
+                if parts:
+                    emit(parts, link_chars, links, untrusted)
+                    parts = []
+                link_chars = links = untrusted = 0
                 owners.append(el)
-            if tag == "a":
+            is_link = tag == "a"
+            if is_link:
                 in_link += 1
                 href = el.get("href")
                 if href:
                     links += 1
                     host = _absolute_host(href)
-                    if host and host not in host_verdicts:
-                        host_verdicts[host] = registered_domain(host) != host_domain and not is_trusted_host(host)
-                    if host and host_verdicts[host]:
-                        untrusted += 1
-            add(el.text)
-            stack.append((el, True, is_block))
-            children = list(el)
-            for child in reversed(children):
-                stack.append((child, False, False))
-        flush()
+                    if host:
+                        verdict = host_verdicts.get(host)
+                        if verdict is None:
+                            verdict = host_verdicts[host] = (
+                                registered_domain(host) != host_domain and not is_trusted_host(host)
+                            )
+                        if verdict:
+                            untrusted += 1
+            text = el.text
+            if text:
+                parts.append(text)
+                if in_link:
+                    link_chars += sum(map(len, text.split()))
+            push((el, is_block, is_link))
+            if children:
+                children.reverse()
+                stack.extend(children)
+        if parts:
+            emit(parts, link_chars, links, untrusted)
         return lines
 
     # ------------------------------------------------------------------ scoring
@@ -832,7 +867,7 @@ class GenericParser:
         raw = doc.title_raw
         if not raw:
             return
-        reference = bigrams((title or "") + body_text[:3000])
+        reference: set[str] | None = None  # built on first use: most titles have no prefix
         pos = raw.find(title) if title else -1
         if pos >= 0 and title:
             prefix, suffix = raw[:pos], raw[pos + len(title):]
@@ -843,7 +878,12 @@ class GenericParser:
             seg = segment.strip()
             if not seg:
                 continue
-            if count_spam_terms(seg) or containment(seg, reference) < 0.25:
+            if count_spam_terms(seg):
+                injected.append(seg)
+                continue
+            if reference is None:
+                reference = bigrams((title or "") + body_text[:3000])
+            if containment(seg, reference) < 0.25:
                 injected.append(seg)
         for segment in _TITLE_SPLIT_RE.split(suffix):
             seg = segment.strip()
@@ -1088,16 +1128,18 @@ class GenericParser:
         if stem is None or classify_url(doc.url) == "list":
             return []
         directory, base, ext, current = stem
-        pattern = re.compile(re.escape(directory + base) + r"(?:_(\d{1,3}))?" + re.escape(ext) + "$")
+        prefix = directory + base
         pages: dict[int, str] = {}
         pager_text = ""
         for a in doc.root.iter("a"):
-            absolute = safe_urljoin(doc.url, a.get("href") or "")
+            href = a.get("href") or ""
+            if base not in href and not _may_resolve_to_base(href):
+                continue  # its last path segment comes from the href and cannot be base[_N]ext
+            absolute = safe_urljoin(doc.url, href)
             if not absolute:
                 continue
-            m = pattern.match(absolute.split("?")[0])
-            if m:
-                number = int(m.group(1)) if m.group(1) else 0
+            number = _page_number(absolute.split("?")[0], prefix, ext)
+            if number is not None:
                 pages[number] = absolute
                 parent = a.getparent()
                 if parent is not None:
@@ -1281,6 +1323,50 @@ class GenericParser:
 
 
 # ---------------------------------------------------------------------- helpers
+
+_URL_CONTROL_RE = re.compile(r"[\x00-\x1f]")
+
+
+def _may_resolve_to_base(href: str) -> bool:
+    """Could ``safe_urljoin(base_url, href)`` keep the *base URL's* last path segment?
+
+    Only when the href has no path of its own ("?page=2", ";jsessionid=…", a scheme-only
+    "http:?x"); and urllib deletes tabs/newlines and leading control characters, which this
+    cheap test does not model. Any href that is not clearly "a path of its own" answers True,
+    so the caller falls back to the full join: the answer may err towards True, never False.
+    """
+    h = href.strip().replace("\\", "/")
+    if not h or h[0] == "#":
+        return False  # safe_urljoin gives None
+    if _URL_CONTROL_RE.search(h):
+        return True
+    if h[0] in "?;":
+        return True
+    low = h[:8].lower()
+    if low.startswith(("http://", "https://")) or h.startswith("//"):
+        host = h[h.index("//") + 2:]
+        # With a host, an absolute or network-path reference has its own path (or "/").
+        return not host or host[0] in "/?#"
+    if ":" in h.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
+        return True  # some scheme: let urllib decide
+    return False  # a relative path that starts with a path character: the last segment is its own
+
+
+def _page_number(url: str, prefix: str, ext: str) -> int | None:
+    r"""N for "<prefix>_N<ext>" (N of 1-3 decimal digits), 0 for "<prefix><ext>", else None.
+
+    Equivalent to ``re.match(re.escape(prefix) + r"(?:_(\d{1,3}))?" + re.escape(ext) + "$", url)``
+    without compiling a pattern per page.
+    """
+    if not url.startswith(prefix) or not url.endswith(ext) or len(url) < len(prefix) + len(ext):
+        return None
+    middle = url[len(prefix):len(url) - len(ext)]
+    if not middle:
+        return 0
+    digits = middle[1:]
+    if middle[0] == "_" and 1 <= len(digits) <= 3 and digits.isdecimal():
+        return int(digits)
+    return None
 
 def _line_value(line: _Line) -> tuple[float, float]:
     """(good, bad) weight of a line for the containers above it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
@@ -42,6 +43,7 @@ _ARTICLE_QUERY_KEYS = {"id", "aid", "articleid", "newsid", "docid", "contentid",
 _LIST_QUERY_KEYS = {"tid", "catid", "classid", "typeid", "page", "p", "pageno", "cid", "columnid"}
 
 
+@lru_cache(maxsize=4096)
 def classify_url(url: str) -> UrlKind:
     """Guess from the URL alone whether it is an article or a list page."""
     try:
@@ -78,6 +80,7 @@ def classify_url(url: str) -> UrlKind:
 _SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co", "mil", "ltd", "biz", "info"}
 
 
+@lru_cache(maxsize=8192)
 def registered_domain(host: str | None) -> str:
     """"www.sz.gov.cn" -> "sz.gov.cn"; "news.achie.org" -> "achie.org" (no public-suffix list)."""
     if not host:
@@ -100,6 +103,7 @@ _TRUSTED_SUFFIXES = (
 )
 
 
+@lru_cache(maxsize=8192)
 def is_trusted_host(host: str) -> bool:
     host = host.lower().split(":")[0]
     return any(host == s.lstrip(".") or host.endswith(s if s.startswith(".") else "." + s)
