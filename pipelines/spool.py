@@ -18,10 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class Spool:
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, owner: str | None = None) -> None:
+        """`owner` names this spool's file (default: the process id)."""
         self.directory = Path(directory)
         self.pending: list[Any] = []  # this process's spooled items, oldest first
-        self._file = self.directory / f"spool-{os.getpid()}.pkl"
+        self._file = self.directory / f"spool-{owner or os.getpid()}.pkl"
 
     def __len__(self) -> int:
         return len(self.pending)
