@@ -29,13 +29,14 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal, Optional, Sequence
+from typing import Iterable, Literal, Optional, Sequence
 
 __all__ = [
     "NormalizedText",
     "Script",
     "comparison_key",
     "detect_script",
+    "key_of_normalized",
     "normalize_record",
     "normalize_text",
     "script_shares",
@@ -64,14 +65,21 @@ for _cp in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):
 
 _NBSP_ENTITY = re.compile(r"&(?:nbsp|#160|#xa0|ensp|emsp|thinsp);?", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+# Quick tests that let normalize_text skip a step that would change nothing (most paragraphs
+# reach it already clean): a character of the drop table; whitespace other than single spaces
+# (two spaces in a row, or any other whitespace character).
+_NEEDS_DROP = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_DROP_TABLE)) + "]")
+_OTHER_SPACE = re.compile(r"[^\S ]")
 # Characters that count as "CJK" for the punctuation rule: Han, kana, CJK punctuation and
 # full-width forms (so `”,` and `）,` convert too).
 _CJK_CLASS = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019"
 _ASCII_PUNCT_NEAR_CJK = re.compile(
     rf"(?<=[{_CJK_CLASS}])\s*([,:;()!?])|([,:;()!?])\s*(?=[{_CJK_CLASS}])"
 )
+_ASCII_PUNCT = re.compile(r"[,:;()!?]")
 _NON_KEY = re.compile(r"[\W_]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def _nfkc_keep_cjk_punct(text: str) -> str:
@@ -95,13 +103,18 @@ def normalize_text(text: Optional[str]) -> str:
     """
     if not text:
         return ""
-    text = _NBSP_ENTITY.sub(" ", text)
-    text = text.translate(_DROP_TABLE)
+    # Each step is skipped when a quick search shows it would change nothing.
+    if "&" in text:
+        text = _NBSP_ENTITY.sub(" ", text)
+    if _NEEDS_DROP.search(text) is not None:
+        text = text.translate(_DROP_TABLE)
     text = _nfkc_keep_cjk_punct(text)
     # NFKC can produce new controls/invisibles only in pathological cases; spaces it produces
     # (from \u3000, NBSP) are collapsed here.
-    text = _SPACES.sub(" ", text).strip()
-    if not text.isascii():
+    if "  " in text or _OTHER_SPACE.search(text) is not None:
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
+    if not text.isascii() and _ASCII_PUNCT.search(text) is not None:
         text = _ASCII_PUNCT_NEAR_CJK.sub(_punct_to_fullwidth, text)
     return text
 
@@ -134,6 +147,14 @@ class _OpenccTables:
             re.compile("|".join(map(re.escape, hidden))) if hidden else None
         )
         self.t2s_trigger: frozenset[str] = frozenset(trigger)
+        # The same test as one regex search (a set test iterates the text in Python): a character
+        # class of the BMP triggers, and the set itself only for text with astral characters.
+        self.t2s_trigger_bmp: re.Pattern[str] = re.compile(
+            "[" + "".join(re.escape(c) for c in sorted(trigger) if ord(c) <= 0xFFFF) + "]"
+            if any(ord(c) <= 0xFFFF for c in trigger)
+            else "(?!)"
+        )
+        self.has_astral_trigger = any(ord(c) > 0xFFFF for c in trigger)
         # Characters that exist only in Traditional text: t2s changes them and they are not
         # themselves a Simplified character (s2t has no entry for them).
         self.traditional_only: frozenset[str] = frozenset(
@@ -142,6 +163,27 @@ class _OpenccTables:
         self.simplified_only: frozenset[str] = frozenset(
             k for k, v in st_chars.items() if len(k) == 1 and k not in v.split(" ") and k not in ts_chars
         )
+        # The same sets as regex character classes (BMP part) for counting in one C-level scan.
+        self.traditional_only_bmp = _char_class(c for c in self.traditional_only if ord(c) <= 0xFFFF)
+        self.simplified_only_bmp = _char_class(c for c in self.simplified_only if ord(c) <= 0xFFFF)
+
+    def has_trigger(self, text: str) -> bool:
+        """`not self.t2s_trigger.isdisjoint(text)`, fast."""
+        if self.t2s_trigger_bmp.search(text) is not None:
+            return True
+        return (
+            self.has_astral_trigger
+            and _ASTRAL.search(text) is not None
+            and not self.t2s_trigger.isdisjoint(text)
+        )
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _char_class(chars: Iterable[str]) -> re.Pattern[str]:
+    chars = sorted(chars)
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]" if chars else "(?!)")
 
 
 def _read_dict(path: str) -> dict[str, str]:
@@ -267,22 +309,40 @@ def to_simplified(text: str) -> str:
         return text
     tables = _get_tables()
     hidden = tables.t2s_hidden_phrases
-    if tables.t2s_trigger.isdisjoint(text) and (hidden is None or hidden.search(text) is None):
+    if not tables.has_trigger(text) and (hidden is None or hidden.search(text) is None):
         return text
     return _get_fast().convert(text)
+
+
+_piecewise: Optional[bool] = None
+
+
+def t2s_is_piecewise() -> bool:
+    """True when no t2s phrase holds anything but letters and digits (the case for opencc's).
+
+    Then no conversion reaches across a space or a punctuation mark, and the comparison key of
+    lines joined by newlines is, character for character, the keys of the lines one after the
+    other: callers may add up per-line key lengths instead of normalising the joined text.
+    """
+    global _piecewise
+    if _piecewise is None:
+        _piecewise = not any(_NON_KEY.search(phrase) for phrase in _get_fast().phrases)
+    return _piecewise
 
 
 def script_shares(text: str) -> tuple[int, int, int]:
     """(Han characters, Traditional-only characters, Simplified-only characters) in `text`."""
     tables = _get_tables()
-    trad = simp = 0
-    trad_only, simp_only = tables.traditional_only, tables.simplified_only
-    for ch in text:
-        if ch in trad_only:
-            trad += 1
-        elif ch in simp_only:
-            simp += 1
-    han = len(_HAN.findall(text))
+    # Counted by character class (BMP) and, for the rare astral characters, by set lookup.
+    trad = len(tables.traditional_only_bmp.findall(text))
+    simp = len(tables.simplified_only_bmp.findall(text))
+    if _ASTRAL.search(text) is not None:
+        for ch in _ASTRAL.findall(text):
+            if ch in tables.traditional_only:
+                trad += 1
+            elif ch in tables.simplified_only:
+                simp += 1
+    han = len(_NOT_HAN.sub("", text))  # = len(_HAN.findall(text)), without a list of characters
     return han, trad, simp
 
 
@@ -311,7 +371,18 @@ def comparison_key(text: str) -> str:
     """The form copies are compared on: Simplified, letters and digits only, Latin lower-case."""
     if not text:
         return ""
-    return _NON_KEY.sub("", to_simplified(normalize_text(text))).lower()
+    return key_of_normalized(normalize_text(text))
+
+
+def key_of_normalized(text: str) -> str:
+    """`comparison_key` of text that is already the output of `normalize_text` (not re-normalised).
+
+    `comparison_key(t) == key_of_normalized(normalize_text(t))` for every `t`: for callers that
+    keep the normalised form of a paragraph and need its key too.
+    """
+    if not text:
+        return ""
+    return _NON_KEY.sub("", to_simplified(text)).lower()
 
 
 @dataclass(frozen=True)

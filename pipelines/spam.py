@@ -18,10 +18,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from pipelines.minhash import MinHasher, SignatureScheme
-from pipelines.normalize import comparison_key, normalize_text
+import numpy as np
+
+from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows
+from pipelines.normalize import comparison_key, key_of_normalized, normalize_text, t2s_is_piecewise
 
 __all__ = [
     "KIND_BOILERPLATE",
@@ -86,6 +88,8 @@ _TOPIC_WORDS: dict[str, re.Pattern[str]] = {
     "fraud": re.compile(r"发票|伪造|假证|诈骗|侦探|枪支|违禁"),
 }
 
+_ANY_TOPIC_WORD = re.compile("|".join(words.pattern for words in _TOPIC_WORDS.values()))
+
 # Suffixes that stay with a spliced brand ("澳门新葡京娱乐场官网手机版").
 _SPAM_SUFFIX = r"(?:娱乐场|娱乐城|娱乐|官网|官方网站|网址|网站|平台|app|下载|注册|开户|登录|登陆|入口|首页|手机版|在线|[a-z0-9]{2,}(?:\.[a-z0-9]+)+)*"
 
@@ -103,6 +107,60 @@ _TERM_PATTERN = re.compile(
 _SPLICE_PATTERN = re.compile(rf"(?:{_TERM_PATTERN.pattern}){_SPAM_SUFFIX}", re.IGNORECASE)
 
 
+def _term_prefilter(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
+    terms = list(terms)
+    return re.compile("|".join(map(re.escape, terms)), re.IGNORECASE) if terms else None
+
+
+# Cheap searches that find something wherever `_TERM_PATTERN` would: its terms, unanchored (the
+# lookarounds of ASCII terms only ever remove matches). `_TERM_PATTERN` tries every alternative
+# at every position (~0.2 µs a character); when every alternative starts with a character that
+# has no case, the regex engine jumps to the positions holding one of those first characters.
+_UNCASED_FIRST = _term_prefilter(t for t in _TERM_CATEGORY if t[0].lower() == t[0].upper())
+_CASED_FIRST = _term_prefilter(t for t in _TERM_CATEGORY if t[0].lower() != t[0].upper())
+# Terms starting with a letter can only match where the text has a character that matches a
+# Latin letter ignoring case: ASCII letters, İ, ı, ſ and K (KELVIN SIGN) -- tested over every
+# code point. Chinese paragraphs mostly have none.
+_MAY_BE_LATIN = re.compile("[A-Za-z\u0130\u0131\u017f\u212a]")
+assert all(t[0].isascii() for t in _TERM_CATEGORY if t[0].lower() != t[0].upper())
+
+
+def _may_hold_terms(text: str) -> bool:
+    if _UNCASED_FIRST is not None and _UNCASED_FIRST.search(text) is not None:
+        return True
+    return (
+        _CASED_FIRST is not None
+        and _MAY_BE_LATIN.search(text) is not None
+        and _CASED_FIRST.search(text) is not None
+    )
+
+
+class _Memo(dict):  # type: ignore[type-arg]
+    """Results of a pure function of one string, kept for the paragraphs seen last.
+
+    A paragraph goes through several stages (repeated body, frequency counter, spliced terms,
+    verdict) and each needs its normalised form, its comparison key, its lexicon hits: computed
+    once here instead of once per stage. Bounded: emptied when `limit` entries are held.
+    """
+
+    __slots__ = ("_function", "_limit")
+
+    def __init__(self, function: Callable[[Any], Any], limit: int = 4096) -> None:
+        super().__init__()
+        self._function = function
+        self._limit = limit
+
+    def __missing__(self, text: Any) -> Any:
+        value = self._function(text)
+        self.store(text, value)
+        return value
+
+    def store(self, text: Any, value: Any) -> None:
+        if len(self) >= self._limit:
+            self.clear()
+        self[text] = value
+
+
 @dataclass(frozen=True)
 class TermHit:
     term: str
@@ -113,19 +171,51 @@ class TermHit:
 
 def spam_term_hits(text: str) -> list[TermHit]:
     """Lexicon terms in `text` (normalised Simplified text), leftmost-longest, non-overlapping."""
-    hits = []
+    hits: list[TermHit] = []
+    if not _may_hold_terms(text):
+        return hits
     for match in _TERM_PATTERN.finditer(text):
         term = match.group(0)
         hits.append(TermHit(term, _TERM_CATEGORY[term.lower()], match.start(), match.end()))
     return hits
 
 
-_HAN_CHAR = re.compile("[\u4e00-\u9fff]")
+_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
 
 
 def _han_count(text: str) -> int:
-    # One C-level scan (a per-character generator costs ~1 ms per 3,000-character body).
-    return len(_HAN_CHAR.findall(text))
+    # Characters in U+4E00..U+9FFF: what is left once every other character is gone.
+    return len(_NOT_HAN.sub("", text))
+
+
+def _normalized(text: str) -> str:
+    value = normalize_text(text)
+    return text if value == text else value  # keep one string when normalising changed nothing
+
+
+def _topics(text: str) -> frozenset[str]:
+    """Categories whose topic words occur in `text.lower()` outside its lexicon hits."""
+    lowered = text.lower()
+    if _ANY_TOPIC_WORD.search(lowered) is None:
+        return frozenset()
+    if _HITS[text]:
+        lowered = _TERM_PATTERN.sub(" ", lowered)
+    return frozenset(category for category, words in _TOPIC_WORDS.items() if words.search(lowered))
+
+
+def _lowered_key_length(text: str) -> int:
+    lowered = text.lower()
+    return len(_KEY[text]) if lowered == text else len(comparison_key(lowered))
+
+
+# Per string: normalize_text(s); comparison_key(s); spam_term_hits(s.lower()); topic categories of
+# s.lower() outside its hits; Han characters; len(comparison_key(s.lower())).
+_NORM: _Memo = _Memo(_normalized)
+_KEY: _Memo = _Memo(lambda text: key_of_normalized(_NORM[text]))
+_HITS: _Memo = _Memo(lambda text: tuple(spam_term_hits(text.lower())))
+_TOPICS: _Memo = _Memo(_topics)
+_HAN: _Memo = _Memo(_han_count)
+_LOWERED_KEY_LENGTH: _Memo = _Memo(_lowered_key_length)
 
 
 # --- repeated body -----------------------------------------------------------------------------
@@ -146,7 +236,117 @@ def _similar_keys(a: str, b: str, threshold: float = 0.8) -> bool:
     if min(len(a), len(b)) < 20 or min(len(a), len(b)) < 0.8 * max(len(a), len(b)):
         return False
     ta, tb = _trigrams(a), _trigrams(b)
-    return len(ta & tb) / len(ta | tb) >= threshold
+    common = len(ta & tb)
+    return common / (len(ta) + len(tb) - common) >= threshold  # |A ∩ B| / |A ∪ B|
+
+
+def _trigram_tokens(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every trigram of every key as one int64 (equal integers <=> equal trigrams), and the
+    position of the key it comes from: (tokens, owner), key after key."""
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    points = np.frombuffer("".join(keys).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    points = points.astype(np.int64)  # code points < 2**21
+    codes = (points[:-2] << 42) | (points[1:-1] << 21) | points[2:]
+    # Windows starting in the last two characters of a key straddle two keys: dropped.
+    ends = np.cumsum(lengths)
+    valid = np.ones(codes.size, dtype=bool)
+    valid[ends[:-1] - 2] = False
+    valid[ends[:-1] - 1] = False
+    return codes[valid], np.repeat(np.arange(len(keys), dtype=np.int64), lengths - 2)
+
+
+_BUCKET_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _similar_earlier(keys: Sequence[str]) -> dict[int, int]:
+    """For each key, the first earlier one `_similar_keys` accepts: {position: earlier position}.
+
+    `keys` are distinct and have ≥ 20 characters. Two keys at trigram Jaccard ≥ 0.8 share
+    ≥ 0.8·|A| of the distinct trigrams A of either, so at most 0.2·|A| of A occur nowhere else
+    in the body. First, cheaply, every key whose trigrams are mostly found only once in the
+    whole body is set aside (it has no similar key, earlier or later): with U its windows whose
+    trigram is alone in its hash bucket (so occurs once: distinct, and in no other key) and S
+    the others, |A| ≤ U + S and U ≤ 0.2·|A| give 4·U ≤ S (+1 of slack). In a body that is
+    not printed twice that is nearly every key. The rest go through `_prefix_filter_matches`.
+    """
+    n = len(keys)
+    if n < 2:
+        return {}
+    tokens, owner = _trigram_tokens(keys)
+    buckets = ((tokens.view(np.uint64) * _BUCKET_MULTIPLIER) >> np.uint64(48)).astype(np.intp)
+    alone = np.bincount(buckets, minlength=1 << 16)[buckets] == 1
+    windows = np.bincount(owner, minlength=n)
+    unique = np.bincount(owner, weights=alone, minlength=n).astype(np.int64)
+    possible = np.flatnonzero(4 * unique <= windows - unique + 1).tolist()
+    if len(possible) < 2:
+        return {}
+    found = _prefix_filter_matches([keys[i] for i in possible])
+    return {possible[x]: possible[y] for x, y in found.items()}
+
+
+def _prefix_filter_matches(keys: Sequence[str]) -> dict[int, int]:
+    """`_similar_earlier` on `keys` through a *prefix filter* instead of comparing every pair.
+
+    With the trigrams of all keys in one global order, two sets with Jaccard ≥ t share an
+    element among the first |A| - ⌈t·|A|⌉ + 1 of each (the overlap they need cannot fit after
+    them). The order puts rare trigrams first (fewest occurrences in these keys), so unrelated
+    paragraphs seldom share a prefix element; trigrams occurring once are dropped from the
+    prefixes (nobody shares them). The candidates are then checked with `_similar_keys`
+    itself, earliest first.
+    """
+    n = len(keys)
+    tokens, owner = _trigram_tokens(keys)
+    # Global order: fewest occurrences first, ties by value (a total order on trigrams).
+    ordered = np.sort(tokens)
+    fresh = np.empty(ordered.size, dtype=bool)
+    fresh[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
+    heads = np.flatnonzero(fresh)
+    distinct = ordered[heads]
+    occurrences = np.diff(heads, append=ordered.size)
+    by_rank = np.argsort(occurrences, kind="stable")  # `distinct` is ascending already
+    rank_of = np.empty(by_rank.size, dtype=np.int64)
+    rank_of[by_rank] = np.arange(by_rank.size)
+    width = by_rank.size
+    # Each key's distinct trigrams as ranks, ascending: sorted distinct (key, rank) pairs.
+    pairs = np.sort(owner * width + rank_of[np.searchsorted(distinct, tokens)])
+    fresh = np.empty(pairs.size, dtype=bool)
+    fresh[0] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=fresh[1:])
+    pairs = pairs[fresh]
+    pair_key, pair_rank = np.divmod(pairs, width)
+    sizes = np.bincount(pair_key, minlength=n)
+    first = np.cumsum(sizes) - sizes
+    # Overlap needed for Jaccard ≥ 0.8 is ≥ 0.8·|A|; use floor(0.8·|A|) - 1 (≥ 1), a safe bound.
+    prefix = sizes - np.maximum((4 * sizes) // 5 - 1, 1) + 1
+    keep = np.arange(pairs.size) < (first + prefix)[pair_key]
+    keep &= (occurrences[by_rank] >= 2)[pair_rank]  # a trigram occurring once is nobody's to share
+    if not keep.any():
+        return {}
+    kept_key = pair_key[keep].tolist()
+    kept_rank = pair_rank[keep].tolist()
+
+    postings: dict[int, list[int]] = {}
+    result: dict[int, int] = {}
+    index = 0
+    total = len(kept_key)
+    while index < total:
+        x = kept_key[index]
+        candidates: set[int] = set()
+        while index < total and kept_key[index] == x:
+            rank = kept_rank[index]
+            index += 1
+            posting = postings.get(rank)
+            if posting is None:
+                postings[rank] = [x]
+            else:
+                candidates.update(posting)
+                posting.append(x)
+        for y in sorted(candidates):
+            if _similar_keys(keys[x], keys[y]):
+                result[x] = y
+                break
+    return result
 
 
 def _bigram_cover(key: str, reference: set[str]) -> float:
@@ -168,27 +368,28 @@ def strip_repeated_body(paragraphs: Sequence[str]) -> tuple[list[str], list[str]
     Short lines that merely repeat (a heading like "（一）发展现状" under two chapters, "附件")
     are never dropped outside such a block: a repeated heading is normal in a long policy text.
     """
-    keys = [comparison_key(p) for p in paragraphs]
+    keys = [_KEY[p] for p in paragraphs]
     present = [i for i, k in enumerate(keys) if k]
     if len(present) < 4:
         return list(paragraphs), []
 
-    # Earliest earlier paragraph that each paragraph repeats.
+    # Earliest earlier paragraph that each paragraph repeats: the first with the same key, else
+    # the first similar one. Only first occurrences of keys of ≥ 20 characters can be similar
+    # to something (a repeated key is never earlier than its first occurrence).
     match_of: dict[int, int] = {}
     first_seen: dict[str, int] = {}
+    long_keys: list[int] = []
     for i in present:
         k = keys[i]
-        if k in first_seen:
-            match_of[i] = first_seen[k]
+        j = first_seen.get(k)
+        if j is not None:
+            match_of[i] = j
             continue
         first_seen[k] = i
         if len(k) >= 20:
-            for j in present:
-                if j >= i:
-                    break
-                if _similar_keys(k, keys[j]):
-                    match_of[i] = j
-                    break
+            long_keys.append(i)
+    for x, y in _similar_earlier([keys[i] for i in long_keys]).items():
+        match_of[long_keys[x]] = long_keys[y]
 
     # The second copy starts where "matched minus unmatched" text from there on is largest.
     best_start, best_score = -1, 0
@@ -335,20 +536,149 @@ def _fingerprint(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def _fingerprints(data: bytes, width: int) -> list[int]:
+    """`_fingerprint` of every `width`-byte piece of ASCII `data` (given as bytes)."""
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    return [
+        from_bytes(blake2b(data[i : i + width], digest_size=8).digest(), "little")
+        for i in range(0, len(data), width)
+    ]
+
+
 _NEAR_SCHEME = SignatureScheme(shingle_size=3, num_perm=16)
 _NEAR_BANDS = 8
 _NEAR_ROWS = 2
 _NEAR_MIN_BANDS = 4  # of 8: P(match) ≈ 0.86 at trigram Jaccard 0.8, 0.99 at 0.9, 0.11 at 0.5
 _SKELETON_DROP = re.compile(r"[0-9a-z]+")
+_NEAR_HASHER = MinHasher(_NEAR_SCHEME)
+_BAND_BYTES = 4 * _NEAR_ROWS  # bytes of a band's uint32 values
+assert _NEAR_SCHEME.num_perm == _NEAR_BANDS * _NEAR_ROWS
+_BATCH_WINDOWS = 1 << 16  # shingles per numpy pass (16 x 65,536 x 4 bytes = 4 MiB)
+
+
+def _near_signatures(skeletons: Sequence[str]) -> bytes:
+    """`_NEAR_HASHER.signature_of_key(s).hashvalues` of every skeleton (≥ 8 characters), as the
+    bytes of one (skeletons x permutations) uint32 array: one numpy pass for all of them.
+
+    The trigram hashes of the concatenated skeletons are computed at once and the windows that
+    straddle two skeletons dropped; the minimum over each skeleton's windows is a `reduceat`.
+    A minimum does not care about repeated shingles, so this equals the per-key signature.
+    """
+    a, b = _NEAR_HASHER.permutations
+    size = _NEAR_SCHEME.shingle_size
+    out: list[bytes] = []
+    start = 0
+    while start < len(skeletons):
+        stop, windows = start, 0
+        while stop < len(skeletons) and (stop == start or windows + len(skeletons[stop]) <= _BATCH_WINDOWS):
+            windows += len(skeletons[stop]) - size + 1
+            stop += 1
+        group = skeletons[start:stop]
+        lengths = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+        points = np.frombuffer("".join(group).encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+        hashes = _murmur_windows(points, size)
+        counts = lengths - size + 1
+        ends = np.cumsum(counts)
+        owner = np.repeat(np.arange(len(group)), counts)
+        offsets = np.cumsum(lengths) - lengths
+        starts = np.arange(int(ends[-1])) - np.repeat(ends - counts, counts) + offsets[owner]
+        block = np.multiply.outer(a, _fmix32(hashes[starts]))
+        block += b[:, None]
+        minima = np.minimum.reduceat(block, ends - counts, axis=1)  # (permutations x skeletons)
+        out.append(np.ascontiguousarray(minima.T).tobytes())
+        start = stop
+    return b"".join(out)
+
+
+def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
+    """`ParagraphFrequency._entry` of every key (comparison keys, non-empty), batched."""
+    found: dict[str, tuple[int, ...]] = {}
+    missing: list[str] = []
+    skeletons: list[str] = []
+    for key in keys:
+        if key in found:
+            continue
+        entry = _ENTRIES.get(key)
+        if entry is not None:
+            found[key] = entry
+            continue
+        skeleton = _SKELETON_DROP.sub("", key)
+        if len(skeleton) < 8:
+            found[key] = (_fingerprint(key),)
+        else:
+            found[key] = ()  # placeholder, filled below
+            missing.append(key)
+            skeletons.append(skeleton)
+    if missing:
+        signatures = _near_signatures(skeletons)
+        # A band key hashes the hex digits of its values' bytes: 2 hex digits a byte.
+        hex_digits = signatures.hex().encode("ascii")
+        band_hashes = _fingerprints(hex_digits, 2 * _BAND_BYTES)
+        for k, (key, skeleton) in enumerate(zip(missing, skeletons)):
+            bands = band_hashes[k * _NEAR_BANDS : (k + 1) * _NEAR_BANDS]
+            found[key] = (
+                _fingerprint(key),
+                (1 << 63) | (_fingerprint(skeleton) >> 1),
+                *((band << 58) ^ (value >> 6) for band, value in enumerate(bands)),
+            )
+    for key, entry in found.items():
+        if key not in _ENTRIES:
+            _ENTRIES.store(key, entry)
+    return [found[key] for key in keys]
+
+
+def _entry_of(key: str) -> tuple[int, ...]:
+    return _entries_of([key])[0]
+
+
+_ENTRIES: _Memo = _Memo(_entry_of)
 
 
 @dataclass
 class _SiteCounts:
     # doc id -> its paragraph entries: (exact fingerprint, band keys...)
     docs: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
-    fp_docs: dict[int, set[str]] = field(default_factory=dict)
-    band_docs: dict[int, set[str]] = field(default_factory=dict)
+    # value -> the docs holding it: one doc id as a plain string (most paragraphs are on one page:
+    # no set object for them, which also spares the garbage collector), a set from the second.
+    fp_docs: dict[int, str | set[str]] = field(default_factory=dict)
+    band_docs: dict[int, str | set[str]] = field(default_factory=dict)
     spammy: set[int] = field(default_factory=set)  # fingerprints of paragraphs with spam terms
+
+
+def _index_add(index: dict[int, str | set[str]], value: int, doc: str) -> None:
+    held = index.get(value)
+    if held is None:
+        index[value] = doc
+    elif held.__class__ is str:
+        if held != doc:
+            index[value] = {held, doc}  # type: ignore[assignment]
+    else:
+        held.add(doc)  # type: ignore[union-attr]
+
+
+def _index_discard(index: dict[int, str | set[str]], value: int, doc: str) -> None:
+    held = index.get(value)
+    if held is None:
+        return
+    if held.__class__ is str:
+        if held == doc:
+            del index[value]
+    else:
+        held.discard(doc)  # type: ignore[union-attr]
+
+
+def _index_docs(index: dict[int, str | set[str]], value: int) -> Iterable[str]:
+    held = index.get(value)
+    if held is None:
+        return ()
+    return (held,) if held.__class__ is str else held  # type: ignore[return-value]
+
+
+def _index_size(index: dict[int, str | set[str]], value: int) -> int:
+    held = index.get(value)
+    if held is None:
+        return 0
+    return 1 if held.__class__ is str else len(held)
 
 
 class ParagraphFrequency:
@@ -392,20 +722,13 @@ class ParagraphFrequency:
         The skeleton drops digits and Latin (random ids, counters, domains vary between planted
         copies); the bands catch other small edits.
         """
-        fp = _fingerprint(key)
-        skeleton = _SKELETON_DROP.sub("", key)
-        if len(skeleton) < 8:
-            return (fp,)
-        values = self._hasher.signature_of_key(skeleton).hashvalues
-        bands = tuple(
-            (b << 58) ^ (_fingerprint(values[b * _NEAR_ROWS : (b + 1) * _NEAR_ROWS].tobytes().hex()) >> 6)
-            for b in range(_NEAR_BANDS)
-        )
-        return (fp, (1 << 63) | (_fingerprint(skeleton) >> 1), *bands)
+        # Computed by `_entries_of` (batched, memoised): the fingerprint of the key, that of its
+        # skeleton, and 8 band keys of a 16-permutation MinHash of the skeleton's trigrams.
+        return _ENTRIES[key]
 
     def _tracked_key(self, paragraph: str) -> tuple[str, bool]:
-        key = comparison_key(paragraph)
-        has_spam = bool(key) and bool(spam_term_hits(normalize_text(paragraph).lower()))
+        key = _KEY[paragraph]  # comparison_key(paragraph)
+        has_spam = bool(key) and bool(_HITS[_NORM[paragraph]])  # spam terms in the normalised text
         if not key or (len(key) < self.min_chars and not has_spam):
             return "", has_spam
         return key, has_spam
@@ -417,29 +740,26 @@ class ParagraphFrequency:
         self._cache.clear()
         if doc in counts.docs:
             self._forget(counts, doc)
-        entries: list[tuple[int, ...]] = []
-        for paragraph in paragraphs:
-            key, has_spam = self._tracked_key(paragraph)
-            if not key:
-                continue
-            entry = self._entry(key)
+        tracked = [(key, has_spam) for key, has_spam in map(self._tracked_key, paragraphs) if key]
+        entries = _entries_of([key for key, _ in tracked])
+        for entry, (_, has_spam) in zip(entries, tracked):
             if has_spam:
                 counts.spammy.add(entry[0])
-            entries.append(entry)
         self._add(counts, doc, entries)
 
     def _add(self, counts: _SiteCounts, doc: str, entries: list[tuple[int, ...]]) -> None:
         counts.docs[doc] = entries
+        fp_docs, band_docs = counts.fp_docs, counts.band_docs
         for entry in entries:
-            counts.fp_docs.setdefault(entry[0], set()).add(doc)
+            _index_add(fp_docs, entry[0], doc)
             for band in entry[1:]:
-                counts.band_docs.setdefault(band, set()).add(doc)
+                _index_add(band_docs, band, doc)
 
     def _forget(self, counts: _SiteCounts, doc: str) -> None:
         for entry in counts.docs.pop(doc):
-            counts.fp_docs.get(entry[0], set()).discard(doc)
+            _index_discard(counts.fp_docs, entry[0], doc)
             for band in entry[1:]:
-                counts.band_docs.get(band, set()).discard(doc)
+                _index_discard(counts.band_docs, band, doc)
 
     # -- judging --
     def site_docs(self, site: str) -> int:
@@ -447,14 +767,23 @@ class ParagraphFrequency:
         return len(counts.docs) if counts else 0
 
     def _docs_with(self, counts: _SiteCounts, entry: tuple[int, ...]) -> set[str]:
-        docs = set(counts.fp_docs.get(entry[0], ()))
+        docs = set(_index_docs(counts.fp_docs, entry[0]))
         if len(entry) > 1:
-            docs.update(counts.band_docs.get(entry[1], ()))  # same skeleton
+            docs.update(_index_docs(counts.band_docs, entry[1]))  # same skeleton
             band_hits: Counter[str] = Counter()
             for band in entry[2:]:
-                band_hits.update(counts.band_docs.get(band, ()))
+                band_hits.update(_index_docs(counts.band_docs, band))
             docs.update(d for d, n in band_hits.items() if n >= _NEAR_MIN_BANDS)
         return docs
+
+    def _most_docs_with(self, counts: _SiteCounts, entry: tuple[int, ...]) -> int:
+        """An upper bound of `len(self._docs_with(counts, entry))`, from set sizes only."""
+        bound = _index_size(counts.fp_docs, entry[0])
+        if len(entry) > 1:
+            band_docs = counts.band_docs
+            bound += _index_size(band_docs, entry[1])
+            bound += sum(_index_size(band_docs, band) for band in entry[2:]) // _NEAR_MIN_BANDS
+        return bound
 
     def _unrelated_count(self, counts: _SiteCounts, fp: int, docs: set[str], needed: int) -> int:
         """Greedy count of pages that are not copies of one another (stops at `needed`).
@@ -487,8 +816,10 @@ class ParagraphFrequency:
         if not key:
             return None
         entry = self._entry(key)
-        docs = self._docs_with(counts, entry)
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts.docs)))
+        if self._most_docs_with(counts, entry) < needed:
+            return None  # cheap bound: most paragraphs are on one page or a few
+        docs = self._docs_with(counts, entry)
         if len(docs) < needed:
             return None
         cache_key = (site, entry[0])
@@ -549,17 +880,22 @@ class ParagraphFrequency:
 
 
 def _related_categories(paragraphs: Sequence[str]) -> set[str]:
-    """Categories the page is about: a topic word appears outside the lexicon hits."""
-    text = "\n".join(paragraphs)
-    outside = _TERM_PATTERN.sub(" ", text.lower())
-    return {category for category, words in _TOPIC_WORDS.items() if words.search(outside)}
+    """Categories the page is about: a topic word appears outside the lexicon hits.
+
+    Computed per paragraph (memoised): neither a lexicon term nor a topic word spans a line
+    break, so searching the paragraphs one by one finds what searching them joined would.
+    """
+    related: set[str] = set()
+    for paragraph in paragraphs:
+        related.update(_TOPICS[paragraph])
+    return related
 
 
 def _spam_paragraph(paragraph: str, hits: list[TermHit]) -> bool:
     """A paragraph that is spam as a whole rather than an article sentence with a splice."""
     if not hits:
         return False
-    key_len = len(comparison_key(paragraph)) or 1
+    key_len = len(_KEY[paragraph]) or 1
     covered = sum(h.end - h.start for h in hits)
     distinct = len({h.term.lower() for h in hits})
     return covered / key_len >= 0.2 or (distinct >= 2 and key_len < 200) or distinct >= 4
@@ -590,11 +926,11 @@ def strip_spam_paragraphs(
             if kind is not None:
                 removals.append(Removal(kind, paragraph))
                 continue
-        lowered = paragraph.lower()
-        hits = [h for h in spam_term_hits(lowered) if h.category not in related]
+        hits = [h for h in _HITS[paragraph] if h.category not in related]
         if not hits:
             kept.append(paragraph)
             continue
+        lowered = paragraph.lower()
         if _spam_paragraph(paragraph, hits):
             removals.append(Removal(KIND_INJECTED_PARAGRAPH, paragraph))
             continue
@@ -683,16 +1019,20 @@ def classify_page(
         page_signals = signals
     else:
         page_signals = PageSignals.from_mapping(signals)
-    clean_paragraphs = [normalize_text(p) for p in paragraphs]
+    clean_paragraphs = [_NORM[p] for p in paragraphs]
     clean_paragraphs = [p for p in clean_paragraphs if p]
     related = _related_categories(clean_paragraphs)
-    body = "\n".join(clean_paragraphs).lower()
-    body_hits = [h for h in spam_term_hits(body) if h.category not in related]
-    title_hits = spam_term_hits(normalize_text(title).lower())
+    # The hits of the lower-cased body are those of its lines one after the other (no term
+    # spans a line break), and so is its comparison key when t2s is piecewise.
+    body_hits = [h for p in clean_paragraphs for h in _HITS[p] if h.category not in related]
+    title_hits = _HITS[_NORM[title]] if title else ()
 
     score = 0.0
     reasons: list[str] = []
-    body_chars = max(len(comparison_key(body)), 1)
+    if t2s_is_piecewise():
+        body_chars = max(sum(_LOWERED_KEY_LENGTH[p] for p in clean_paragraphs), 1)
+    else:
+        body_chars = max(len(comparison_key("\n".join(clean_paragraphs).lower())), 1)
     per_thousand = 1000 * len(body_hits) / body_chars
     distinct = {h.term.lower() for h in body_hits}
     if body_hits and per_thousand >= 5:
@@ -709,8 +1049,8 @@ def classify_page(
         if count >= 4:
             score += 0.2
             reasons.append(f"keyword_stuffing:{term}x{count}")
-    running = [p for p in clean_paragraphs if _han_count(p) >= 30]
-    running_han = sum(_han_count(p) for p in running)
+    running = [p for p in clean_paragraphs if _HAN[p] >= 30]
+    running_han = sum(_HAN[p] for p in running)
     if running_han < 100:
         score += 0.25
         reasons.append("no_running_text")
@@ -728,9 +1068,9 @@ def classify_page(
     spam_paragraphs = {
         i
         for i, p in enumerate(running)
-        if _spam_paragraph(p, [h for h in spam_term_hits(p.lower()) if h.category not in related])
+        if _HITS[p] and _spam_paragraph(p, [h for h in _HITS[p] if h.category not in related])
     }
-    clean_chars = sum(_han_count(p) for i, p in enumerate(running) if i not in spam_paragraphs)
-    all_han = sum(_han_count(p) for p in clean_paragraphs) or 1
+    clean_chars = sum(_HAN[p] for i, p in enumerate(running) if i not in spam_paragraphs)
+    all_han = sum(_HAN[p] for p in clean_paragraphs) or 1
     substantial = clean_chars >= 400 and clean_chars >= 0.7 * all_han
     return SpamVerdict(score >= 0.6 and not substantial, round(score, 3), tuple(reasons), clean_chars)
