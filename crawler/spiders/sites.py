@@ -384,11 +384,8 @@ class SitesSpider(scrapy.Spider):
                 # The work per article is bounded: parts past ARTICLE_MAX_CHARS are left out.
                 item.signals["parts_too_large"] = 1 + int(item.signals.get("parts_too_large", 0))
                 part.paragraphs = []
-            item.paragraphs.extend(part.paragraphs)
-            part_item = item_from_page(part, site=site.name, fetched_at=item.fetched_at)
+            item.add_part(item_from_page(part, site=site.name, fetched_at=item.fetched_at))
             item.raw_pages.append(raw_record(response, _now()))
-            item.attachments.extend(a for a in part_item.attachments if a not in item.attachments)
-            item.removals.extend(part_item.removals)
         else:
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
         remaining: list[str] = response.meta["remaining"]
