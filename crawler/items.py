@@ -30,7 +30,7 @@ class RawPageRecord:
     """One fetched page as served: what `reprocess` re-extracts from."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     fetched_at: datetime
     content_type: Optional[str] = None
     http_status: int = 200
@@ -64,7 +64,7 @@ class ArticleItem:
     last_modified: Optional[str] = None
     # The raw pages (page 1, then the later pages of a multi-page article), kept in the store so
     # that `reprocess` can re-run extraction without fetching.
-    raw_pages: list[RawPageRecord] = field(default_factory=list)
+    raw_pages: list[RawPageRecord] = field(default_factory=list, repr=False)
     # Filled by the pipeline stages.
     original_script: str = "simplified"
     content_hash: Optional[str] = None

@@ -7,7 +7,27 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from scrapy.logformatter import LogFormatter
 from sqlalchemy.engine import make_url
+
+
+class PolicyLogFormatter(LogFormatter):
+    """Scrapy's item log lines, made short: a dropped page is its URL and the reason (the
+    reason is stored in rejected_pages too), never the item with its raw bytes."""
+
+    def dropped(self, item, exception, response, spider=None):  # type: ignore[no-untyped-def,override]
+        return {
+            "level": logging.INFO,
+            "msg": "Dropped %(url)s: %(exception)s",
+            "args": {"url": getattr(item, "url", "?"), "exception": exception},
+        }
+
+    def scraped(self, item, response, spider=None):  # type: ignore[no-untyped-def,override]
+        return {
+            "level": logging.DEBUG,
+            "msg": "Stored %(url)s",
+            "args": {"url": getattr(item, "url", "?")},
+        }
 
 
 def url_secrets(urls: Iterable[str | None]) -> list[str]:

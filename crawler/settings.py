@@ -97,4 +97,5 @@ PROGRESS_INTERVAL = 30
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_FORMATTER = "crawler.logs.PolicyLogFormatter"
 LOG_LEVEL = os.environ.get("POLICY_INGEST_LOG_LEVEL", "INFO")

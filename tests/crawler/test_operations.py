@@ -197,3 +197,18 @@ def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: Fixture
     engine.dispose()
     assert run.status == "degraded" and "site gxt_gov" in run.message
     assert run.stats["sites"]["gxt_gov"]["coverage"]["articles"] == 6
+
+
+def test_scrapy_own_cli_runs_the_same_pipeline(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'scrapy.db'}"
+    env = crawl_env(fixture_web.proxy_env(), DATABASE_URL=url)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "sites", "-a", f"sites={FIXTURE_SITES}",
+         "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert store_counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+    # Dropped pages are logged as one short line (URL and reason), never with their bytes.
+    dropped = [line for line in proc.stderr.splitlines() if "Dropped" in line]
+    assert dropped and all(len(line) < 400 and "raw_pages" not in line for line in dropped)
