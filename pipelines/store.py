@@ -217,9 +217,13 @@ class ArticleStore:
         if outcome == NEW_COPY:
             became_canonical = self._place_copy(session, copy, item, now, relations)
             relation = copy.relation
-        self._write_removals(session, copy.id, item)
+        # A brand-new copy has no earlier cuts or index entry to replace: plain inserts.
+        session.add_all(
+            Removal(copy_id=copy.id, kind=r.kind, content=r.content, detail=r.detail)
+            for r in item.removals
+        )
         if dedup_entry is not None:
-            self._write_dedup_entry(session, copy.id, article_id, dedup_entry)
+            session.add(DedupEntry(copy_id=copy.id, article_id=article_id, entry=dedup_entry))
         return SaveOutcome(outcome, article_id, copy.id, relation, became_canonical)
 
     def _place_copy(

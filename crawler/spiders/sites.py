@@ -158,6 +158,7 @@ class SitesSpider(scrapy.Spider):
         self.recheck_after = timedelta(days=settings.getfloat("INCREMENTAL_RECHECK_DAYS", 7))
         self.requested: Counter[str] = Counter()
         self.unchanged: set[str] = set()
+        self.scheduled: set[str] = set()  # URLs this process asked for (a bounded crawl's frontier)
         self.parsers = {
             s.name: parser_for(s.name, s.selectors or None, s.parser) for s in self.site_list
         }
@@ -188,6 +189,10 @@ class SitesSpider(scrapy.Spider):
     ) -> Optional[Request]:
         """A request for `url`, or None when the site's cap or the incremental rule says no."""
         stats = self.crawler.stats
+        if url in self.scheduled:
+            # Scheduled before by this process: the dupefilter would drop it anyway, and it must
+            # not count twice against the site's cap (nav links repeat on every page).
+            return None
         cap = site.max_pages or self.default_max_pages
         if self.requested[site.name] >= cap:
             stats.inc_value(f"site/{site.name}/capped")
@@ -223,6 +228,7 @@ class SitesSpider(scrapy.Spider):
             meta["handle_httpstatus_list"] = [*self.handled_statuses, 304]
             meta["conditional"] = True
         self.requested[site.name] += 1
+        self.scheduled.add(url)
         return Request(
             url, callback=self.parse, errback=self.on_error, meta=meta, headers=headers,
             priority=_PRIORITY.get(kind, 0),
