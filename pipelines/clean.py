@@ -3,7 +3,7 @@
     repeated body -> normalise + Traditional->Simplified -> injected title -> planted and
     spliced spam -> spam-page verdict
 
-The Scrapy shell (`pipelines.item_pipelines.CleanPipeline`), `policy-ingest extract` and
+The crawl (through `pipelines.ingest.Ingestor`), `policy-ingest extract` and
 `policy-ingest reprocess` all call `clean_item`, so a page is cleaned the same way everywhere.
 
 The last step makes every value storable on both backends, whatever the page held (see

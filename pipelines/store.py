@@ -1,6 +1,6 @@
 """The store: writes articles, their copies, cuts, rejections and run records.
 
-Pure of Scrapy: `pipelines.item_pipelines.StorePipeline` is the thin shell around it. Every
+Pure of Scrapy: `pipelines.ingest.Ingestor` drives it, `pipelines.item_pipelines` wraps that. Every
 write is one short transaction that is safe to repeat: a URL is stored once (unique
 constraints), so re-crawling or re-processing a page updates its row instead of adding one.
 """
