@@ -190,9 +190,22 @@ class ProgressReporter:
         return out
 
     def render(self) -> Any:
-        from rich.text import Text
+        """The live view: one row per site, narrow enough for an 80-column terminal."""
+        from rich.table import Table
 
-        return Text("\n".join(self.lines()))
+        stats = self.crawler.stats.get_stats()
+        minutes = max((time.monotonic() - self.started) / 60, 1 / 60)
+        table = Table(box=None, pad_edge=False)
+        for column in ("site", "pages", "/min", "new", "copies", "unchanged", "rejected", "errors"):
+            table.add_column(column, justify="left" if column == "site" else "right")
+        for name in self.sites:
+            f = site_figures(stats, name)
+            table.add_row(
+                name, str(f["pages"]), f"{f['pages'] / minutes:.0f}", str(f["articles_new"]),
+                str(f["copies_new"] - f["articles_new"]), str(f["unchanged"]),
+                str(f["rejected"]), str(f["errors"]),
+            )
+        return table
 
     def tick(self) -> None:
         if self.live is not None:
