@@ -62,7 +62,8 @@ def rebuild_item(store: ArticleStore, site: str, raw: RawPageRecord, sites: dict
     parser = parser_for(site, (registry_site.selectors or None) if registry_site else None,
                         registry_site.parser if registry_site else None)
 
-    def extract(record: RawPageRecord) -> ArticleItem:
+    def extract(record: RawPageRecord) -> tuple[ArticleItem, list[str]]:
+        """The page's item, and the URLs of its later pages."""
         decoded = decode_html(record.body, _charset(record.content_type))
         page = parser.parse(decoded.text, record.url)
         page.encoding = decoded.encoding

@@ -177,10 +177,10 @@ class ArticleStore:
         self._write_raw_pages(session, item.raw_pages, item.site, item.crawl_run_id)
         copy = session.scalar(select(ArticleCopy).where(ArticleCopy.url == item.url))
         if copy is not None:
-            outcome = self._refresh_copy(session, copy, item, now)
-            if dedup_entry is not None and outcome.outcome == UPDATED:
+            refreshed = self._refresh_copy(session, copy, item, now)
+            if dedup_entry is not None and refreshed.outcome == UPDATED:
                 self._write_dedup_entry(session, copy.id, copy.article_id, dedup_entry)
-            return outcome
+            return refreshed
 
         article_id = item.duplicate_of
         relation = item.relation or "exact"
@@ -614,12 +614,10 @@ class ArticleStore:
 
 def _upsert_by_url(session: Session, model: type[Any], url: str, fields: dict[str, Any]) -> None:
     """INSERT … ON CONFLICT (url) DO UPDATE: one statement, atomic when workers race."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(url=url, **fields)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(url=url, **fields)
     session.execute(
         statement.on_conflict_do_update(index_elements=[model.url], set_=fields)
     )
