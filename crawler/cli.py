@@ -203,6 +203,7 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
     from sqlalchemy import select
 
     from models import CrawlRun
+    from pipelines.store import as_utc
 
     _, engine = open_checked_store(db)
     with engine.connect() as conn:
@@ -224,21 +225,15 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
                    "spam", "rejected", "errors", "unchanged", "message"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        took = "-" if row.finished_at is None else f"{(_aware(row.finished_at) - _aware(row.started_at)).total_seconds():.0f}s"
+        took = "-" if row.finished_at is None else f"{(as_utc(row.finished_at) - as_utc(row.started_at)).total_seconds():.0f}s"
         status = row.status if row.finished_at or row.status != "running" else "running (unfinished)"
         table.add_row(
-            str(row.id), _aware(row.started_at).strftime("%Y-%m-%d %H:%M"), took, status,
+            str(row.id), as_utc(row.started_at).strftime("%Y-%m-%d %H:%M"), took, status,
             *(str(getattr(row, c)) for c in ("pages", "articles_new", "copies_new", "duplicates",
                                                "spam_removed", "rejected", "errors", "unchanged")),
             row.message or "",
         )
     Console(width=160).print(table)
-
-
-def _aware(moment: Any) -> Any:
-    from datetime import timezone
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @main.command()

@@ -176,32 +176,31 @@ class ProgressReporter:
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(self.interval, now=False)
 
-    def lines(self) -> list[str]:
+    def rows(self) -> list[tuple[str, dict[str, Any], float]]:
+        """(site, figures, pages per minute) for every site of the crawl."""
         stats = self.crawler.stats.get_stats()
         minutes = max((time.monotonic() - self.started) / 60, 1 / 60)
-        out = []
-        for name in self.sites:
-            f = site_figures(stats, name)
-            out.append(
-                f"{name}: {f['pages']} pages ({f['pages'] / minutes:.0f}/min), "
-                f"{f['articles_new']} new articles, {f['copies_new'] - f['articles_new']} new copies, "
-                f"{f['unchanged']} unchanged, {f['rejected']} rejected, {f['errors']} errors"
-            )
-        return out
+        return [(name, f, f["pages"] / minutes)
+                for name, f in ((n, site_figures(stats, n)) for n in self.sites)]
+
+    def lines(self) -> list[str]:
+        return [
+            f"{name}: {f['pages']} pages ({rate:.0f}/min), {f['articles_new']} new articles, "
+            f"{f['copies_new'] - f['articles_new']} new copies, {f['unchanged']} unchanged, "
+            f"{f['rejected']} rejected, {f['errors']} errors"
+            for name, f, rate in self.rows()
+        ]
 
     def render(self) -> Any:
         """The live view: one row per site, narrow enough for an 80-column terminal."""
         from rich.table import Table
 
-        stats = self.crawler.stats.get_stats()
-        minutes = max((time.monotonic() - self.started) / 60, 1 / 60)
         table = Table(box=None, pad_edge=False)
         for column in ("site", "pages", "/min", "new", "copies", "unchanged", "rejected", "errors"):
             table.add_column(column, justify="left" if column == "site" else "right")
-        for name in self.sites:
-            f = site_figures(stats, name)
+        for name, f, rate in self.rows():
             table.add_row(
-                name, str(f["pages"]), f"{f['pages'] / minutes:.0f}", str(f["articles_new"]),
+                name, str(f["pages"]), f"{rate:.0f}", str(f["articles_new"]),
                 str(f["copies_new"] - f["articles_new"]), str(f["unchanged"]),
                 str(f["rejected"]), str(f["errors"]),
             )

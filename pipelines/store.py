@@ -62,6 +62,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def content_hash(body_text: str) -> str:
     """Hash of the normalised body; equal hashes mean an exact copy."""
     return hashlib.sha256(body_text.encode("utf-8")).hexdigest()

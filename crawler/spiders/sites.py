@@ -60,6 +60,7 @@ from crawler.extractors.urls import safe_urljoin
 from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover
+from pipelines.store import as_utc
 from pipelines.store_access import store_for
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -176,13 +177,6 @@ class SitesSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def start_requests(self) -> Iterator[Request]:  # Scrapy < 2.13
-        for site in self.site_list:
-            for url in site.start_urls:
-                request = self.schedule(site, url, "list", force=True)
-                if request is not None:
-                    yield request
-
     def schedule(
         self, site: Site, url: str, kind: str, force: bool = False,
         redirect_chain: tuple[str, ...] = (),
@@ -213,7 +207,7 @@ class SitesSpider(scrapy.Spider):
         if known is not None and not force:
             etag, last_modified, fetched_at = known
             due = self.recheck_after.total_seconds() > 0 and (
-                fetched_at is None or _aware(fetched_at) + self.recheck_after < _now()
+                fetched_at is None or as_utc(fetched_at) + self.recheck_after < _now()
             )
             if not due:
                 if url not in self.unchanged:  # count pages, not the links pointing at them
@@ -500,10 +494,6 @@ def unreachable_reason(failure: Failure) -> str:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
 def _header(response: Response, name: bytes) -> Optional[str]:
