@@ -318,8 +318,11 @@ def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
 @click.option("--rebuild", is_flag=True, help="Empty the derived tables and rebuild them from the raw pages (renumbers articles).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry, for per-site selectors.")
 @click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes for extraction and cleaning (default: one per core but one; 0: none).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | None, db: str | None, quiet: bool) -> None:
+def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | None, db: str | None,
+              workers: int | None, quiet: bool) -> None:
     """Re-run extraction, cleaning and dedup over the kept raw pages, without fetching."""
     from datetime import timezone
 
@@ -354,7 +357,7 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
     try:
         with run_lock(engine), bar:
             report = run_reprocess(store, site=site, since=since_utc, rebuild=rebuild,
-                                   sites=registry, progress=progress)
+                                   sites=registry, progress=progress, workers=workers)
     except RunLockHeld as exc:
         fail(str(exc), EXIT_LOCKED)
     took = time.monotonic() - started

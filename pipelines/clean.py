@@ -25,12 +25,16 @@ from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
 from pipelines.normalize import normalize_record, normalize_text, to_simplified
 from pipelines.spam import (
+    LexiconCut,
+    ParagraphEvidence,
     ParagraphFrequency,
     SpamVerdict,
+    assemble_spam_cuts,
     classify_page,
+    lexicon_cuts,
+    paragraph_evidence,
     strip_injected_title,
     strip_repeated_body,
-    strip_spam_paragraphs,
 )
 
 
@@ -80,12 +84,26 @@ def paragraphs_html(paragraphs: list[str]) -> str:
     return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
 
 
-def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = None) -> Cleaned:
-    """The cleaned copy of `item` and the verdict on the page as a whole.
+@dataclass(frozen=True)
+class PreparedItem:
+    """A page cleaned as far as it can be without the site's paragraph counts.
 
-    `frequencies` is the crawl's paragraph counter: when given, this page's paragraphs are
-    counted first, then paragraphs planted on many unrelated pages of the site are cut.
+    Everything here is a pure function of the page, so a worker process computes it; the
+    counts live in one process (`finish_item`). `cleaned` is the result when the counts cut
+    nothing, which is the case for almost every page; the other fields let `finish_item`
+    redo the last steps without the original item when they do cut.
     """
+
+    cleaned: Cleaned
+    title: Optional[str]  # before `storable_item`'s cut to TITLE_MAX_CHARS
+    paragraphs: tuple[str, ...]  # normalised, before the spam cuts
+    evidence: tuple[ParagraphEvidence, ...]
+    lexicon: tuple[LexiconCut, ...]
+    early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
+
+
+def prepare_item(item: ArticleItem) -> PreparedItem:
+    """The pure part of `clean_item` (everything but the site's paragraph counts)."""
     cuts: list[RemovalRecord] = []
 
     kept, repeated = strip_repeated_body(item.paragraphs)
@@ -103,17 +121,14 @@ def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = No
         cuts.extend(RemovalRecord("injected_title", segment) for segment in injected)
         title = title or None
 
-    if frequencies is not None:
-        frequencies.observe(item.site, item.url, paragraphs)
-    paragraphs, spam_cuts = strip_spam_paragraphs(paragraphs, frequencies, item.site)
-    cuts.extend(RemovalRecord(r.kind, r.content) for r in spam_cuts)
+    lexicon = lexicon_cuts(paragraphs)
+    kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, [None] * len(paragraphs), lexicon)
+    all_cuts = [*cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
+    verdict = classify_page(title or "", kept_paragraphs, item.signals)
 
-    verdict = classify_page(title or "", paragraphs, item.signals)
-
-    body_changed = bool(repeated or spam_cuts)
     body_html = item.body_html
-    if body_changed or not body_html:
-        body_html = paragraphs_html(paragraphs)
+    if repeated or spam_cuts or not body_html:
+        body_html = paragraphs_html(kept_paragraphs)
     elif normalized.original_script != "simplified":
         body_html = to_simplified(body_html)
 
@@ -121,7 +136,7 @@ def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = No
     cleaned = replace(
         item,
         title=title,
-        paragraphs=paragraphs,
+        paragraphs=kept_paragraphs,
         source=_field(item.source, script),
         author=_field(item.author, script),
         author_unit=_field(item.author_unit, script),
@@ -133,11 +148,48 @@ def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = No
         ],
         removals=[
             *(RemovalRecord(r.kind, _field(r.content, script) or r.content, r.detail) for r in item.removals),
-            *cuts,
+            *all_cuts,
         ],
-        original_script=normalized.original_script,
+        original_script=script,
     )
-    return Cleaned(storable_item(cleaned), verdict, tuple(cuts))
+    return PreparedItem(
+        cleaned=Cleaned(storable_item(cleaned), verdict, tuple(all_cuts)),
+        title=title,
+        paragraphs=tuple(paragraphs),
+        evidence=tuple(paragraph_evidence(paragraphs)),
+        lexicon=tuple(lexicon),
+        early_cuts=tuple(cuts),
+    )
+
+
+def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency]) -> Cleaned:
+    """`prepared` with the site's paragraph counts applied: this page is counted first, then
+    paragraphs planted on many unrelated pages of the site are cut."""
+    if frequencies is None:
+        return prepared.cleaned
+    item = prepared.cleaned.item
+    frequencies.observe_evidence(item.site, item.url, prepared.evidence)
+    kinds = [frequencies.kind_of(item.site, e) for e in prepared.evidence]
+    if not any(kinds):
+        return prepared.cleaned
+    paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
+    cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
+    extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
+    verdict = classify_page(prepared.title or "", paragraphs, item.signals)
+    recut = replace(
+        item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
+        removals=[*extractor_removals, *cuts],
+    )
+    return Cleaned(storable_item(recut), verdict, tuple(cuts))
+
+
+def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = None) -> Cleaned:
+    """The cleaned copy of `item` and the verdict on the page as a whole.
+
+    `frequencies` is the crawl's paragraph counter: when given, this page's paragraphs are
+    counted first, then paragraphs planted on many unrelated pages of the site are cut.
+    """
+    return finish_item(prepare_item(item), frequencies)
 
 
 def storable_item(item: ArticleItem) -> ArticleItem:

@@ -1,23 +1,32 @@
-"""Ingestion of one article page: clean, decide its cluster, store it, index it.
+"""Ingestion of article pages: clean, decide their cluster, store them, index them.
 
 The one orchestration of the stages, used by the crawl (through the Scrapy shell in
-`pipelines.item_pipelines`) and by `policy-ingest reprocess`. Holds the heavy objects of a
-process: the near-duplicate index (rebuilt from the store at start, so tomorrow's crawl
-recognises today's articles) and the per-site paragraph counter (kept between runs).
+`pipelines.item_pipelines`) and by `policy-ingest reprocess`. Two halves:
 
-Writes are serialised by the caller (Scrapy calls `ingest` from one thread), which is what
-makes decide-then-insert atomic within one process.
+* `prepare_page` — everything that is a pure function of one page (cleaning but for the site's
+  paragraph counts, the comparison key and MinHash signature). It can run in worker processes
+  (`pipelines.workers`), on both cores.
+* `Ingestor.ingest_prepared` — the serial part, in one process: the site's paragraph counts,
+  the near-duplicate decision against the index, and the store's writes, a whole batch of pages
+  in one transaction. Decide-then-insert is atomic because one process does it; when the
+  transaction fails, what the batch changed in the index is taken back before it is retried.
+
+The `Ingestor` holds the heavy objects of a process: the near-duplicate index (rebuilt from the
+store at start, so tomorrow's crawl recognises today's articles) and the per-site paragraph
+counter (kept between runs).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Optional
 
 from crawler.items import ArticleItem, RejectedPageItem
-from pipelines.clean import clean_item
+from pipelines.clean import PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, relation_to
 from pipelines.spam import ParagraphFrequency
 from pipelines.store import (
@@ -26,6 +35,7 @@ from pipelines.store import (
     UNCHANGED,
     ArticleStore,
     SaveOutcome,
+    StoreBatch,
     content_hash,
 )
 
@@ -45,6 +55,46 @@ class IngestResult:
     cuts: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class PreparedPage:
+    """One page after the pure stages (`prepare_page`), ready for `Ingestor.ingest_prepared`."""
+
+    prepared: PreparedItem
+    #: The near-duplicate document of the cleaned body (None when the page will be rejected).
+    doc: Optional[DedupDoc]
+
+    @property
+    def url(self) -> str:
+        return self.prepared.cleaned.item.url
+
+
+@lru_cache(maxsize=4)
+def _documents(params: DedupParams) -> DedupIndex:
+    # An empty index, for its `document()` (the hasher of these parameters): one per process.
+    return DedupIndex(params)
+
+
+def _spam_cuts(page: ArticleItem) -> int:
+    return sum(1 for r in page.removals if r.kind != "repeated_body")
+
+
+def dedup_document(page: ArticleItem, params: DedupParams) -> DedupDoc:
+    """The near-duplicate document of a cleaned page (a mirror hint when spam was cut)."""
+    return _documents(params).document(
+        page.body_text, original_script=page.original_script, is_mirror_hint=_spam_cuts(page) > 0
+    )
+
+
+def prepare_page(item: ArticleItem, params: DedupParams = DedupParams()) -> PreparedPage:
+    """The pure stages of ingestion for one page (see the module docstring)."""
+    prepared = prepare_item(item)
+    cleaned = prepared.cleaned
+    doc = None
+    if cleaned.item.paragraphs and not cleaned.verdict.is_spam_page:
+        doc = dedup_document(cleaned.item, params)
+    return PreparedPage(prepared, doc)
+
+
 class Ingestor:
     def __init__(
         self, store: ArticleStore, params: DedupParams = DedupParams(), index: Any = None
@@ -61,28 +111,77 @@ class Ingestor:
         log.info("dedup index loaded: %d stored copies", len(self.index))
 
     def ingest(self, item: ArticleItem) -> IngestResult:
-        cleaned = clean_item(item, self.frequencies)
+        """Ingest one page in its own transaction."""
+        return self.ingest_prepared([prepare_page(item, self.params)])[0]
+
+    def ingest_many(self, items: Sequence[ArticleItem]) -> list[IngestResult]:
+        """Ingest pages in one transaction, preparing them in this process."""
+        return self.ingest_prepared([prepare_page(item, self.params) for item in items])
+
+    def ingest_prepared(self, pages: Sequence[PreparedPage]) -> list[IngestResult]:
+        """Ingest prepared pages, in order, in one transaction (one per page with a shared
+        index: another worker must see each insert before it decides)."""
+        if getattr(self.index, "shared", False):
+            return [result for page in pages for result in self._ingest_shared(page)]
+        return self._ingest_batch(pages)
+
+    def _ingest_batch(self, pages: Sequence[PreparedPage]) -> list[IngestResult]:
+        undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]] = []
+
+        def work(batch: StoreBatch) -> list[IngestResult]:
+            undo.clear()
+            batch.copy_states(page.url for page in pages)
+            return [self._ingest_one(batch, page, undo) for page in pages]
+
+        def take_back() -> None:
+            # The transaction did not commit: the index forgets what this attempt added and
+            # gets back what it removed (in reverse order).
+            for copy_id, previous in reversed(undo):
+                if copy_id in self.index:
+                    self.index.remove(copy_id)
+                if previous is not None:
+                    article_id, doc = previous
+                    self.index.add(copy_id, doc, article_id=article_id)
+            undo.clear()
+
+        return self.store.write_batch(work, take_back)
+
+    def _ingest_shared(self, page: PreparedPage) -> list[IngestResult]:
+        results = self._ingest_batch([page])
+        result = results[0]
+        if result.save is not None and result.save.outcome in (NEW_ARTICLE, NEW_COPY) and page.doc:
+            # After the commit: another worker may have created the same article meanwhile.
+            results[0] = replace(result, save=self._reconcile(page.doc, result.save))
+        return results
+
+    def _ingest_one(
+        self,
+        batch: StoreBatch,
+        prepared: PreparedPage,
+        undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]],
+    ) -> IngestResult:
+        cleaned = finish_item(prepared.prepared, self.frequencies)
         page = cleaned.item
         cuts = Counter(r.kind for r in page.removals)
         if cleaned.verdict.is_spam_page:
-            return self._reject(page, "spam_page", "; ".join(cleaned.verdict.reasons)
+            return self._reject(batch, page, "spam_page", "; ".join(cleaned.verdict.reasons)
                                 + f" (score {cleaned.verdict.score})", cuts)
         if not page.paragraphs:
-            return self._reject(page, "empty_body", "no body text left after cleaning", cuts)
+            return self._reject(batch, page, "empty_body", "no body text left after cleaning", cuts)
 
         page.content_hash = content_hash(page.body_text)
-        known = self.store.copy_state(page.url)
+        known = batch.copy_state(page.url)
         if known is not None and known[2] == page.content_hash:
-            save = self.store.save_article(page)  # refreshes fetch time and validators only
+            save = batch.save_article(page)  # refreshes fetch time and validators only
             return IngestResult(UNCHANGED, save.relation, save=save)
+        doc = prepared.doc
+        if doc is None or cleaned is not prepared.prepared.cleaned:
+            doc = dedup_document(page, self.params)  # the counts cut paragraphs: a new body
         if known is not None and known[0] in self.index:
-            self.index.remove(known[0])  # the page changed: judge its new text afresh
+            # The page changed: judge its new text afresh (the old entry comes back on undo).
+            undo.append((known[0], self._indexed(batch, known[0], known[1])))
+            self.index.remove(known[0])
 
-        spam_cuts = sum(1 for r in page.removals if r.kind != "repeated_body")
-        doc = self.index.document(
-            page.body_text, original_script=page.original_script,
-            is_mirror_hint=spam_cuts > 0,
-        )
         relations: dict[int, tuple[str, float]] = {}
         if known is None:
             candidates = self.index.query(doc)
@@ -98,13 +197,22 @@ class Ingestor:
                 )
             else:
                 page = replace(page, relation="new", duplicate_of=None)
-        save = self.store.save_article(
+        save = batch.save_article(
             page, dedup_entry=self.index.encode_entry(doc), relations=relations
         )
+        if known is None:
+            undo.append((save.copy_id, None))
         self.index.add(save.copy_id, doc, article_id=save.article_id)
-        if getattr(self.index, "shared", False) and save.outcome in (NEW_ARTICLE, NEW_COPY):
-            save = self._reconcile(doc, save)
         return IngestResult(save.outcome, save.relation, save=save, cuts=cuts)
+
+    def _indexed(self, batch: StoreBatch, copy_id: int, article_id: int) -> Optional[tuple[int, DedupDoc]]:
+        """The stored index entry of a copy, to put back if the transaction fails."""
+        blob = batch.dedup_entry(copy_id)
+        if blob is None:
+            return None
+        from pipelines.shared_index import doc_from_entry
+
+        return article_id, doc_from_entry(blob, self.params)
 
     def _reconcile(self, doc: DedupDoc, save: SaveOutcome) -> SaveOutcome:
         """After inserting into a shared index: merge clusters another worker created at the
@@ -120,14 +228,16 @@ class Ingestor:
                  sorted(articles), kept)
         return replace(save, article_id=kept or save.article_id)
 
-    def _reject(self, page: ArticleItem, reason: str, detail: str, cuts: Counter[str]) -> IngestResult:
+    def _reject(
+        self, batch: StoreBatch, page: ArticleItem, reason: str, detail: str, cuts: Counter[str]
+    ) -> IngestResult:
         rejection = RejectedPageItem(
             url=page.url, site=page.site, reason=reason, detail=detail,
             http_status=page.http_status, fetched_at=page.fetched_at,
             crawl_run_id=page.crawl_run_id,
         )
         # The served bytes are kept whatever the verdict: `reprocess` can judge the page again.
-        self.store.save_rejection(rejection, raw_pages=page.raw_pages)
+        batch.save_rejection(rejection, raw_pages=page.raw_pages)
         return IngestResult("rejected", rejection=rejection, cuts=cuts)
 
     def close(self) -> None:

@@ -13,21 +13,24 @@ When an extractor or a threshold improves, past articles improve too. Two modes:
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Optional
 
-from crawler.extractors import decode_html, parser_for
-from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
+from crawler.items import ArticleItem, RawPageRecord
 from crawler.registry import Site
-from pipelines.ingest import Ingestor
+from pipelines.ingest import Ingestor, PreparedPage, prepare_page
 from pipelines.store import ArticleStore
+from pipelines.workers import ExtractJob, Extracted, StagePool, default_processes, extract_item
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+
+#: Pages written per transaction.
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -49,39 +52,23 @@ class ReprocessReport:
         }
 
 
-def _charset(content_type: Optional[str]) -> Optional[str]:
-    if content_type and "charset=" in content_type.lower():
-        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
-    return None
-
-
-def rebuild_item(store: ArticleStore, site: str, raw: RawPageRecord, sites: dict[str, Site],
-                 report: ReprocessReport) -> ArticleItem:
-    """The article item of one kept page 1, its later pages joined from the kept parts."""
-    registry_site = sites.get(site)
-    parser = parser_for(site, (registry_site.selectors or None) if registry_site else None,
-                        registry_site.parser if registry_site else None)
-
-    def extract(record: RawPageRecord) -> tuple[ArticleItem, list[str]]:
-        """The page's item, and the URLs of its later pages."""
-        decoded = decode_html(record.body, _charset(record.content_type))
-        page = parser.parse(decoded.text, record.url)
-        page.encoding = decoded.encoding
-        return item_from_page(
-            page, site=site, fetched_at=record.fetched_at, http_status=record.http_status,
-            etag=record.etag, last_modified=record.last_modified,
-        ), page.next_pages
-
-    item, next_pages = extract(raw)
+def _join_parts(store: ArticleStore, job: ExtractJob, item: ArticleItem, next_pages: Sequence[str],
+                report: ReprocessReport) -> None:
     for url in next_pages:
         part_raw = store.raw_page(url)
         if part_raw is None:
             report.missing_parts += 1
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
             continue
-        part, _ = extract(part_raw)
+        part, _ = extract_item(replace(job, raw=part_raw))
         item.add_part(part)
-    return item
+
+
+def _job(site: str, raw: RawPageRecord, sites: dict[str, Site]) -> ExtractJob:
+    registry_site = sites.get(site)
+    if registry_site is None:
+        return ExtractJob(site, raw)
+    return ExtractJob(site, raw, registry_site.selectors or None, registry_site.parser)
 
 
 def reprocess(
@@ -92,36 +79,66 @@ def reprocess(
     rebuild: bool = False,
     sites: Optional[dict[str, Site]] = None,
     progress: Optional[Progress] = None,
+    workers: Optional[int] = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ReprocessReport:
+    """Extract, clean and dedup the kept pages again (see the module docstring).
+
+    `workers`: processes for extraction and cleaning (default: one per core but one; 0 runs
+    everything in this process). Pages are written `batch_size` to a transaction.
+    """
     if rebuild and (site or since):
         raise ValueError("--rebuild rebuilds the whole store; it cannot be combined with --site/--since")
     scope = [site] if site else store.raw_page_sites()
     run_id = store.start_run(scope, command="reprocess")
     report = ReprocessReport(run_id)
     status = "failed"
+    registry = sites or {}
     try:
         if rebuild:
             store.clear_derived()
         ingestor = Ingestor(store)
         total = store.count_raw_pages(site, since)
-        for site_name, raw in store.raw_pages(site, since):
-            item = rebuild_item(store, site_name, raw, sites or {}, report)
-            item.crawl_run_id = run_id
-            if item.paragraphs:
-                result = ingestor.ingest(item)
+        jobs = (_job(site_name, raw, registry) for site_name, raw in store.raw_pages(site, since))
+        pending: list[PreparedPage] = []
+
+        def write() -> None:
+            for result in ingestor.ingest_prepared(pending):
                 report.outcomes[result.outcome] += 1
-            else:
-                store.save_rejection(RejectedPageItem(
-                    url=item.url, site=site_name, reason="empty_body",
-                    detail="no body text on re-extraction", fetched_at=raw.fetched_at,
-                    crawl_run_id=run_id,
-                ))
-                report.outcomes["rejected"] += 1
-            report.pages += 1
+            report.pages += len(pending)
             if progress is not None:
-                progress(report.pages, total, raw.url)
+                progress(report.pages, total, pending[-1].url)
+            pending.clear()
+
+        with StagePool(default_processes() if workers is None else workers, ingestor.params) as pool:
+            for job, extracted in zip_jobs(pool, jobs):
+                prepared = extracted.prepared
+                if prepared is None:
+                    # A multi-page article: its later pages come from the store, here.
+                    assert extracted.item is not None
+                    _join_parts(store, job, extracted.item, extracted.next_pages, report)
+                    prepared = prepare_page(extracted.item, ingestor.params)
+                prepared.prepared.cleaned.item.crawl_run_id = run_id
+                pending.append(prepared)
+                if len(pending) >= batch_size:
+                    write()
+            if pending:
+                write()
         ingestor.close()
         status = "ok"
     finally:
         store.finish_run(run_id, status, report.figures())
     return report
+
+
+def zip_jobs(pool: StagePool, jobs: Iterable[ExtractJob]) -> Iterator[tuple[ExtractJob, Extracted]]:
+    """(job, what the pool made of it), in order."""
+    sent: deque[ExtractJob] = deque()
+
+    def remember(jobs: Iterable[ExtractJob]) -> Iterator[ExtractJob]:
+        for job in jobs:
+            sent.append(job)
+            yield job
+
+    for extracted in pool.extract(remember(jobs)):
+        yield sent.popleft(), extracted

@@ -74,7 +74,7 @@ class SharedDedupIndex:
             loaded = 0
             batch: list[tuple[int, DedupDoc]] = []
             for copy_id, article_id, blob in self.store.dedup_rows():
-                doc = _doc_from_entry(blob, self.params)
+                doc = doc_from_entry(blob, self.params)
                 batch.append((copy_id, doc))
                 if len(batch) >= 5000:
                     self._insert_many(batch)
@@ -157,7 +157,7 @@ class SharedDedupIndex:
         return None
 
 
-def _doc_from_entry(blob: bytes, params: DedupParams) -> DedupDoc:
+def doc_from_entry(blob: bytes, params: DedupParams) -> DedupDoc:
     """A DedupDoc good enough for LSH insertion (content hash + MinHash values), from an entry."""
     entry = DedupIndex(params)._decode_entry(blob, 0)
     signature = None

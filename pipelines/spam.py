@@ -29,17 +29,22 @@ __all__ = [
     "KIND_BOILERPLATE",
     "KIND_INJECTED_PARAGRAPH",
     "KIND_SPLICED_SPAM",
+    "LexiconCut",
     "PageSignals",
+    "ParagraphEvidence",
     "ParagraphFrequency",
     "Removal",
     "SPAM_TERMS",
     "SpamVerdict",
     "TermHit",
+    "assemble_spam_cuts",
     "classify_page",
+    "paragraph_evidence",
     "spam_term_hits",
     "strip_injected_title",
     "strip_repeated_body",
     "strip_spam_paragraphs",
+    "lexicon_cuts",
 ]
 
 KIND_INJECTED_PARAGRAPH = "injected_paragraph"
@@ -591,7 +596,7 @@ def _near_signatures(skeletons: Sequence[str]) -> bytes:
 
 
 def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
-    """`ParagraphFrequency._entry` of every key (comparison keys, non-empty), batched."""
+    """`ParagraphEvidence.entry` of every key (comparison keys, non-empty), batched."""
     found: dict[str, tuple[int, ...]] = {}
     missing: list[str] = []
     skeletons: list[str] = []
@@ -632,6 +637,38 @@ def _entry_of(key: str) -> tuple[int, ...]:
 
 
 _ENTRIES: _Memo = _Memo(_entry_of)
+
+
+@dataclass(frozen=True)
+class ParagraphEvidence:
+    """What `ParagraphFrequency` counts of one paragraph; pure of the counts, so it can be
+    computed away from them (in a worker process) and handed over.
+
+    `entry` is () for a paragraph the counter does not track (too short, without spam terms);
+    otherwise (exact fingerprint of the comparison key, fingerprint of its skeleton, 8 band keys
+    of a 16-permutation MinHash of the skeleton's trigrams). The skeleton drops digits and Latin
+    (random ids, counters, domains vary between planted copies); the bands catch other small
+    edits. `has_spam`: lexicon terms in the normalised paragraph.
+    """
+
+    entry: tuple[int, ...]
+    has_spam: bool
+
+
+def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[ParagraphEvidence]:
+    """The evidence of each paragraph, fingerprints computed in one batched pass."""
+    tracked: list[tuple[int, str]] = []
+    spam_flags: list[bool] = []
+    for position, paragraph in enumerate(paragraphs):
+        key = _KEY[paragraph]  # comparison_key(paragraph)
+        has_spam = bool(key) and bool(_HITS[_NORM[paragraph]])
+        spam_flags.append(has_spam)
+        if key and (len(key) >= min_chars or has_spam):
+            tracked.append((position, key))
+    entries: list[tuple[int, ...]] = [()] * len(paragraphs)
+    for (position, _), entry in zip(tracked, _entries_of([key for _, key in tracked])):
+        entries[position] = entry
+    return [ParagraphEvidence(entry, has_spam) for entry, has_spam in zip(entries, spam_flags)]
 
 
 @dataclass
@@ -716,36 +753,28 @@ class ParagraphFrequency:
         self._cache: dict[tuple[str, int], tuple[int, bool]] = {}
 
     # -- building --
-    def _entry(self, key: str) -> tuple[int, ...]:
-        """(exact fingerprint, skeleton fingerprint, band keys…) of a comparison key.
-
-        The skeleton drops digits and Latin (random ids, counters, domains vary between planted
-        copies); the bands catch other small edits.
-        """
-        # Computed by `_entries_of` (batched, memoised): the fingerprint of the key, that of its
-        # skeleton, and 8 band keys of a 16-permutation MinHash of the skeleton's trigrams.
-        return _ENTRIES[key]
-
-    def _tracked_key(self, paragraph: str) -> tuple[str, bool]:
-        key = _KEY[paragraph]  # comparison_key(paragraph)
-        has_spam = bool(key) and bool(_HITS[_NORM[paragraph]])  # spam terms in the normalised text
-        if not key or (len(key) < self.min_chars and not has_spam):
-            return "", has_spam
-        return key, has_spam
+    def evidence(self, paragraphs: Sequence[str]) -> list[ParagraphEvidence]:
+        """What the counter needs of each paragraph (see `paragraph_evidence`)."""
+        return paragraph_evidence(paragraphs, self.min_chars)
 
     def observe(self, site: str, doc_id: str | int, paragraphs: Iterable[str]) -> None:
         """Record a page's paragraphs (observing the same doc id again replaces its entry)."""
+        self.observe_evidence(site, doc_id, self.evidence(list(paragraphs)))
+
+    def observe_evidence(
+        self, site: str, doc_id: str | int, evidence: Sequence[ParagraphEvidence]
+    ) -> None:
+        """`observe` with the paragraphs' evidence computed beforehand (in a worker process)."""
         doc = str(doc_id)
         counts = self._sites.setdefault(site, _SiteCounts())
         self._cache.clear()
         if doc in counts.docs:
             self._forget(counts, doc)
-        tracked = [(key, has_spam) for key, has_spam in map(self._tracked_key, paragraphs) if key]
-        entries = _entries_of([key for key, _ in tracked])
-        for entry, (_, has_spam) in zip(entries, tracked):
-            if has_spam:
-                counts.spammy.add(entry[0])
-        self._add(counts, doc, entries)
+        tracked = [e for e in evidence if e.entry]
+        for item in tracked:
+            if item.has_spam:
+                counts.spammy.add(item.entry[0])
+        self._add(counts, doc, [e.entry for e in tracked])
 
     def _add(self, counts: _SiteCounts, doc: str, entries: list[tuple[int, ...]]) -> None:
         counts.docs[doc] = entries
@@ -812,10 +841,14 @@ class ParagraphFrequency:
         counts = self._sites.get(site)
         if counts is None or len(counts.docs) < self.min_site_docs:
             return None
-        key, has_spam = self._tracked_key(paragraph)
-        if not key:
+        return self.kind_of(site, self.evidence([paragraph])[0])
+
+    def kind_of(self, site: str, evidence: ParagraphEvidence) -> Optional[str]:
+        """`kind` of the paragraph whose evidence this is."""
+        counts = self._sites.get(site)
+        if counts is None or len(counts.docs) < self.min_site_docs or not evidence.entry:
             return None
-        entry = self._entry(key)
+        entry, has_spam = evidence.entry, evidence.has_spam
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts.docs)))
         if self._most_docs_with(counts, entry) < needed:
             return None  # cheap bound: most paragraphs are on one page or a few
@@ -917,24 +950,35 @@ def strip_spam_paragraphs(
       words spammers attach to it (娱乐场, 官网, 手机版, a domain), because the sentence around it
       is the article's own text. Terms of a category the page is about stay.
     """
+    kinds: list[Optional[str]] = [None] * len(paragraphs)
+    if freq is not None and site is not None and freq.site_docs(site) >= freq.min_site_docs:
+        kinds = [freq.kind_of(site, e) for e in freq.evidence(paragraphs)]
+    return assemble_spam_cuts(paragraphs, kinds, lexicon_cuts(paragraphs))
+
+
+#: One paragraph after the lexicon's cuts: its kept text (None: removed whole) and the cuts.
+LexiconCut = tuple[Optional[str], tuple[Removal, ...]]
+
+
+def lexicon_cuts(paragraphs: Sequence[str]) -> list[LexiconCut]:
+    """The lexicon's part of `strip_spam_paragraphs`, paragraph by paragraph.
+
+    Pure of the frequency counter (the page's subjects are those of all its paragraphs), so a
+    worker process computes it and the counter's verdicts are applied afterwards.
+    """
     related = _related_categories(paragraphs)
-    kept: list[str] = []
-    removals: list[Removal] = []
+    out: list[LexiconCut] = []
     for paragraph in paragraphs:
-        if freq is not None and site is not None:
-            kind = freq.kind(site, paragraph)
-            if kind is not None:
-                removals.append(Removal(kind, paragraph))
-                continue
         hits = [h for h in _HITS[paragraph] if h.category not in related]
         if not hits:
-            kept.append(paragraph)
+            out.append((paragraph, ()))
+            continue
+        if _spam_paragraph(paragraph, hits):
+            out.append((None, (Removal(KIND_INJECTED_PARAGRAPH, paragraph),)))
             continue
         lowered = paragraph.lower()
-        if _spam_paragraph(paragraph, hits):
-            removals.append(Removal(KIND_INJECTED_PARAGRAPH, paragraph))
-            continue
         pieces: list[str] = []
+        removals: list[Removal] = []
         position = 0
         for match in _SPLICE_PATTERN.finditer(lowered):
             if _TERM_CATEGORY[_TERM_PATTERN.match(match.group(0)).group(0).lower()] in related:  # type: ignore[union-attr]
@@ -943,9 +987,24 @@ def strip_spam_paragraphs(
             removals.append(Removal(KIND_SPLICED_SPAM, paragraph[match.start() : match.end()]))
             position = match.end()
         pieces.append(paragraph[position:])
-        cleaned = normalize_text("".join(pieces))
-        if cleaned:
-            kept.append(cleaned)
+        out.append((normalize_text("".join(pieces)) or None, tuple(removals)))
+    return out
+
+
+def assemble_spam_cuts(
+    paragraphs: Sequence[str], kinds: Sequence[Optional[str]], lexicon: Sequence[LexiconCut]
+) -> tuple[list[str], list[Removal]]:
+    """Kept paragraphs and cuts, in page order: a paragraph the counter judged (`kinds`) is cut
+    whole, the others as the lexicon decided."""
+    kept: list[str] = []
+    removals: list[Removal] = []
+    for paragraph, kind, (text, cuts) in zip(paragraphs, kinds, lexicon):
+        if kind is not None:
+            removals.append(Removal(kind, paragraph))
+            continue
+        removals.extend(cuts)
+        if text is not None:
+            kept.append(text)
     return kept, removals
 
 

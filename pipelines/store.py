@@ -13,13 +13,14 @@ import logging
 import os
 import socket
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from datetime import time as time_of_day
 from typing import Any, Callable, Optional, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,10 @@ from pipelines.dedup import Copy, choose_canonical
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# gzip level of kept raw pages: on CMS pages (demo web, benchmark corpus) level 1 compresses
+# 1.4-1.7x faster than level 6 for 7-8 % more bytes (2.6-3.3:1 instead of 2.7-3.6:1).
+RAW_GZIP_LEVEL = 1
 
 # Outcomes of saving one article page.
 NEW_ARTICLE = "new_article"
@@ -129,8 +134,14 @@ class ArticleStore:
 
     # -- transactions ---------------------------------------------------------------------
 
-    def _transaction(self, work: Callable[[Session], T]) -> T:
-        """Run `work` in one transaction, retrying races (unique violations) and deadlocks."""
+    def _transaction(
+        self, work: Callable[[Session], T], undo: Optional[Callable[[], None]] = None
+    ) -> T:
+        """Run `work` in one transaction, retrying races (unique violations) and deadlocks.
+
+        `undo` is called whenever the transaction did not commit (before a retry, and before
+        the error is raised): it takes back what `work` changed outside the database.
+        """
         for attempt in range(1, self.MAX_ATTEMPTS + 1):
             try:
                 with self.sessions.begin() as session:
@@ -138,15 +149,40 @@ class ArticleStore:
             except IntegrityError:
                 # Another writer stored the same URL between our read and our insert: the
                 # retry reads its row and takes the update path.
+                if undo is not None:
+                    undo()
                 if attempt == self.MAX_ATTEMPTS:
                     raise
             except OperationalError as exc:
+                if undo is not None:
+                    undo()
                 if not _is_transient(exc) or attempt == self.MAX_ATTEMPTS:
                     raise
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
             # Back off a little (10 ms, 20 ms, 40 ms…) so that racing writers interleave.
             time.sleep(0.01 * 2 ** (attempt - 1))
             log.debug("retrying store transaction (attempt %d)", attempt + 1)
         raise AssertionError("unreachable")
+
+    def write_batch(
+        self, work: Callable[["StoreBatch"], T], undo: Optional[Callable[[], None]] = None
+    ) -> T:
+        """Run `work` with a `StoreBatch`: all its writes in one transaction, retried as a whole.
+
+        `work` may run more than once (after a lost race or a deadlock); `undo` takes back
+        what a failed attempt changed outside the database (an index, counters).
+        """
+
+        def run(session: Session) -> T:
+            batch = StoreBatch(session)
+            result = work(batch)
+            batch.flush()
+            return result
+
+        return self._transaction(run, undo)
 
     # -- articles -------------------------------------------------------------------------
 
@@ -156,121 +192,8 @@ class ArticleStore:
         dedup_entry: Optional[bytes] = None,
         relations: Optional[Mapping[int, tuple[str, float]]] = None,
     ) -> SaveOutcome:
-        """Store one article page: a new article, a new copy of one, or an update of a copy.
-
-        `item.duplicate_of`/`relation`/`similarity` carry the dedup decision (None: a new
-        article). `dedup_entry` is the copy's near-duplicate index entry, stored with it.
-        `relations` maps stored copy ids to this page's relation and similarity to each, so
-        that a copy records its relation to the canonical copy (not merely to the copy it
-        matched), and a replaced canonical copy gets its relation to the new one.
-        """
-        if item.content_hash is None:
-            item.content_hash = content_hash(item.body_text)
-        return self._transaction(
-            lambda session: self._save_article(session, item, dedup_entry, relations or {})
-        )
-
-    def _save_article(
-        self,
-        session: Session,
-        item: ArticleItem,
-        dedup_entry: Optional[bytes],
-        relations: Mapping[int, tuple[str, float]],
-    ) -> SaveOutcome:
-        now = utcnow()
-        # The served bytes go in the same transaction as the rows they explain.
-        self._write_raw_pages(session, item.raw_pages, item.site, item.crawl_run_id)
-        copy = session.scalar(select(ArticleCopy).where(ArticleCopy.url == item.url))
-        if copy is not None:
-            refreshed = self._refresh_copy(session, copy, item, now)
-            if dedup_entry is not None and refreshed.outcome == UPDATED:
-                self._write_dedup_entry(session, copy.id, copy.article_id, dedup_entry)
-            return refreshed
-
-        article_id = item.duplicate_of
-        relation = item.relation or "exact"
-        similarity = item.similarity
-        if article_id is None and item.relation is None and item.content_hash:
-            # No dedup stage ran (plain store use): exact copies still join their article.
-            article_id = session.scalar(
-                select(Article.id).where(Article.content_hash == item.content_hash).limit(1)
-            )
-            relation, similarity = "exact", 1.0
-        if article_id is not None and session.get(Article, article_id) is None:
-            article_id = None  # the matched article was deleted meanwhile: start a new one
-        became_canonical = False
-        if article_id is None:
-            article = Article(
-                url=item.url, site=item.site, first_seen_at=now, updated_at=now,
-                **_article_fields(item),
-            )
-            session.add(article)
-            session.flush()
-            article_id, relation, similarity, outcome = article.id, "canonical", 1.0, NEW_ARTICLE
-        else:
-            outcome = NEW_COPY
-        copy = ArticleCopy(
-            article_id=article_id,
-            url=item.url,
-            similarity=similarity,
-            relation=relation,
-            crawl_run_id=item.crawl_run_id,
-            **_copy_fields(item),
-        )
-        session.add(copy)
-        session.flush()
-        if outcome == NEW_COPY:
-            became_canonical = self._place_copy(session, copy, item, now, relations)
-            relation = copy.relation
-        # A brand-new copy has no earlier cuts or index entry to replace: plain inserts.
-        session.add_all(
-            Removal(copy_id=copy.id, kind=r.kind, content=r.content, detail=r.detail)
-            for r in item.removals
-        )
-        if dedup_entry is not None:
-            session.add(DedupEntry(copy_id=copy.id, article_id=article_id, entry=dedup_entry))
-        return SaveOutcome(outcome, article_id, copy.id, relation, became_canonical)
-
-    def _place_copy(
-        self,
-        session: Session,
-        new: ArticleCopy,
-        item: ArticleItem,
-        now: datetime,
-        relations: Mapping[int, tuple[str, float]],
-    ) -> bool:
-        """Relate `new` to the canonical copy, and make it canonical when it is the better one."""
-        current = session.scalar(
-            select(ArticleCopy).where(
-                ArticleCopy.article_id == new.article_id,
-                ArticleCopy.relation == "canonical",
-                ArticleCopy.id != new.id,
-            )
-        )
-        if current is not None and current.id in relations:
-            new.relation, new.similarity = relations[current.id]
-        if current is not None:
-            best_url = choose_canonical([_as_candidate(current), _as_candidate(new)]).url
-            if best_url != new.url:
-                return False
-            relation, similarity = new.relation, new.similarity
-            current.relation = _demoted_relation(current, relation)
-            current.similarity = similarity
-        new.relation, new.similarity = "canonical", 1.0
-        session.execute(
-            update(Article)
-            .where(Article.id == new.article_id)
-            .values(url=new.url, site=new.site, updated_at=now, **_article_fields(item))
-        )
-        return True
-
-    @staticmethod
-    def _write_dedup_entry(session: Session, copy_id: int, article_id: int, entry: bytes) -> None:
-        row = session.get(DedupEntry, copy_id)
-        if row is None:
-            session.add(DedupEntry(copy_id=copy_id, article_id=article_id, entry=entry))
-        else:
-            row.article_id, row.entry = article_id, entry
+        """Store one article page in its own transaction (see `StoreBatch.save_article`)."""
+        return self.write_batch(lambda batch: batch.save_article(item, dedup_entry, relations))
 
     def dedup_rows(self) -> Iterable[tuple[int, int, bytes]]:
         """(copy_id, article_id, entry) of every indexed copy, streamed in id order."""
@@ -379,42 +302,6 @@ class ArticleStore:
 
         self._transaction(work)
 
-    def _refresh_copy(
-        self, session: Session, copy: ArticleCopy, item: ArticleItem, now: datetime
-    ) -> SaveOutcome:
-        """A page stored before: update its copy, and its article when it is the canonical one.
-
-        The body may be unchanged while other fields improved (a better date parser in a
-        `reprocess`): those are written too, and count as an update.
-        """
-        body_changed = copy.content_hash != item.content_hash
-        fields_changed = False
-        for name, value in _copy_fields(item).items():
-            setattr(copy, name, value)
-        if body_changed:
-            self._write_removals(session, copy.id, item)
-        if copy.relation == "canonical":
-            article = session.get(Article, copy.article_id)
-            values = _article_fields(item)
-            if article is not None and any(getattr(article, k) != v for k, v in values.items()):
-                fields_changed = True
-                if not body_changed:
-                    self._write_removals(session, copy.id, item)
-                for name, value in values.items():
-                    setattr(article, name, value)
-                article.updated_at = now
-        outcome = UPDATED if body_changed or fields_changed else UNCHANGED
-        return SaveOutcome(outcome, copy.article_id, copy.id, copy.relation)
-
-    @staticmethod
-    def _write_removals(session: Session, copy_id: int, item: ArticleItem) -> None:
-        # Replace, not append: re-processing a page must not pile up the same evidence twice.
-        session.execute(delete(Removal).where(Removal.copy_id == copy_id))
-        session.add_all(
-            Removal(copy_id=copy_id, kind=r.kind, content=r.content, detail=r.detail)
-            for r in item.removals
-        )
-
     # -- raw pages ------------------------------------------------------------------------
 
     def save_raw_pages(self, pages: Iterable[RawPageRecord], site: str, run_id: Optional[int]) -> None:
@@ -424,28 +311,7 @@ class ArticleStore:
         """
         pages = list(pages)
         if pages:
-            self._transaction(lambda session: self._write_raw_pages(session, pages, site, run_id))
-
-    @staticmethod
-    def _write_raw_pages(
-        session: Session, pages: list[RawPageRecord], site: str, run_id: Optional[int]
-    ) -> None:
-        for later in pages[1:]:
-            later.part_of = later.part_of or pages[0].url
-        for page in pages:
-            fields = {
-                "site": site,
-                "fetched_at": page.fetched_at,
-                "http_status": page.http_status,
-                "content_type": page.content_type,
-                "etag": page.etag,
-                "last_modified": page.last_modified,
-                "body_gzip": gzip.compress(page.body, compresslevel=6, mtime=0),
-                "body_length": len(page.body),
-                "part_of": page.part_of,
-                "crawl_run_id": run_id,
-            }
-            _upsert_by_url(session, RawPage, page.url, fields)
+            self.write_batch(lambda batch: batch.save_raw_pages(pages, site, run_id))
 
     def raw_page(self, url: str) -> Optional[RawPageRecord]:
         with self.sessions() as session:
@@ -507,25 +373,7 @@ class ArticleStore:
         """Record a rejected page (with its served bytes, when kept, so a later `reprocess`
         can judge it again)."""
         pages = list(raw_pages)
-
-        def work(session: Session) -> None:
-            if pages:
-                self._write_raw_pages(session, pages, item.site, item.crawl_run_id)
-            self._save_rejection(session, item)
-
-        self._transaction(work)
-
-    @staticmethod
-    def _save_rejection(session: Session, item: RejectedPageItem) -> None:
-        fields = {
-            "site": item.site,
-            "reason": item.reason,
-            "detail": (item.detail or "")[:4000] or None,
-            "http_status": item.http_status,
-            "fetched_at": item.fetched_at or utcnow(),
-            "crawl_run_id": item.crawl_run_id,
-        }
-        _upsert_by_url(session, RejectedPage, item.url, fields)
+        self.write_batch(lambda batch: batch.save_rejection(item, pages))
 
     def forget_rejection(self, url: str) -> None:
         """A page that was rejected once and is an article now (fixed site, better extractor)."""
@@ -617,14 +465,389 @@ class ArticleStore:
         )
 
 
-def _upsert_by_url(session: Session, model: type[Any], url: str, fields: dict[str, Any]) -> None:
-    """INSERT … ON CONFLICT (url) DO UPDATE: one statement, atomic when workers race."""
-    from sqlalchemy.dialects import postgresql, sqlite
+@dataclass
+class _CopyRow:
+    """The columns of a stored copy that placing and refreshing copies read."""
 
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(url=url, **fields)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=[model.url], set_=fields)
+    id: int
+    article_id: int
+    url: str
+    site: str
+    relation: str
+    similarity: Optional[float]
+    content_hash: Optional[str]
+    original_script: str
+    published_at: Optional[datetime]
+    fetched_at: Optional[datetime]
+    body_length: int
+    spam_cuts: int
+
+
+_COPY_ROW_COLUMNS = tuple(
+    getattr(ArticleCopy.__table__.c, name) for name in _CopyRow.__dataclass_fields__
+)
+# Rows per `IN (...)` list: far below SQLite's and PostgreSQL's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+class _IdAllocator:
+    """Primary keys for rows written later in the batch, so that one `executemany` inserts them.
+
+    PostgreSQL: taken from the column's sequence, 64 at a time (ids left unused are gaps, as
+    with any rolled-back insert). SQLite: counted on from the largest id in the table; the
+    transaction holds SQLite's single write lock from its first write, and should another
+    connection have written first, the insert fails on the primary key or the snapshot and
+    the whole batch is retried (`ArticleStore._transaction`).
+    """
+
+    BLOCK = 64
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        self.connection = connection
+        self.table = table
+        self._free: deque[int] = deque()
+        self._next: Optional[int] = None
+
+    def take(self) -> int:
+        if self.connection.dialect.name == "postgresql":
+            if not self._free:
+                self._free.extend(self.connection.execute(
+                    text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                         "FROM generate_series(1, :n)"),
+                    {"table": self.table.name, "n": self.BLOCK},
+                ).scalars())
+            return self._free.popleft()
+        if self._next is None:
+            self._next = int(self.connection.execute(
+                select(func.coalesce(func.max(self.table.c.id), 0))
+            ).scalar_one()) + 1
+        self._next += 1
+        return self._next - 1
+
+
+class StoreBatch:
+    """The writes of a batch of pages, in the caller's transaction (`ArticleStore.write_batch`).
+
+    Written with Core statements rather than the ORM's unit of work, and inserted in bulk:
+    new articles and copies get their ids at once (`_IdAllocator`) and are kept here until
+    `flush`, which writes each table with one `executemany` (multi-row INSERTs), cuts, index
+    entries, raw pages and rejections too. Everything a later page of the batch reads (its
+    copy by URL, an article's canonical copy, an article by content hash) is answered from what
+    the batch holds before the database is asked; rows stored before the batch that change
+    (a demoted canonical copy, a refreshed copy) are updated at once.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect.name
+        self.now = utcnow()
+        self._article_ids = _IdAllocator(self.connection, Article.__table__)
+        self._copy_ids = _IdAllocator(self.connection, ArticleCopy.__table__)
+        self._copies: dict[str, Optional[_CopyRow]] = {}  # by URL; None: known to be absent
+        self._canonical: dict[int, Optional[_CopyRow]] = {}  # by article id
+        self._articles: set[int] = set()  # article ids known to exist
+        # Rows to insert at `flush`, by id (changed in place until then).
+        self._new_articles: dict[int, dict[str, Any]] = {}
+        self._new_copies: dict[int, dict[str, Any]] = {}
+        self._new_by_hash: dict[str, int] = {}  # content hash -> article id, of new articles
+        self._removals: dict[int, list[dict[str, Any]]] = {}  # by copy id
+        self._dedup: dict[int, dict[str, Any]] = {}
+        self._raw: dict[str, dict[str, Any]] = {}
+        self._rejections: dict[str, dict[str, Any]] = {}
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def copy_states(self, urls: Iterable[str]) -> None:
+        """Read the stored copies of these URLs in a few statements (before `copy_state`)."""
+        wanted = [u for u in dict.fromkeys(urls) if u not in self._copies]
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            found = {
+                row.url: _CopyRow(*row)
+                for row in self.connection.execute(
+                    select(*_COPY_ROW_COLUMNS).where(ArticleCopy.__table__.c.url.in_(chunk))
+                )
+            }
+            for url in chunk:
+                self._copies[url] = found.get(url)
+
+    def copy_state(self, url: str) -> Optional[tuple[int, int, Optional[str]]]:
+        """(copy_id, article_id, content_hash) of the copy stored at `url`, if any."""
+        row = self._copy(url)
+        return (row.id, row.article_id, row.content_hash) if row is not None else None
+
+    def dedup_entry(self, copy_id: int) -> Optional[bytes]:
+        """The stored index entry of a copy (the one this batch will write, if any)."""
+        pending = self._dedup.get(copy_id)
+        if pending is not None:
+            return bytes(pending["entry"])
+        entries = DedupEntry.__table__.c
+        blob = self.connection.execute(
+            select(entries.entry).where(entries.copy_id == copy_id)
+        ).scalar()
+        return bytes(blob) if blob is not None else None
+
+    def _copy(self, url: str) -> Optional[_CopyRow]:
+        if url not in self._copies:
+            self.copy_states([url])
+        return self._copies[url]
+
+    def _canonical_of(self, article_id: int) -> Optional[_CopyRow]:
+        if article_id not in self._canonical:
+            copies = ArticleCopy.__table__.c
+            row = self.connection.execute(
+                select(*_COPY_ROW_COLUMNS)
+                .where(copies.article_id == article_id, copies.relation == "canonical")
+                .limit(1)
+            ).first()
+            self._canonical[article_id] = _CopyRow(*row) if row is not None else None
+        return self._canonical[article_id]
+
+    def _article_exists(self, article_id: int) -> bool:
+        if article_id not in self._articles:
+            articles = Article.__table__.c
+            if self.connection.execute(select(articles.id).where(articles.id == article_id)).first() is None:
+                return False
+            self._articles.add(article_id)
+        return True
+
+    def _article_with_hash(self, digest: str) -> Optional[int]:
+        if digest in self._new_by_hash:
+            return self._new_by_hash[digest]
+        articles = Article.__table__.c
+        return self.connection.execute(
+            select(articles.id).where(articles.content_hash == digest).limit(1)
+        ).scalar()
+
+    # -- articles -------------------------------------------------------------------------
+
+    def save_article(
+        self,
+        item: ArticleItem,
+        dedup_entry: Optional[bytes] = None,
+        relations: Optional[Mapping[int, tuple[str, float]]] = None,
+    ) -> SaveOutcome:
+        """Store one article page: a new article, a new copy of one, or an update of a copy.
+
+        `item.duplicate_of`/`relation`/`similarity` carry the dedup decision (None: a new
+        article). `dedup_entry` is the copy's near-duplicate index entry, stored with it.
+        `relations` maps stored copy ids to this page's relation and similarity to each, so
+        that a copy records its relation to the canonical copy (not merely to the copy it
+        matched), and a replaced canonical copy gets its relation to the new one.
+        """
+        if item.content_hash is None:
+            item.content_hash = content_hash(item.body_text)
+        relations = relations or {}
+        # The served bytes go in the same transaction as the rows they explain.
+        self.save_raw_pages(item.raw_pages, item.site, item.crawl_run_id)
+        stored = self._copy(item.url)
+        if stored is not None:
+            refreshed = self._refresh_copy(stored, item)
+            if dedup_entry is not None and refreshed.outcome == UPDATED:
+                self._dedup[stored.id] = {
+                    "copy_id": stored.id, "article_id": stored.article_id, "entry": dedup_entry,
+                }
+            return refreshed
+
+        article_id = item.duplicate_of
+        relation = item.relation or "exact"
+        similarity = item.similarity
+        if article_id is None and item.relation is None and item.content_hash:
+            # No dedup stage ran (plain store use): exact copies still join their article.
+            article_id = self._article_with_hash(item.content_hash)
+            relation, similarity = "exact", 1.0
+        if article_id is not None and not self._article_exists(article_id):
+            article_id = None  # the matched article was deleted meanwhile: start a new one
+
+        fields = _copy_fields(item)
+        became_canonical = False
+        if article_id is None:
+            article_id = self._article_ids.take()
+            self._new_articles[article_id] = {
+                "id": article_id, "url": item.url, "site": item.site,
+                "first_seen_at": self.now, "updated_at": self.now, **_article_fields(item),
+            }
+            self._articles.add(article_id)
+            if item.content_hash:
+                self._new_by_hash.setdefault(item.content_hash, article_id)
+            relation, similarity, outcome = "canonical", 1.0, NEW_ARTICLE
+            current = None
+        else:
+            outcome = NEW_COPY
+            current = self._canonical_of(article_id)
+            if current is not None and current.id in relations:
+                relation, similarity = relations[current.id]
+            became_canonical = current is None or choose_canonical(
+                [_as_candidate(current), _candidate_of(item.url, fields)]
+            ).url == item.url
+        placed_relation, placed_similarity = (
+            ("canonical", 1.0) if became_canonical or outcome == NEW_ARTICLE else (relation, similarity)
+        )
+        copy_id = self._copy_ids.take()
+        self._new_copies[copy_id] = {
+            "id": copy_id, "article_id": article_id, "url": item.url,
+            "similarity": placed_similarity, "relation": placed_relation,
+            "crawl_run_id": item.crawl_run_id, **fields,
+        }
+        row = _CopyRow(
+            copy_id, article_id, item.url, item.site, placed_relation, placed_similarity,
+            item.content_hash, fields["original_script"], fields["published_at"],
+            fields["fetched_at"], fields["body_length"], fields["spam_cuts"],
+        )
+        self._copies[item.url] = row
+        if outcome == NEW_ARTICLE:
+            self._canonical[article_id] = row
+        elif became_canonical:
+            self._make_canonical(row, current, relation, similarity, item)
+        # A brand-new copy has no earlier cuts or index entry to replace: plain inserts.
+        self._removals[copy_id] = _removal_rows(copy_id, item)
+        if dedup_entry is not None:
+            self._dedup[copy_id] = {"copy_id": copy_id, "article_id": article_id, "entry": dedup_entry}
+        return SaveOutcome(outcome, article_id, copy_id, placed_relation, became_canonical)
+
+    def _make_canonical(
+        self, new: _CopyRow, current: Optional[_CopyRow], relation: str,
+        similarity: Optional[float], item: ArticleItem,
+    ) -> None:
+        """`new` replaces `current` as its article's canonical copy; the article takes its fields."""
+        if current is not None:
+            current.relation = _demoted_relation(current, relation)
+            current.similarity = similarity
+            self._update(ArticleCopy.__table__, self._new_copies, current.id,
+                         {"relation": current.relation, "similarity": current.similarity})
+        self._update(Article.__table__, self._new_articles, new.article_id,
+                     {"url": new.url, "site": new.site, "updated_at": self.now,
+                      **_article_fields(item)})
+        self._canonical[new.article_id] = new
+
+    def _update(self, table: Table, pending: dict[int, dict[str, Any]], row_id: int,
+                values: dict[str, Any]) -> None:
+        """Change a row: in place when the batch has yet to insert it, else in the database."""
+        if row_id in pending:
+            pending[row_id].update(values)
+        else:
+            self.connection.execute(update(table).where(table.c.id == row_id).values(**values))
+
+    def _refresh_copy(self, copy: _CopyRow, item: ArticleItem) -> SaveOutcome:
+        """A page stored before: update its copy, and its article when it is the canonical one.
+
+        The body may be unchanged while other fields improved (a better date parser in a
+        `reprocess`): those are written too, and count as an update.
+        """
+        body_changed = copy.content_hash != item.content_hash
+        self._update(ArticleCopy.__table__, self._new_copies, copy.id, _copy_fields(item))
+        copy.content_hash = item.content_hash
+        fields_changed = False
+        if body_changed:
+            self._replace_removals(copy.id, item)
+        if copy.relation == "canonical":
+            values = _article_fields(item)
+            stored = self._article_values(copy.article_id, list(values))
+            if stored is not None and any(stored[name] != value for name, value in values.items()):
+                fields_changed = True
+                if not body_changed:
+                    self._replace_removals(copy.id, item)
+                self._update(Article.__table__, self._new_articles, copy.article_id,
+                             {"updated_at": self.now, **values})
+        outcome = UPDATED if body_changed or fields_changed else UNCHANGED
+        return SaveOutcome(outcome, copy.article_id, copy.id, copy.relation)
+
+    def _article_values(self, article_id: int, names: list[str]) -> Optional[dict[str, Any]]:
+        pending = self._new_articles.get(article_id)
+        if pending is not None:
+            return {name: pending[name] for name in names}
+        articles = Article.__table__
+        row = self.connection.execute(
+            select(*(articles.c[name] for name in names)).where(articles.c.id == article_id)
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    def _replace_removals(self, copy_id: int, item: ArticleItem) -> None:
+        # Replace, not append: re-processing a page must not pile up the same evidence twice.
+        if copy_id not in self._new_copies:
+            removals = Removal.__table__
+            self.connection.execute(delete(removals).where(removals.c.copy_id == copy_id))
+        self._removals[copy_id] = _removal_rows(copy_id, item)
+
+    # -- raw pages and rejections ----------------------------------------------------------
+
+    def save_raw_pages(self, pages: list[RawPageRecord], site: str, run_id: Optional[int]) -> None:
+        for later in pages[1:]:
+            later.part_of = later.part_of or pages[0].url
+        for page in pages:
+            self._raw[page.url] = {
+                "url": page.url,
+                "site": site,
+                "fetched_at": page.fetched_at,
+                "http_status": page.http_status,
+                "content_type": page.content_type,
+                "etag": page.etag,
+                "last_modified": page.last_modified,
+                "body_gzip": gzip.compress(page.body, compresslevel=RAW_GZIP_LEVEL, mtime=0),
+                "body_length": len(page.body),
+                "part_of": page.part_of,
+                "crawl_run_id": run_id,
+            }
+
+    def save_rejection(self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()) -> None:
+        pages = list(raw_pages)
+        if pages:
+            self.save_raw_pages(pages, item.site, item.crawl_run_id)
+        self._rejections[item.url] = {
+            "url": item.url,
+            "site": item.site,
+            "reason": item.reason,
+            "detail": (item.detail or "")[:4000] or None,
+            "http_status": item.http_status,
+            "fetched_at": item.fetched_at or utcnow(),
+            "crawl_run_id": item.crawl_run_id,
+        }
+
+    # -- writing what was collected ---------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the collected rows, one `executemany` per table, parents first."""
+        if self._new_articles:
+            self.connection.execute(insert(Article.__table__), list(self._new_articles.values()))
+        if self._new_copies:
+            self.connection.execute(insert(ArticleCopy.__table__), list(self._new_copies.values()))
+        removals = [row for rows in self._removals.values() for row in rows]
+        if removals:
+            self.connection.execute(insert(Removal.__table__), removals)
+        if self._dedup:
+            self._upsert(DedupEntry.__table__, "copy_id", list(self._dedup.values()))
+        if self._raw:
+            self._upsert(RawPage.__table__, "url", list(self._raw.values()))
+        if self._rejections:
+            self._upsert(RejectedPage.__table__, "url", list(self._rejections.values()))
+        self._new_articles, self._new_copies, self._new_by_hash = {}, {}, {}
+        self._removals, self._dedup, self._raw, self._rejections = {}, {}, {}, {}
+
+    def _upsert(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+        """INSERT … ON CONFLICT (key) DO UPDATE: atomic when workers race for the same row."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.dialect == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={name: statement.excluded[name] for name in rows[0] if name != key},
+        )
+        self.connection.execute(statement, rows)
+
+
+def _removal_rows(copy_id: int, item: ArticleItem) -> list[dict[str, Any]]:
+    return [
+        {"copy_id": copy_id, "kind": r.kind, "content": r.content, "detail": r.detail}
+        for r in item.removals
+    ]
+
+
+def _candidate_of(url: str, fields: Mapping[str, Any]) -> Copy:
+    return Copy(
+        url=url, site=fields["site"], original_script=fields["original_script"],
+        published_at=fields["published_at"], first_seen_at=fields["fetched_at"],
+        body_len=fields["body_length"], spam_cut_count=fields["spam_cuts"],
     )
 
 
@@ -636,7 +859,7 @@ def _raw_record(row: RawPage) -> RawPageRecord:
     )
 
 
-def _as_candidate(copy: ArticleCopy) -> Copy:
+def _as_candidate(copy: ArticleCopy | _CopyRow) -> Copy:
     return Copy(
         url=copy.url,
         site=copy.site,
@@ -648,7 +871,7 @@ def _as_candidate(copy: ArticleCopy) -> Copy:
     )
 
 
-def _demoted_relation(old_canonical: ArticleCopy, new_relation: str) -> str:
+def _demoted_relation(old_canonical: ArticleCopy | _CopyRow, new_relation: str) -> str:
     """What the former canonical copy is to the copy that replaced it."""
     if old_canonical.original_script != "simplified" or old_canonical.spam_cuts > 0:
         return "mirror"

@@ -1,0 +1,179 @@
+"""Worker processes for the pure stages, so that ingestion uses every core.
+
+Extraction and `pipelines.ingest.prepare_page` are pure functions of one page and take most of
+the CPU a page costs; the serial part (paragraph counts, near-duplicate decision, the store's
+writes) stays in the calling process. `StagePool` runs the pure part in worker processes and
+hands the results back in input order, with a bounded number of pages in flight (memory stays
+flat however many pages go through). With `processes=0` the same calls run inline, so callers
+have one code path.
+
+Workers are started by a fork server that has imported the stages once: they start fast, and
+never inherit the caller's threads or open connections.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Optional, TypeVar
+
+from crawler.items import ArticleItem, RawPageRecord
+from pipelines.dedup import DedupParams
+from pipelines.ingest import PreparedPage, prepare_page
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+#: Pages sent to a worker at a time: large enough that the hand-over costs little per page.
+CHUNK = 16
+
+
+def default_processes() -> int:
+    """Worker processes for this machine: one per core beyond the one running the serial part,
+    and at least one (the serial part takes far less CPU than the pure stages)."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """One kept page 1 to extract again (see `pipelines.reprocess`)."""
+
+    site: str
+    raw: RawPageRecord
+    selectors: Optional[dict[str, Any]] = None
+    parser: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a worker made of an `ExtractJob`.
+
+    `prepared` when the page is complete; otherwise (`next_pages`: its later pages must be
+    joined first, which needs the store) the extracted `item`, for the caller to finish.
+    """
+
+    prepared: Optional[PreparedPage]
+    item: Optional[ArticleItem]
+    next_pages: tuple[str, ...] = ()
+
+
+def extract_item(job: ExtractJob) -> tuple[ArticleItem, list[str]]:
+    """The article item of one kept page, and the URLs of its later pages."""
+    from crawler.extractors import decode_html, parser_for
+    from crawler.items import item_from_page
+
+    raw = job.raw
+    decoded = decode_html(raw.body, _charset(raw.content_type))
+    page = parser_for(job.site, job.selectors or None, job.parser).parse(decoded.text, raw.url)
+    page.encoding = decoded.encoding
+    item = item_from_page(
+        page, site=job.site, fetched_at=raw.fetched_at, http_status=raw.http_status,
+        etag=raw.etag, last_modified=raw.last_modified,
+    )
+    return item, list(page.next_pages)
+
+
+def _charset(content_type: Optional[str]) -> Optional[str]:
+    if content_type and "charset=" in content_type.lower():
+        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
+    return None
+
+
+# --- what runs in a worker (module-level functions: they are pickled by name) ---------------
+
+def _prepare_chunk(items: Sequence[ArticleItem], params: DedupParams) -> list[PreparedPage]:
+    return [prepare_page(item, params) for item in items]
+
+
+def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extracted]:
+    out = []
+    for job in jobs:
+        item, next_pages = extract_item(job)
+        if next_pages:
+            out.append(Extracted(None, item, tuple(next_pages)))
+        else:
+            out.append(Extracted(prepare_page(item, params), None))
+    return out
+
+
+class StagePool:
+    """The pure stages in `processes` worker processes (0: inline), results in input order."""
+
+    def __init__(self, processes: int = 0, params: DedupParams = DedupParams()) -> None:
+        self.processes = processes
+        self.params = params
+        self._executor: Optional[ProcessPoolExecutor] = None
+        if processes > 0:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipelines.workers"])
+            self._executor = ProcessPoolExecutor(processes, mp_context=context)
+
+    def prepare(self, items: Iterable[ArticleItem]) -> Iterator[PreparedPage]:
+        """`prepare_page` of every item. The served bytes (`raw_pages`) stay in this process."""
+
+        def strip(item: ArticleItem) -> ArticleItem:
+            if not item.raw_pages:
+                return item
+            kept = replace(item, raw_pages=[])
+            raw_pages[id(kept)] = item.raw_pages
+            return kept
+
+        raw_pages: dict[int, list[RawPageRecord]] = {}
+        for sent, prepared in self._run(_prepare_chunk, map(strip, items)):
+            pages = raw_pages.pop(id(sent), None)
+            if pages:
+                prepared.prepared.cleaned.item.raw_pages = pages
+            yield prepared
+
+    def extract(self, jobs: Iterable[ExtractJob]) -> Iterator[Extracted]:
+        """Extraction of kept pages and `prepare_page` of the complete ones."""
+        for _, extracted in self._run(_extract_chunk, jobs):
+            yield extracted
+
+    def _run(
+        self, work: Callable[[Sequence[J], DedupParams], list[R]], jobs: Iterable[J]
+    ) -> Iterator[tuple[J, R]]:
+        if self._executor is None:
+            for job in jobs:
+                yield job, work([job], self.params)[0]
+            return
+        window = 4 * self.processes  # chunks in flight: every worker busy, memory bounded
+        pending: deque[tuple[list[J], Future[list[R]]]] = deque()
+        chunks = _chunked(jobs, CHUNK)
+        for chunk in chunks:
+            pending.append((chunk, self._executor.submit(work, chunk, self.params)))
+            if len(pending) >= window:
+                yield from self._collect(pending.popleft())
+        while pending:
+            yield from self._collect(pending.popleft())
+
+    @staticmethod
+    def _collect(entry: tuple[list[J], Future[list[R]]]) -> Iterator[tuple[J, R]]:
+        chunk, future = entry
+        yield from zip(chunk, future.result())
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> StagePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunked(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
+    chunk: list[J] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
