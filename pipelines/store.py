@@ -493,19 +493,21 @@ _IN_CHUNK = 500
 class _IdAllocator:
     """Primary keys for rows written later in the batch, so that one `executemany` inserts them.
 
-    PostgreSQL: taken from the column's sequence, 64 at a time (ids left unused are gaps, as
-    with any rolled-back insert). SQLite: counted on from the largest id in the table; the
-    transaction holds SQLite's single write lock from its first write, and should another
-    connection have written first, the insert fails on the primary key or the snapshot and
-    the whole batch is retried (`ArticleStore._transaction`).
+    PostgreSQL: taken from the column's sequence in blocks that double from 1 to 64, so that a
+    batch of one page takes one id and a large batch few round trips (ids left unused at the
+    end are gaps, as with any rolled-back insert). SQLite: counted on from the largest id in
+    the table; the transaction holds SQLite's single write lock from its first write, and
+    should another connection have written first, the insert fails on the primary key or the
+    snapshot and the whole batch is retried (`ArticleStore._transaction`).
     """
 
-    BLOCK = 64
+    MAX_BLOCK = 64
 
     def __init__(self, connection: Connection, table: Table) -> None:
         self.connection = connection
         self.table = table
         self._free: deque[int] = deque()
+        self._block = 1
         self._next: Optional[int] = None
 
     def take(self) -> int:
@@ -514,8 +516,9 @@ class _IdAllocator:
                 self._free.extend(self.connection.execute(
                     text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                          "FROM generate_series(1, :n)"),
-                    {"table": self.table.name, "n": self.BLOCK},
+                    {"table": self.table.name, "n": self._block},
                 ).scalars())
+                self._block = min(2 * self._block, self.MAX_BLOCK)
             return self._free.popleft()
         if self._next is None:
             self._next = int(self.connection.execute(
