@@ -82,6 +82,14 @@ SPOOL_RETRY_INTERVAL = 5
 SPOOL_CLOSE_WAIT = 300
 
 # --- pipeline ------------------------------------------------------------------------------
+# Pages are written INGEST_BATCH_SIZE to a transaction, or after INGEST_BATCH_DELAY seconds,
+# whichever comes first. Cleaning and signatures run in INGEST_WORKERS worker processes
+# (-1: one per core but one; 0: in the crawler process), started once the crawl has passed
+# INGEST_WORKERS_AFTER article pages (a small incremental crawl does not pay their start-up).
+INGEST_BATCH_SIZE = 100
+INGEST_BATCH_DELAY = 0.5
+INGEST_WORKERS = -1
+INGEST_WORKERS_AFTER = 200
 ITEM_PIPELINES = {
     "pipelines.item_pipelines.IngestPipeline": 900,
 }

@@ -118,18 +118,27 @@ class Ingestor:
         """Ingest pages in one transaction, preparing them in this process."""
         return self.ingest_prepared([prepare_page(item, self.params) for item in items])
 
-    def ingest_prepared(self, pages: Sequence[PreparedPage]) -> list[IngestResult]:
+    def ingest_prepared(
+        self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = ()
+    ) -> list[IngestResult]:
         """Ingest prepared pages, in order, in one transaction (one per page with a shared
-        index: another worker must see each insert before it decides)."""
+        index: another worker must see each insert before it decides). `rejections`, pages
+        the crawl itself rejected, are recorded in the same transaction."""
         if getattr(self.index, "shared", False):
+            if rejections:
+                self.store.write_batch(lambda batch: [batch.save_rejection(r) for r in rejections])
             return [result for page in pages for result in self._ingest_shared(page)]
-        return self._ingest_batch(pages)
+        return self._ingest_batch(pages, rejections)
 
-    def _ingest_batch(self, pages: Sequence[PreparedPage]) -> list[IngestResult]:
+    def _ingest_batch(
+        self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = ()
+    ) -> list[IngestResult]:
         undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]] = []
 
         def work(batch: StoreBatch) -> list[IngestResult]:
             undo.clear()
+            for rejection in rejections:
+                batch.save_rejection(rejection)
             batch.copy_states(page.url for page in pages)
             return [self._ingest_one(batch, page, undo) for page in pages]
 

@@ -3,7 +3,13 @@
 One pipeline drives all stages (clean -> dedup -> store) through `pipelines.ingest.Ingestor`
 because deciding an article's cluster and inserting its copy must happen as one step: split
 over several Scrapy pipelines, two copies of one article could both be judged "new" between
-the decision and the insert. This class only turns results into stats.
+the decision and the insert. This class only turns results into stats, and paces the work:
+
+* the pure stages of a page (cleaning, signature) run in worker processes once the crawl is
+  large enough to be worth starting them (`INGEST_WORKERS`, `INGEST_WORKERS_AFTER`), so the
+  reactor thread keeps fetching and parsing while another core cleans;
+* pages are written `INGEST_BATCH_SIZE` to a transaction, or after `INGEST_BATCH_DELAY`
+  seconds: `process_item` returns a Deferred that fires when the page's batch is written.
 """
 
 from __future__ import annotations
@@ -11,19 +17,24 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import Any, Optional
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Optional, Union
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import InterfaceError, OperationalError
 from twisted.internet import task
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from crawler.drift import coverage
 from crawler.items import ArticleItem, RejectedPageItem
-from pipelines.ingest import Ingestor
+from pipelines.ingest import IngestResult, Ingestor, PreparedPage, prepare_page
 from pipelines.spool import Spool
 from pipelines.store_access import store_for
+from pipelines.workers import StagePool, default_processes
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +42,18 @@ log = logging.getLogger(__name__)
 # The store is away (server down or restarting, network cut, SQLite file locked too long):
 # worth waiting for. Anything else is a problem with the item itself.
 STORE_AWAY = (OperationalError, InterfaceError)
+
+Page = Union[ArticleItem, RejectedPageItem]
+
+
+@dataclass
+class _Queued:
+    """A page waiting for its batch: the item, its prepared form (None: prepare it here) and
+    the Deferred Scrapy waits on."""
+
+    item: Page
+    prepared: Optional[PreparedPage]
+    done: Deferred[Any]
 
 
 class IngestPipeline:
@@ -46,6 +69,15 @@ class IngestPipeline:
         self.retry_interval = settings.getfloat("SPOOL_RETRY_INTERVAL", 5)
         # Per-site field coverage of freshly extracted articles, for drift warnings.
         self.coverage: dict[str, tuple[Counter[str], list[int]]] = {}
+        self.batch_size = max(1, settings.getint("INGEST_BATCH_SIZE", 100))
+        self.batch_delay = settings.getfloat("INGEST_BATCH_DELAY", 0.5)
+        workers = settings.getint("INGEST_WORKERS", -1)
+        self.workers = default_processes() if workers < 0 else workers
+        self.workers_after = settings.getint("INGEST_WORKERS_AFTER", 200)
+        self.pool: Optional[StagePool] = None
+        self.articles_seen = 0
+        self.queue: list[_Queued] = []
+        self._flush_call: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
@@ -62,14 +94,94 @@ class IngestPipeline:
         if not isinstance(item, (ArticleItem, RejectedPageItem)):
             return item
         item.crawl_run_id = item.crawl_run_id or self.stats.get_value("policy/run_id")
-        if len(self.spool):
-            self._spool(item, "earlier items are waiting for the store")
-            return item
+        done: Deferred[Any] = Deferred()
+        if isinstance(item, ArticleItem):
+            self.articles_seen += 1
+            pool = self._pool()
+            if pool is not None:
+                pool.submit(item).add_done_callback(
+                    lambda future: _call_in_reactor(self._prepared, item, future, done)
+                )
+                return done
+        self._enqueue(_Queued(item, None, done))
+        return done
+
+    def _pool(self) -> Optional[StagePool]:
+        """The worker processes, started once the crawl has enough pages for them."""
+        if self.pool is None and self.workers > 0 and self.articles_seen > self.workers_after:
+            log.info("cleaning pages in worker processes: %d", self.workers)
+            self.pool = StagePool(self.workers, self.ingestor.params)
+        return self.pool
+
+    def _prepared(self, item: ArticleItem, future: Future[PreparedPage], done: Deferred[Any]) -> None:
         try:
-            return self._write(item)
+            prepared: Optional[PreparedPage] = future.result()
+        except Exception as exc:  # a worker died (killed, out of memory): go on without them
+            log.error("worker process failed (%s): cleaning pages in the crawler process from now on",
+                      _one_line(exc))
+            if self.pool is not None:
+                self.pool.close()
+            self.workers, prepared = 0, None
+            self.pool = None
+        self._enqueue(_Queued(item, prepared, done))
+
+    def _enqueue(self, queued: _Queued) -> None:
+        self.queue.append(queued)
+        if len(self.queue) >= self.batch_size:
+            self._flush()
+        elif self._flush_call is None:
+            from twisted.internet import reactor
+
+            self._flush_call = reactor.callLater(self.batch_delay, self._flush)  # type: ignore[attr-defined]
+
+    def _flush(self) -> None:
+        """Write the queued pages in one transaction and fire their Deferreds."""
+        if self._flush_call is not None:
+            if self._flush_call.active():
+                self._flush_call.cancel()
+            self._flush_call = None
+        entries, self.queue = self.queue, []
+        if not entries:
+            return
+        if len(self.spool):
+            self._spool_all(entries, "earlier items are waiting for the store")
+            return
+        try:
+            results = self._write_batch(entries)
         except STORE_AWAY as exc:
-            self._spool(item, _one_line(exc))
-            return item
+            self._spool_all(entries, _one_line(exc))
+            return
+        except Exception:
+            if len(entries) == 1:
+                entries[0].done.errback(Failure())
+                return
+            # One page the store refuses must not cost the others: write them one by one.
+            log.warning("a batch of %d pages failed; writing them one by one", len(entries),
+                        exc_info=True)
+            for entry in entries:
+                self.queue = [entry]
+                self._flush()
+            return
+        for entry, result in zip(entries, results):
+            try:
+                entry.done.callback(self._account(entry.item, result))
+            except DropItem:
+                entry.done.errback(Failure())
+
+    def _spool_all(self, entries: list[_Queued], why: str) -> None:
+        for entry in entries:
+            self._spool(entry.item, why)
+            entry.done.callback(entry.item)
+
+    def _write_batch(self, entries: list[_Queued]) -> list[Optional[IngestResult]]:
+        """One transaction for the queued pages; a result per entry (None for rejections)."""
+        rejections = [e.item for e in entries if isinstance(e.item, RejectedPageItem)]
+        pages = [
+            e.prepared or prepare_page(e.item, self.ingestor.params)
+            for e in entries if isinstance(e.item, ArticleItem)
+        ]
+        results = iter(self.ingestor.ingest_prepared(pages, rejections))  # type: ignore[arg-type]
+        return [next(results) if isinstance(e.item, ArticleItem) else None for e in entries]
 
     def _spool(self, item: Any, why: str) -> None:
         if not len(self.spool):
@@ -96,11 +208,18 @@ class IngestPipeline:
             log.info("spooled item dropped: %s", reason)  # judged and recorded, as when fresh
 
     def _write(self, item: Any) -> Any:
+        """Write one item now (spooled items, when the store is back)."""
         if isinstance(item, RejectedPageItem):
-            self.store.save_rejection(item)
-            self._count_rejection(item)
+            self.ingestor.ingest_prepared([], [item])
+            return self._account(item, None)
+        (result,) = self.ingestor.ingest_prepared([prepare_page(item, self.ingestor.params)])
+        return self._account(item, result)
+
+    def _account(self, item: Page, result: Optional[IngestResult]) -> Page:
+        """Stats for one written page; the item, or DropItem for a page judged not an article."""
+        if result is None:
+            self._count_rejection(item)  # type: ignore[arg-type]
             return item
-        result = self.ingestor.ingest(item)
         for kind, count in result.cuts.items():
             self.stats.inc_value(f"spam/{kind}", count)
             if kind != "repeated_body":
@@ -111,7 +230,7 @@ class IngestPipeline:
                 self.stats.inc_value("spam/page")
             raise DropItem(f"{result.rejection.reason}: {result.rejection.detail}")
         if result.outcome != "unchanged":
-            self._observe_coverage(item)
+            self._observe_coverage(item)  # type: ignore[arg-type]
         self.stats.inc_value(f"store/{result.outcome}")
         self.stats.inc_value(f"store/{result.outcome}/{item.site}")
         if result.relation and result.relation != "canonical" and result.outcome != "unchanged":
@@ -134,6 +253,10 @@ class IngestPipeline:
         self.stats.inc_value(f"store/rejected/{item.site}")
 
     def close_spider(self, spider: Optional[Spider] = None) -> None:
+        self._flush()  # pages still waiting for their batch (Scrapy waits for them before this)
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
         if self.retry_loop.running:
             self.retry_loop.stop()
         self._drain_before_close()
@@ -175,6 +298,12 @@ def shared_index(crawler: Crawler, store: Any) -> Any:
     from pipelines.shared_index import SharedDedupIndex
 
     return SharedDedupIndex(redis_url, f"{crawler.settings.get('DISTRIBUTED_PREFIX')}:dedup", store)
+
+
+def _call_in_reactor(function: Any, *args: Any) -> None:
+    from twisted.internet import reactor
+
+    reactor.callFromThread(function, *args)  # type: ignore[attr-defined]
 
 
 def _one_line(exc: BaseException) -> str:

@@ -129,6 +129,27 @@ class StagePool:
                 prepared.prepared.cleaned.item.raw_pages = pages
             yield prepared
 
+    def submit(self, item: ArticleItem) -> Future[PreparedPage]:
+        """`prepare_page(item)` in a worker; the future's callbacks run on the pool's thread.
+        The served bytes stay in this process and are put back on the result."""
+        if self._executor is None:
+            raise RuntimeError("submit() needs worker processes (processes > 0)")
+        raw_pages = item.raw_pages
+        sent = self._executor.submit(_prepare_chunk, [replace(item, raw_pages=[])], self.params)
+        result: Future[PreparedPage] = Future()
+
+        def done(future: Future[list[PreparedPage]]) -> None:
+            error = future.exception()
+            if error is not None:
+                result.set_exception(error)
+                return
+            (prepared,) = future.result()
+            prepared.prepared.cleaned.item.raw_pages = raw_pages
+            result.set_result(prepared)
+
+        sent.add_done_callback(done)
+        return result
+
     def extract(self, jobs: Iterable[ExtractJob]) -> Iterator[Extracted]:
         """Extraction of kept pages and `prepare_page` of the complete ones."""
         for _, extracted in self._run(_extract_chunk, jobs):

@@ -47,14 +47,21 @@ class Crawled:
     stdout: str
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+# "workers": the pages are cleaned in a worker process from the first page on and written in
+# small batches, as a large crawl does (a crawl of the demo web's size stays in one process).
+WORKERS = ("-s", "INGEST_WORKERS=1", "-s", "INGEST_WORKERS_AFTER=0", "-s", "INGEST_BATCH_SIZE=4")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "postgresql-workers"])
 def crawled(request: pytest.FixtureRequest, fixture_web: FixtureWeb, tmp_path_factory) -> Crawled:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('crawl') / 'policy.db'}"
     else:
         url = request.getfixturevalue("postgres").create_database()
     fixture_web.reset_log()
-    result = run_crawl(url, fixture_web.proxy_env())
+    result = run_crawl(url, fixture_web.proxy_env(), *(WORKERS if "workers" in request.param else ()))
+    if "workers" in request.param:
+        assert "cleaning pages in worker processes: 1" in result.stderr
     assert result.returncode == 0, result.stderr[-3000:]
     log = fixture_web.request_log.snapshot()
     engine = create_store_engine(url)
