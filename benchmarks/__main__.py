@@ -8,17 +8,20 @@ benchmarks/results.json). See docs/performance.md for what each stage measures.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks import stages
 from benchmarks.corpus import build_corpus
 from benchmarks.stages import Measurement, Prepared, timed
+from pipelines.workers import default_processes
 
 
 def _table(rows: list[Measurement], baseline: Measurement) -> str:
@@ -94,24 +97,43 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rows.append(raw)
         for item in items:
             item.content_hash = None
-        e2e, outcomes = timed("END TO END on extracted records (Ingestor)", items,
-                              lambda batch: stages.stage_end_to_end(batch, _fresh(tmp)))
-        e2e.notes["outcomes"] = outcomes
-        rows.append(e2e)
+        one_by_one, outcomes = timed("ingest page by page (1 transaction each)", items,
+                                     lambda batch: stages.stage_end_to_end(batch, _fresh(tmp)))
+        one_by_one.notes["outcomes"] = outcomes
+        rows.append(one_by_one)
+        prepare, prepared_pages = timed("prepare_page (pure part, 1 process)", items, stages.stage_prepare)
+        rows.append(prepare)
+        # Two untouched copies of the prepared pages: one for the timed run, one for tracemalloc.
+        copies = [copy.deepcopy(prepared_pages) for _ in range(2)]
+        serial, _ = timed(f"serial part (counts+decide+store, {stages.BATCH}/txn)", prepared_pages,
+                          lambda batch: stages.stage_serial(copies.pop()[: len(batch)], _fresh(tmp)))
+        rows.append(serial)
+        from pipelines.workers import StagePool
 
-    backfill = None
+        with StagePool(0) as pool:
+            inline, outcomes = timed(f"END TO END, 1 process ({stages.BATCH}/txn)", items,
+                                     lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
+        inline.notes["outcomes"] = outcomes
+        rows.append(inline)
+        workers = default_processes()
+        with StagePool(workers) as pool:
+            list(pool.prepare(replace(item) for item in items[: 8 * workers]))  # started, warm
+            cpu = stages.WorkerCpu()
+            cpu.read(pool.worker_pids())
+            warm_cpu_s = cpu.cpu_s
+            e2e, outcomes = timed(f"END TO END, {workers} worker proc(s) + main", items,
+                                  lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool),
+                                  memory=False)
+            cpu.read(pool.worker_pids())
+        e2e.notes.update(outcomes=outcomes, workers=workers, worker_cpu_s=round(cpu.cpu_s - warm_cpu_s, 2),
+                         worker_peak_rss_mb=round(cpu.peak_rss_mb, 1),
+                         main_peak_rss_mb=round(stages.max_rss_mb(), 1))
+        rows.append(e2e)
+        assert outcomes == inline.notes["outcomes"] == one_by_one.notes["outcomes"], \
+            "batched and page-by-page ingestion must decide alike"
+
     if args.backfill:
-        pages_n = args.backfill
-        bf_docs = docs if pages_n <= docs_n else build_corpus(pages_n, seed=args.seed)
-        bf_pages = prepared.pages if pages_n <= docs_n else stages.render(bf_docs)
-        with stages.tempdir() as tmp:
-            def backfill_run(pairs: list[tuple[Any, bytes]]) -> Any:
-                sub = Prepared([d for d, _ in pairs], [p for _, p in pairs])
-                return stages.stage_end_to_end(stages.items_from(sub, stages.extract_pages(sub)),
-                                               _fresh(tmp))
-            backfill, _ = timed("BACKFILL: extract + ingest (no reprocess cmd)",
-                                list(zip(bf_docs[:pages_n], bf_pages[:pages_n])), backfill_run)
-        rows.append(backfill)
+        rows.extend(_backfill(args.backfill, args.seed, docs, prepared.pages))
 
     print(_table(rows, baseline))
     print()
@@ -120,7 +142,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"(goal >= 50x)")
     if t2s is not None:
         print(f"t2s on Traditional docs vs opencc convert: {t2s.docs_per_s / naive_t2s.docs_per_s:.0f}x")
-    print(f"end to end: {e2e.docs_per_s:.0f} docs/s (goal >= 1,000); outcomes {e2e.notes['outcomes']}")
+    print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es) "
+          f"(goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + workers {e2e.notes['worker_cpu_s']} CPU s; "
+          f"outcomes {e2e.notes['outcomes']}")
     print(f"extraction: {extraction.docs_per_s:.0f} pages/s on one core (goal >= 100), "
           f"{extraction.notes['kb_per_page']} KB/page")
 
@@ -155,13 +179,38 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "end_to_end_vs_naive": round(e2e.docs_per_s / baseline.docs_per_s, 1),
         },
         "lsh_scale": scale,
-        "reprocess_command": False,
+        "reprocess_command": bool(args.backfill),
     }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"\nfigures written to {out}", file=sys.stderr)
     return result
+
+
+def _backfill(pages_n: int, seed: int, docs: list[Any], pages: list[bytes]) -> list[Measurement]:
+    """`reprocess --rebuild`, then `reprocess` in place, over `pages_n` kept pages: the real
+    backfill path (pages read back from `raw_pages`, extracted and cleaned in worker processes,
+    decided and written 500 to a transaction)."""
+    from pipelines.reprocess import reprocess
+    from pipelines.workers import default_processes
+
+    if pages_n > len(docs):
+        docs = build_corpus(pages_n, seed=seed, traditional_share=0.1)
+        pages = stages.render(docs)
+    docs, pages = docs[:pages_n], pages[:pages_n]
+    out = []
+    with stages.tempdir() as tmp:
+        store = stages.keep_raw_pages(docs, pages, _fresh(tmp))
+        for label, rebuild in (("BACKFILL: reprocess --rebuild", True), ("reprocess in place (2nd run)", False)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            report = reprocess(store, rebuild=rebuild)
+            m = Measurement(f"{label}, {pages_n} kept pages", report.pages,
+                            time.perf_counter() - wall, time.process_time() - cpu)
+            m.notes.update(outcomes=dict(report.outcomes), workers=default_processes(),
+                           main_peak_rss_mb=round(stages.max_rss_mb(), 1))
+            out.append(m)
+    return out
 
 
 _dirs = iter(range(10**9))
@@ -198,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--scale", default=None, help="stored signatures, e.g. 10000,100000,1000000")
     r.add_argument("--no-scale", action="store_true", help="skip the LSH scale curve")
     r.add_argument("--backfill", type=int, default=None,
-                   help="pages for the extract+ingest backfill pass (default 10000; --quick: 0)")
+                   help="kept pages for the reprocess backfill pass (default 10000; --quick: 0)")
     r.add_argument("--json", default="benchmarks/results.json")
     c = sub.add_parser("crawl", help="crawl a generated loopback web: pipeline vs bare spider")
     c.add_argument("--pages", type=int, default=1000)

@@ -239,16 +239,100 @@ def stage_raw_pages(pairs: Sequence[tuple[Any, bytes]], directory: Path) -> None
 
 
 def stage_end_to_end(items: Sequence[Any], directory: Path) -> Any:
+    """The page-at-a-time path: `Ingestor.ingest` per page, one transaction each."""
     from pipelines.ingest import Ingestor
 
     ingestor = Ingestor(fresh_store(directory))
     outcomes: dict[str, int] = {}
     for item in items:
-        result = ingestor.ingest(replace(item))
-        key = result.relation if result.outcome != "rejected" else "rejected"
-        outcomes[key or result.outcome] = outcomes.get(key or result.outcome, 0) + 1
+        _count(outcomes, ingestor.ingest(replace(item)))
     ingestor.close()
     return outcomes
+
+
+def _count(outcomes: dict[str, int], result: Any) -> None:
+    key = (result.relation if result.outcome != "rejected" else "rejected") or result.outcome
+    outcomes[key] = outcomes.get(key, 0) + 1
+
+
+#: Pages per transaction in the batched paths (what `policy-ingest reprocess` writes).
+BATCH = 500
+
+
+@dataclass
+class WorkerCpu:
+    """CPU seconds and peak RSS of a pool's worker processes, read from /proc (Linux)."""
+
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+
+    def read(self, pids: Sequence[int]) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu, peak = 0.0, 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+            except (OSError, IndexError, ValueError):
+                continue
+        self.cpu_s, self.peak_rss_mb = cpu, peak
+
+
+def stage_end_to_end_batched(items: Sequence[Any], directory: Path, pool: Any) -> Any:
+    """The batch path: `prepare_page` in the pool's worker processes (or here, without
+    workers), then `Ingestor.ingest_prepared` BATCH pages to a transaction in this process."""
+    from pipelines.ingest import Ingestor
+
+    ingestor = Ingestor(fresh_store(directory))
+    outcomes: dict[str, int] = {}
+    pending = []
+    for prepared in pool.prepare(replace(item) for item in items):
+        pending.append(prepared)
+        if len(pending) >= BATCH:
+            for result in ingestor.ingest_prepared(pending):
+                _count(outcomes, result)
+            pending = []
+    for result in ingestor.ingest_prepared(pending):
+        _count(outcomes, result)
+    ingestor.close()
+    return outcomes
+
+
+def stage_prepare(items: Sequence[Any]) -> list[Any]:
+    """The pure part of ingestion (`prepare_page`): what worker processes run."""
+    from pipelines.ingest import prepare_page
+
+    return [prepare_page(replace(item)) for item in items]
+
+
+def stage_serial(pages: Sequence[Any], directory: Path) -> Any:
+    """The serial part: paragraph counts, decision, batched store writes. `pages` are used up
+    (finish_item and the store annotate the items): pass a fresh copy for every run."""
+    from pipelines.ingest import Ingestor
+
+    ingestor = Ingestor(fresh_store(directory))
+    for start in range(0, len(pages), BATCH):
+        ingestor.ingest_prepared(pages[start : start + BATCH])
+    return ingestor
+
+
+def keep_raw_pages(docs: Sequence[Document], pages: Sequence[bytes], directory: Path) -> Any:
+    """A store holding these pages as a crawl keeps them (`raw_pages`), nothing derived."""
+    from crawler.items import RawPageRecord
+
+    store = fresh_store(directory)
+    fetched = datetime(2025, 10, 23, 8, 0, tzinfo=UTC)
+    for start in range(0, len(docs), BATCH):
+        def work(batch: Any, start: int = start) -> None:
+            for doc, page in zip(docs[start : start + BATCH], pages[start : start + BATCH]):
+                content_type = f"text/html; charset={doc.encoding}"
+                batch.save_raw_pages([RawPageRecord(doc.url, page, fetched, content_type=content_type)],
+                                     doc.site, None)
+        store.write_batch(work)
+    return store
 
 
 def tempdir() -> tempfile.TemporaryDirectory[str]:

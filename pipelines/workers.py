@@ -30,6 +30,9 @@ R = TypeVar("R")
 
 #: Pages sent to a worker at a time: large enough that the hand-over costs little per page.
 CHUNK = 16
+#: Chunks in flight: enough for the workers to run ahead while the caller writes a batch of
+#: 500 pages (~2 batches), few enough to bound memory (~1,000 pages of ~30 KB).
+WINDOW = 64
 
 
 def default_processes() -> int:
@@ -162,7 +165,7 @@ class StagePool:
             for job in jobs:
                 yield job, work([job], self.params)[0]
             return
-        window = 4 * self.processes  # chunks in flight: every worker busy, memory bounded
+        window = max(WINDOW, 4 * self.processes)
         pending: deque[tuple[list[J], Future[list[R]]]] = deque()
         chunks = _chunked(jobs, CHUNK)
         for chunk in chunks:
@@ -176,6 +179,12 @@ class StagePool:
     def _collect(entry: tuple[list[J], Future[list[R]]]) -> Iterator[tuple[J, R]]:
         chunk, future = entry
         yield from zip(chunk, future.result())
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers (for measurements)."""
+        if self._executor is None:
+            return []
+        return list(getattr(self._executor, "_processes", {}) or {})
 
     def close(self) -> None:
         if self._executor is not None:

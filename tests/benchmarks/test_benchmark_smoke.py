@@ -17,7 +17,8 @@ from pipelines.normalize import to_simplified
 
 STAGES = (
     "extraction", "normalise + t2s", "t2s alone", "spam stages", "MinHash", "LSH query + insert",
-    "DB write (", "DB write batched", "raw page write", "END TO END",
+    "DB write (", "DB write batched", "raw page write", "ingest page by page", "prepare_page",
+    "serial part", "END TO END, 1 process",
 )
 
 
@@ -30,9 +31,14 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
     for stage in STAGES:
         assert any(name.startswith(stage) for name in names), stage
         assert stage in printed
+    assert any(name.startswith("END TO END") and "worker proc" in name for name in names)
     for stage in result["stages"]:
         assert stage["docs"] > 0 and stage["docs_per_s"] > 0 and stage["cpu_s"] >= 0
-        assert stage["peak_mb"] is not None and stage["ratio_to_naive"] > 0
+        assert stage["ratio_to_naive"] > 0
+        if stage["notes"].get("workers"):  # memory of worker processes: their peak RSS
+            assert stage["notes"]["worker_peak_rss_mb"] > 0 and stage["notes"]["worker_cpu_s"] >= 0
+        else:
+            assert stage["peak_mb"] is not None
     assert result["ratios"]["minhash_vs_naive"] > 0
     modes = {(r["mode"], r.get("stored")) for r in result["lsh_scale"]}
     assert {("background", 300), ("background", 600), ("uniform", 600)} <= modes
