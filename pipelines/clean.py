@@ -29,10 +29,13 @@ from pipelines.spam import (
     ParagraphEvidence,
     ParagraphFrequency,
     SpamVerdict,
+    adopt_normalized,
     assemble_spam_cuts,
     classify_page,
     lexicon_cuts,
+    normalized_paragraphs,
     paragraph_evidence,
+    remember_body_key,
     strip_injected_title,
     strip_repeated_body,
 )
@@ -111,7 +114,11 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         cuts.append(RemovalRecord("repeated_body", "\n".join(repeated),
                                   f"{len(repeated)} paragraphs printed twice"))
 
-    normalized = normalize_record(item.title, kept)
+    # The raw paragraphs were normalised for their keys by strip_repeated_body: not again here,
+    # and the normalised paragraphs the next stages see inherit those keys (adopt_normalized).
+    normal = normalized_paragraphs(kept)
+    normalized = normalize_record(item.title, kept, normal)
+    adopt_normalized([r for r, n in zip(kept, normal) if n], normalized.paragraphs)
     paragraphs = list(normalized.paragraphs)
     title = normalized.title or None
     if not title and item.title_raw:
@@ -152,8 +159,11 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         ],
         original_script=script,
     )
+    stored = storable_item(cleaned)
+    if stored.paragraphs and not verdict.is_spam_page:
+        remember_body_key(stored.paragraphs)  # the body's dedup key, from the paragraphs' keys
     return PreparedItem(
-        cleaned=Cleaned(storable_item(cleaned), verdict, tuple(all_cuts)),
+        cleaned=Cleaned(stored, verdict, tuple(all_cuts)),
         title=title,
         paragraphs=tuple(paragraphs),
         evidence=tuple(paragraph_evidence(paragraphs)),

@@ -23,7 +23,13 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows
-from pipelines.normalize import comparison_key, key_of_normalized, normalize_text, t2s_is_piecewise
+from pipelines.normalize import (
+    comparison_key,
+    key_of_normalized,
+    normalize_text,
+    remember_joined_key,
+    t2s_is_piecewise,
+)
 
 __all__ = [
     "KIND_BOILERPLATE",
@@ -37,6 +43,7 @@ __all__ = [
     "SPAM_TERMS",
     "SpamVerdict",
     "TermHit",
+    "adopt_normalized",
     "assemble_spam_cuts",
     "classify_page",
     "paragraph_evidence",
@@ -45,6 +52,8 @@ __all__ = [
     "strip_repeated_body",
     "strip_spam_paragraphs",
     "lexicon_cuts",
+    "normalized_paragraphs",
+    "remember_body_key",
 ]
 
 KIND_INJECTED_PARAGRAPH = "injected_paragraph"
@@ -185,12 +194,13 @@ def spam_term_hits(text: str) -> list[TermHit]:
     return hits
 
 
-_NOT_HAN = re.compile("[^\u4e00-\u9fff]+")
+_HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
 def _han_count(text: str) -> int:
-    # Characters in U+4E00..U+9FFF: what is left once every other character is gone.
-    return len(_NOT_HAN.sub("", text))
+    # Characters in U+4E00..U+9FFF: the lengths of their runs added up (fewer, shorter strings
+    # than what is left once every other character is removed).
+    return sum(map(len, _HAN_RUN.findall(text)))
 
 
 def _normalized(text: str) -> str:
@@ -221,6 +231,34 @@ _HITS: _Memo = _Memo(lambda text: tuple(spam_term_hits(text.lower())))
 _TOPICS: _Memo = _Memo(_topics)
 _HAN: _Memo = _Memo(_han_count)
 _LOWERED_KEY_LENGTH: _Memo = _Memo(_lowered_key_length)
+
+
+def normalized_paragraphs(paragraphs: Sequence[str]) -> list[str]:
+    """`[normalize_text(p) for p in paragraphs]` through the memo the stages share (the raw
+    paragraphs were normalised for their keys already, by `strip_repeated_body`)."""
+    return [_NORM[p] for p in paragraphs]
+
+
+def adopt_normalized(raw: Sequence[str], normalized: Sequence[str]) -> None:
+    """Give each normalised paragraph the comparison key of its raw paragraph, where equal.
+
+    The later stages see the normalised paragraphs, new strings for the memos, and would key
+    them again. `normalized[i]` has the key of `raw[i]` when it is `normalize_text(raw[i])`
+    and normalising it again changes nothing (both checked here, through the memos):
+    `comparison_key(n) = key_of_normalized(normalize_text(n)) = key_of_normalized(n)
+    = key_of_normalized(normalize_text(r)) = comparison_key(r)`. Anything else (a converted
+    Traditional paragraph, the rare text that normalising twice changes) is keyed on its own.
+    """
+    for r, n in zip(raw, normalized):
+        if n in _KEY or _NORM[n] != n or _NORM[r] != n:
+            continue
+        _KEY.store(n, _KEY[r])
+
+
+def remember_body_key(paragraphs: Sequence[str]) -> None:
+    """Remember `comparison_key("\\n".join(paragraphs))` from the paragraphs' keys, for the
+    dedup document of the body (`normalize.remember_joined_key` says when it may)."""
+    remember_joined_key(paragraphs, [_KEY[p] for p in paragraphs])
 
 
 # --- repeated body -----------------------------------------------------------------------------
@@ -542,12 +580,30 @@ def _fingerprint(key: str) -> int:
 
 
 def _fingerprints(data: bytes, width: int) -> list[int]:
-    """`_fingerprint` of every `width`-byte piece of ASCII `data` (given as bytes)."""
+    """`_fingerprint` of every `width`-byte piece of ASCII `data` (given as bytes); the plain
+    definition of what `_band_keys` computes in bulk."""
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     return [
         from_bytes(blake2b(data[i : i + width], digest_size=8).digest(), "little")
         for i in range(0, len(data), width)
     ]
+
+
+def _band_keys(hex_digits: bytes) -> list[list[int]]:
+    """The band keys of each signature, from the hex digits of the signatures' bytes: band b of
+    a paragraph is `(b << 58) ^ (_fingerprint of its hex digits >> 6)`, in uint64 arithmetic
+    for all bands at once (the values are < 2**61: the same integers)."""
+    width = 2 * _BAND_BYTES
+    blake2b = hashlib.blake2b
+    digests = b"".join(
+        [
+            blake2b(hex_digits[i : i + width], digest_size=8).digest()
+            for i in range(0, len(hex_digits), width)
+        ]
+    )
+    values = np.frombuffer(digests, dtype="<u8").reshape(-1, _NEAR_BANDS) >> np.uint64(6)
+    values ^= _BAND_HIGH_BITS
+    return values.tolist()
 
 
 _NEAR_SCHEME = SignatureScheme(shingle_size=3, num_perm=16)
@@ -558,6 +614,7 @@ _SKELETON_DROP = re.compile(r"[0-9a-z]+")
 _NEAR_HASHER = MinHasher(_NEAR_SCHEME)
 _BAND_BYTES = 4 * _NEAR_ROWS  # bytes of a band's uint32 values
 assert _NEAR_SCHEME.num_perm == _NEAR_BANDS * _NEAR_ROWS
+_BAND_HIGH_BITS = np.arange(_NEAR_BANDS, dtype=np.uint64) << np.uint64(58)
 _BATCH_WINDOWS = 1 << 16  # shingles per numpy pass (16 x 65,536 x 4 bytes = 4 MiB)
 
 
@@ -618,13 +675,12 @@ def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
         signatures = _near_signatures(skeletons)
         # A band key hashes the hex digits of its values' bytes: 2 hex digits a byte.
         hex_digits = signatures.hex().encode("ascii")
-        band_hashes = _fingerprints(hex_digits, 2 * _BAND_BYTES)
-        for k, (key, skeleton) in enumerate(zip(missing, skeletons)):
-            bands = band_hashes[k * _NEAR_BANDS : (k + 1) * _NEAR_BANDS]
+        for key, skeleton, bands in zip(missing, skeletons, _band_keys(hex_digits)):
+            exact = _fingerprint(key)
             found[key] = (
-                _fingerprint(key),
-                (1 << 63) | (_fingerprint(skeleton) >> 1),
-                *((band << 58) ^ (value >> 6) for band, value in enumerate(bands)),
+                exact,
+                (1 << 63) | ((exact if skeleton == key else _fingerprint(skeleton)) >> 1),
+                *bands,
             )
     for key, entry in found.items():
         if key not in _ENTRIES:
