@@ -865,9 +865,15 @@ class ParagraphFrequency:
         """An upper bound of `len(self._docs_with(counts, entry))`, from set sizes only."""
         bound = _index_size(counts.fp_docs, entry[0])
         if len(entry) > 1:
-            band_docs = counts.band_docs
-            bound += _index_size(band_docs, entry[1])
-            bound += sum(_index_size(band_docs, band) for band in entry[2:]) // _NEAR_MIN_BANDS
+            # Inlined `_index_size` over the skeleton and band keys: this runs for every
+            # paragraph of every page, and most keys are held by one page (a str).
+            get = counts.band_docs.get
+            bands = 0
+            for value in entry[2:]:
+                held = get(value)
+                if held is not None:
+                    bands += 1 if held.__class__ is str else len(held)  # type: ignore[arg-type]
+            bound += _index_size(counts.band_docs, entry[1]) + bands // _NEAR_MIN_BANDS
         return bound
 
     def _unrelated_count(self, counts: _SiteCounts, fp: int, docs: set[str], needed: int) -> int:
