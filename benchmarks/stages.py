@@ -289,7 +289,7 @@ def stage_end_to_end_batched(items: Sequence[Any], directory: Path, pool: Any) -
     ingestor = Ingestor(fresh_store(directory))
     outcomes: dict[str, int] = {}
     pending = []
-    for prepared in pool.prepare(replace(item) for item in items):
+    for prepared in pool.prepare((replace(item) for item in items), ingestor.frequencies.judged):
         pending.append(prepared)
         if len(pending) >= BATCH:
             for result in ingestor.ingest_prepared(pending):

@@ -19,7 +19,7 @@ import html
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
@@ -103,6 +103,8 @@ class PreparedItem:
     evidence: tuple[ParagraphEvidence, ...]
     lexicon: tuple[LexiconCut, ...]
     early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
+    #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
+    guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
 
 
 def prepare_item(item: ArticleItem) -> PreparedItem:
@@ -179,9 +181,17 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
         return prepared.cleaned
     item = prepared.cleaned.item
     frequencies.observe_evidence(item.site, item.url, prepared.evidence)
-    kinds = [frequencies.kind_of(item.site, e) for e in prepared.evidence]
+    kinds = tuple(frequencies.kind_of(item.site, e) for e in prepared.evidence)
     if not any(kinds):
         return prepared.cleaned
+    if prepared.guess is not None and prepared.guess[0] == kinds:
+        return prepared.guess[1]  # cut ahead, in a worker, exactly as below
+    return cut_paragraphs(prepared, kinds)
+
+
+def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cleaned:
+    """`prepared.cleaned` with the paragraphs the counter judged (`kinds`) cut as well."""
+    item = prepared.cleaned.item
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
     cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
@@ -191,6 +201,16 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
         removals=[*extractor_removals, *cuts],
     )
     return Cleaned(storable_item(recut), verdict, tuple(cuts))
+
+
+def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:
+    """`prepared` with its paragraphs cut ahead as `judged` suggests (the counter's verdicts on
+    the site so far, `ParagraphFrequency.judged`). `finish_item` uses the guess only when the
+    counter's verdicts on this page turn out the same, so a wrong guess costs time, not output."""
+    kinds = tuple(judged.get(e.entry[0]) if e.entry else None for e in prepared.evidence)
+    if not any(kinds):
+        return prepared
+    return replace(prepared, guess=(kinds, cut_paragraphs(prepared, kinds)))
 
 
 def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = None) -> Cleaned:

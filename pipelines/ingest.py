@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Optional
 
 from crawler.items import ArticleItem, RejectedPageItem
-from pipelines.clean import PreparedItem, finish_item, prepare_item
+from pipelines.clean import Cleaned, PreparedItem, finish_item, guess_cuts, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, relation_to
 from pipelines.spam import ParagraphFrequency
 from pipelines.store import (
@@ -62,6 +62,8 @@ class PreparedPage:
     prepared: PreparedItem
     #: The near-duplicate document of the cleaned body (None when the page will be rejected).
     doc: Optional[DedupDoc]
+    #: The same for the body cut ahead (`PreparedItem.guess`), when there is one.
+    guess_doc: Optional[DedupDoc] = None
 
     @property
     def url(self) -> str:
@@ -85,14 +87,23 @@ def dedup_document(page: ArticleItem, params: DedupParams) -> DedupDoc:
     )
 
 
-def prepare_page(item: ArticleItem, params: DedupParams = DedupParams()) -> PreparedPage:
-    """The pure stages of ingestion for one page (see the module docstring)."""
+def prepare_page(
+    item: ArticleItem, params: DedupParams = DedupParams(), judged: Optional[Mapping[int, str]] = None
+) -> PreparedPage:
+    """The pure stages of ingestion for one page (see the module docstring). `judged`: the
+    paragraph counter's verdicts on the site so far, to cut this page ahead (`guess_cuts`)."""
     prepared = prepare_item(item)
-    cleaned = prepared.cleaned
-    doc = None
+    if judged:
+        prepared = guess_cuts(prepared, judged)
+    guess = prepared.guess[1] if prepared.guess is not None else None
+    return PreparedPage(prepared, _document_of(prepared.cleaned, params),
+                        _document_of(guess, params) if guess is not None else None)
+
+
+def _document_of(cleaned: Cleaned, params: DedupParams) -> Optional[DedupDoc]:
     if cleaned.item.paragraphs and not cleaned.verdict.is_spam_page:
-        doc = dedup_document(cleaned.item, params)
-    return PreparedPage(prepared, doc)
+        return dedup_document(cleaned.item, params)
+    return None
 
 
 class Ingestor:
@@ -183,9 +194,14 @@ class Ingestor:
         if known is not None and known[2] == page.content_hash:
             save = batch.save_article(page)  # refreshes fetch time and validators only
             return IngestResult(UNCHANGED, save.relation, save=save)
-        doc = prepared.doc
-        if doc is None or cleaned is not prepared.prepared.cleaned:
-            doc = dedup_document(page, self.params)  # the counts cut paragraphs: a new body
+        if cleaned is prepared.prepared.cleaned:
+            doc = prepared.doc
+        elif prepared.prepared.guess is not None and cleaned is prepared.prepared.guess[1]:
+            doc = prepared.guess_doc
+        else:
+            doc = None
+        if doc is None:
+            doc = dedup_document(page, self.params)  # the counts cut other paragraphs
         if known is not None and known[0] in self.index:
             # The page changed: judge its new text afresh (the old entry comes back on undo).
             undo.append((known[0], self._indexed(batch, known[0], known[1])))

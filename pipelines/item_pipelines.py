@@ -99,7 +99,7 @@ class IngestPipeline:
             self.articles_seen += 1
             pool = self._pool()
             if pool is not None:
-                pool.submit(item).add_done_callback(
+                pool.submit(item, self.ingestor.frequencies.judged(item.site)).add_done_callback(
                     lambda future: _call_in_reactor(self._prepared, item, future, done)
                 )
                 return done

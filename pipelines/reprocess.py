@@ -64,11 +64,12 @@ def _join_parts(store: ArticleStore, job: ExtractJob, item: ArticleItem, next_pa
         item.add_part(part)
 
 
-def _job(site: str, raw: RawPageRecord, sites: dict[str, Site]) -> ExtractJob:
+def _job(site: str, raw: RawPageRecord, sites: dict[str, Site], ingestor: Ingestor) -> ExtractJob:
     registry_site = sites.get(site)
+    judged = ingestor.frequencies.judged(site)  # to cut the page ahead in the worker
     if registry_site is None:
-        return ExtractJob(site, raw)
-    return ExtractJob(site, raw, registry_site.selectors or None, registry_site.parser)
+        return ExtractJob(site, raw, judged=judged)
+    return ExtractJob(site, raw, registry_site.selectors or None, registry_site.parser, judged)
 
 
 def reprocess(
@@ -99,7 +100,8 @@ def reprocess(
             store.clear_derived()
         ingestor = Ingestor(store)
         total = store.count_raw_pages(site, since)
-        jobs = (_job(site_name, raw, registry) for site_name, raw in store.raw_pages(site, since))
+        jobs = (_job(site_name, raw, registry, ingestor)
+                for site_name, raw in store.raw_pages(site, since))
         pending: list[PreparedPage] = []
 
         def write() -> None:

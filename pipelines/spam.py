@@ -807,6 +807,7 @@ class ParagraphFrequency:
         self._sites: dict[str, _SiteCounts] = {}
         self._hasher = MinHasher(_NEAR_SCHEME)
         self._cache: dict[tuple[str, int], tuple[int, bool]] = {}
+        self._judged: dict[str, dict[int, str]] = {}
 
     # -- building --
     def evidence(self, paragraphs: Sequence[str]) -> list[ParagraphEvidence]:
@@ -926,7 +927,14 @@ class ParagraphFrequency:
             self._cache[cache_key] = (len(docs), frequent)
         if not frequent:
             return None
-        return KIND_INJECTED_PARAGRAPH if has_spam else KIND_BOILERPLATE
+        kind = KIND_INJECTED_PARAGRAPH if has_spam else KIND_BOILERPLATE
+        self._judged.setdefault(site, {})[entry[0]] = kind
+        return kind
+
+    def judged(self, site: str) -> dict[int, str]:
+        """Exact fingerprints of the site's paragraphs judged planted or boilerplate so far, and
+        their kind: a guess for cleaning the site's next pages ahead (`clean.prepare_item`)."""
+        return dict(self._judged.get(site, {}))
 
     def injected(self, site: str, paragraph: str) -> bool:
         """True when the paragraph is planted on (or boilerplate of) many unrelated pages."""

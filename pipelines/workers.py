@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Optional, TypeVar
@@ -49,6 +49,8 @@ class ExtractJob:
     raw: RawPageRecord
     selectors: Optional[dict[str, Any]] = None
     parser: Optional[str] = None
+    #: The paragraph counter's verdicts on the site so far (`ParagraphFrequency.judged`).
+    judged: Optional[Mapping[int, str]] = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,10 @@ def _charset(content_type: Optional[str]) -> Optional[str]:
 
 # --- what runs in a worker (module-level functions: they are pickled by name) ---------------
 
-def _prepare_chunk(items: Sequence[ArticleItem], params: DedupParams) -> list[PreparedPage]:
-    return [prepare_page(item, params) for item in items]
+def _prepare_chunk(
+    items: Sequence[tuple[ArticleItem, Optional[Mapping[int, str]]]], params: DedupParams
+) -> list[PreparedPage]:
+    return [prepare_page(item, params, judged) for item, judged in items]
 
 
 def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extracted]:
@@ -99,7 +103,7 @@ def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extr
         if next_pages:
             out.append(Extracted(None, item, tuple(next_pages)))
         else:
-            out.append(Extracted(prepare_page(item, params), None))
+            out.append(Extracted(prepare_page(item, params, job.judged), None))
     return out
 
 
@@ -115,30 +119,39 @@ class StagePool:
             context.set_forkserver_preload(["pipelines.workers"])
             self._executor = ProcessPoolExecutor(processes, mp_context=context)
 
-    def prepare(self, items: Iterable[ArticleItem]) -> Iterator[PreparedPage]:
-        """`prepare_page` of every item. The served bytes (`raw_pages`) stay in this process."""
+    def prepare(
+        self, items: Iterable[ArticleItem], judged: Optional[Callable[[str], Mapping[int, str]]] = None
+    ) -> Iterator[PreparedPage]:
+        """`prepare_page` of every item. The served bytes (`raw_pages`) stay in this process.
+        `judged(site)`: the paragraph counter's verdicts, read as each page is sent."""
 
-        def strip(item: ArticleItem) -> ArticleItem:
-            if not item.raw_pages:
-                return item
-            kept = replace(item, raw_pages=[])
-            raw_pages[id(kept)] = item.raw_pages
-            return kept
+        def job(item: ArticleItem) -> tuple[ArticleItem, Optional[Mapping[int, str]]]:
+            sent = item
+            if item.raw_pages:
+                sent = replace(item, raw_pages=[])
+                raw_pages[id(sent)] = item.raw_pages
+            return sent, judged(item.site) if judged is not None else None
 
         raw_pages: dict[int, list[RawPageRecord]] = {}
-        for sent, prepared in self._run(_prepare_chunk, map(strip, items)):
+        for (sent, _), prepared in self._run(_prepare_chunk, map(job, items)):
             pages = raw_pages.pop(id(sent), None)
             if pages:
                 prepared.prepared.cleaned.item.raw_pages = pages
+                if prepared.prepared.guess is not None:
+                    prepared.prepared.guess[1].item.raw_pages = pages
             yield prepared
 
-    def submit(self, item: ArticleItem) -> Future[PreparedPage]:
+    def submit(
+        self, item: ArticleItem, judged: Optional[Mapping[int, str]] = None
+    ) -> Future[PreparedPage]:
         """`prepare_page(item)` in a worker; the future's callbacks run on the pool's thread.
         The served bytes stay in this process and are put back on the result."""
         if self._executor is None:
             raise RuntimeError("submit() needs worker processes (processes > 0)")
         raw_pages = item.raw_pages
-        sent = self._executor.submit(_prepare_chunk, [replace(item, raw_pages=[])], self.params)
+        sent = self._executor.submit(
+            _prepare_chunk, [(replace(item, raw_pages=[]), judged)], self.params
+        )
         result: Future[PreparedPage] = Future()
 
         def done(future: Future[list[PreparedPage]]) -> None:
@@ -148,6 +161,8 @@ class StagePool:
                 return
             (prepared,) = future.result()
             prepared.prepared.cleaned.item.raw_pages = raw_pages
+            if prepared.prepared.guess is not None:
+                prepared.prepared.guess[1].item.raw_pages = raw_pages
             result.set_result(prepared)
 
         sent.add_done_callback(done)

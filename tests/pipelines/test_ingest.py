@@ -134,3 +134,60 @@ def test_ids_reserved_by_a_batch_leave_later_writes_working(
     with store.sessions() as s:
         ids = list(s.scalars(select(ArticleCopy.id)))
     assert len(ids) == len(set(ids)) >= 25
+
+
+PLANTED = "澳门新葡京娱乐场官网注册就送88元，百家乐在线开户，六合彩开奖直播"
+FOOTER = "本网站所载文章均为原创或经授权转载，转载请注明出处，违者必究，本站保留追究法律责任的权利。"
+
+
+def planted(items: list[ArticleItem]) -> list[ArticleItem]:
+    """One site of the corpus with a spam line and a footer planted on a third of its pages."""
+    out = fresh(items)
+    for k, item in enumerate(out):
+        if k % 3 == 0:
+            item.site = "planted.test"
+            item.paragraphs = [*item.paragraphs[:2], PLANTED if k % 2 else FOOTER, *item.paragraphs[2:]]
+    return out
+
+
+def test_pages_cut_ahead_in_workers_come_out_as_cut_here(corpus_items: list[ArticleItem]) -> None:
+    from pipelines.clean import clean_item, finish_item
+    from pipelines.ingest import prepare_page
+    from pipelines.spam import ParagraphFrequency
+
+    reference, counter = ParagraphFrequency(), ParagraphFrequency()
+    used = wrong = 0
+    for k, item in enumerate(planted(corpus_items)):
+        expected = clean_item(replace(item, paragraphs=list(item.paragraphs)), reference)
+        judged = counter.judged(item.site)
+        if k % 5 == 4 and judged:  # a stale or wrong guess must cost time only
+            judged = {fp: "boilerplate" for fp in list(judged)[:1]}
+        prepared = prepare_page(item, judged=judged)
+        cleaned = finish_item(prepared.prepared, counter)
+        assert cleaned == expected, item.url
+        if prepared.prepared.guess is not None:
+            used += cleaned is prepared.prepared.guess[1]
+            wrong += cleaned is not prepared.prepared.guess[1]
+    assert used >= 10 and wrong >= 1
+
+
+def test_batches_with_workers_store_what_page_by_page_stores(
+    corpus_items: list[ArticleItem], store: ArticleStore, tmp_path: Any
+) -> None:
+    from pipelines.workers import StagePool
+
+    items = planted(corpus_items)
+    one_by_one = ArticleStore(open_store(f"sqlite:///{tmp_path / 'one.db'}"))
+    single = Ingestor(one_by_one)
+    for item in fresh(items):
+        single.ingest(item)
+    ingestor = Ingestor(store)
+    with StagePool(1) as pool:
+        pages = list(pool.prepare(fresh(items[:45]), ingestor.frequencies.judged))
+        ingestor.ingest_prepared(pages)
+        pages = list(pool.prepare(fresh(items[45:]), ingestor.frequencies.judged))
+        assert any(p.prepared.guess is not None for p in pages)
+        ingestor.ingest_prepared(pages)
+    stored = snapshot(store)
+    assert stored == snapshot(one_by_one)
+    assert {"injected_paragraph", "boilerplate"} <= {kind for _, kind, _ in stored["removals"]}
