@@ -132,8 +132,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert outcomes == inline.notes["outcomes"] == one_by_one.notes["outcomes"], \
             "batched and page-by-page ingestion must decide alike"
 
+    backfill_rows: list[dict[str, Any]] = []
     if args.backfill:
-        rows.extend(_backfill(args.backfill, args.seed, docs, prepared.pages))
+        from benchmarks.backfill import backfill
+
+        with stages.tempdir() as tmp:
+            backfill_rows = backfill(args.backfill, args.seed, Path(tmp))
 
     print(_table(rows, baseline))
     print()
@@ -142,6 +146,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"(goal >= 50x)")
     if t2s is not None:
         print(f"t2s on Traditional docs vs opencc convert: {t2s.docs_per_s / naive_t2s.docs_per_s:.0f}x")
+    for b in backfill_rows:
+        print(f"BACKFILL {b['stage']}: {b['pages_per_s']:.0f} pages/s ({b['wall_s']} s), "
+              f"{b['cpu_s_all_processes']} CPU s in {b['processes']} processes, peak RSS "
+              f"{b['peak_rss_mb_all_processes']} MB all processes ({b['peak_rss_mb_command']} MB the command)")
     print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es) "
           f"(goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + workers {e2e.notes['worker_cpu_s']} CPU s; "
           f"outcomes {e2e.notes['outcomes']}")
@@ -179,38 +187,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "end_to_end_vs_naive": round(e2e.docs_per_s / baseline.docs_per_s, 1),
         },
         "lsh_scale": scale,
-        "reprocess_command": bool(args.backfill),
+        "backfill": backfill_rows,
     }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"\nfigures written to {out}", file=sys.stderr)
     return result
-
-
-def _backfill(pages_n: int, seed: int, docs: list[Any], pages: list[bytes]) -> list[Measurement]:
-    """`reprocess --rebuild`, then `reprocess` in place, over `pages_n` kept pages: the real
-    backfill path (pages read back from `raw_pages`, extracted and cleaned in worker processes,
-    decided and written 500 to a transaction)."""
-    from pipelines.reprocess import reprocess
-    from pipelines.workers import default_processes
-
-    if pages_n > len(docs):
-        docs = build_corpus(pages_n, seed=seed, traditional_share=0.1)
-        pages = stages.render(docs)
-    docs, pages = docs[:pages_n], pages[:pages_n]
-    out = []
-    with stages.tempdir() as tmp:
-        store = stages.keep_raw_pages(docs, pages, _fresh(tmp))
-        for label, rebuild in (("BACKFILL: reprocess --rebuild", True), ("reprocess in place (2nd run)", False)):
-            wall, cpu = time.perf_counter(), time.process_time()
-            report = reprocess(store, rebuild=rebuild)
-            m = Measurement(f"{label}, {pages_n} kept pages", report.pages,
-                            time.perf_counter() - wall, time.process_time() - cpu)
-            m.notes.update(outcomes=dict(report.outcomes), workers=default_processes(),
-                           main_peak_rss_mb=round(stages.max_rss_mb(), 1))
-            out.append(m)
-    return out
 
 
 _dirs = iter(range(10**9))

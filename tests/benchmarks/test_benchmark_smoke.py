@@ -24,7 +24,8 @@ STAGES = (
 
 def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.json"
-    assert main(["run", "--quick", "--docs", "30", "--scale", "300,600", "--json", str(out)]) == 0
+    assert main(["run", "--quick", "--docs", "30", "--scale", "300,600", "--backfill", "20",
+                 "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text(encoding="utf-8"))
     names = [stage["stage"] for stage in result["stages"]]
@@ -40,6 +41,10 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
         else:
             assert stage["peak_mb"] is not None
     assert result["ratios"]["minhash_vs_naive"] > 0
+    # The backfill runs the real command (in its own processes) over 20 kept pages, twice.
+    rebuild, in_place = result["backfill"]
+    assert rebuild["pages"] == in_place["pages"] == 20 and rebuild["processes"] >= 2
+    assert "new articles" in rebuild["summary"] and "unchanged 20" in in_place["summary"]
     modes = {(r["mode"], r.get("stored")) for r in result["lsh_scale"]}
     assert {("background", 300), ("background", 600), ("uniform", 600)} <= modes
     assert "LSH scale curve" in printed
