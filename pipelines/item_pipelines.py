@@ -9,7 +9,7 @@ the decision and the insert. This class only turns results into stats, and paces
   large enough to be worth starting them (`INGEST_WORKERS`, `INGEST_WORKERS_AFTER`), so the
   reactor thread keeps fetching and parsing while another core cleans;
 * pages are written `INGEST_BATCH_SIZE` to a transaction, or after `INGEST_BATCH_DELAY`
-  seconds: `process_item` returns a Deferred that fires when the page's batch is written.
+  seconds: `process_item` (a coroutine) returns when the page's batch is written.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any, Optional, Union
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import InterfaceError, OperationalError
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -90,7 +91,15 @@ class IngestPipeline:
             self._retry_spool()
         self.retry_loop.start(self.retry_interval, now=False)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
+        """The item once its batch is written (DropItem for a page judged not an article)."""
+        pending = self._accept(item)
+        if isinstance(pending, Deferred):
+            return await maybe_deferred_to_future(pending)
+        return pending
+
+    def _accept(self, item: Any) -> Any:
+        """Queue a page for its batch (and its worker): a Deferred fired when it is written."""
         if not isinstance(item, (ArticleItem, RejectedPageItem)):
             return item
         item.crawl_run_id = item.crawl_run_id or self.stats.get_value("policy/run_id")
