@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -90,6 +92,23 @@ def _charset(content_type: Optional[str]) -> Optional[str]:
 
 # --- what runs in a worker (module-level functions: they are pickled by name) ---------------
 
+def _leave_with(owner: int) -> None:
+    """Exit when the process that started the pool is gone (killed, crashed): a worker waits on
+    a queue whose other end it holds itself, so it would otherwise never notice."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass  # alive, another user's process cannot be ours: keep going
+
+    threading.Thread(target=watch, name="leave-with-owner", daemon=True).start()
+
+
 def _prepare_chunk(
     items: Sequence[tuple[ArticleItem, Optional[Mapping[int, str]]]], params: DedupParams
 ) -> list[PreparedPage]:
@@ -117,7 +136,9 @@ class StagePool:
         if processes > 0:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.workers"])
-            self._executor = ProcessPoolExecutor(processes, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                processes, mp_context=context, initializer=_leave_with, initargs=(os.getpid(),)
+            )
 
     def prepare(
         self, items: Iterable[ArticleItem], judged: Optional[Callable[[str], Mapping[int, str]]] = None

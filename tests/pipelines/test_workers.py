@@ -71,3 +71,50 @@ def test_inline_pool_runs_the_same_calls() -> None:
     with StagePool(0) as pool:
         (prepared,) = pool.prepare([item])
     assert as_bytes(prepared) == as_bytes(prepare_page(item))
+
+
+KILLED_OWNER = """
+import os, signal
+from datetime import datetime, timezone
+from crawler.items import ArticleItem
+from pipelines.workers import StagePool
+
+if __name__ == "__main__":
+    pool = StagePool(1)
+    item = ArticleItem(url="http://a.test/1", site="a", fetched_at=datetime.now(timezone.utc),
+                       title="通知", paragraphs=["为推进产业高质量发展，现将有关事项通知如下。"])
+    pool.submit(item).result()
+    with open(os.environ["PIDS_FILE"], "w") as out:
+        print(*pool.worker_pids(), file=out)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_leave_when_their_crawl_is_killed(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(KILLED_OWNER)
+    pids_file = tmp_path / "pids"
+    # No pipes: processes left behind would hold them open; the pids go to a file.
+    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PIDS_FILE": str(pids_file)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert proc.wait(timeout=60) == -9
+    pids = [int(pid) for pid in pids_file.read_text().split()]
+    assert pids
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # A zombie of an exited worker still answers: it is gone in all that matters.
+        return "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in pids), "worker processes outlived the crawl that started them"
