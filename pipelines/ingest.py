@@ -53,6 +53,8 @@ class IngestResult:
     rejection: Optional[RejectedPageItem] = None
     save: Optional[SaveOutcome] = None
     cuts: Counter[str] = field(default_factory=Counter)
+    #: The near-duplicate document indexed for the page (None when nothing was indexed).
+    doc: Optional[DedupDoc] = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,9 @@ class Ingestor:
     def _ingest_shared(self, page: PreparedPage) -> list[IngestResult]:
         results = self._ingest_batch([page])
         result = results[0]
-        if result.save is not None and result.save.outcome in (NEW_ARTICLE, NEW_COPY) and page.doc:
+        if result.save is not None and result.save.outcome in (NEW_ARTICLE, NEW_COPY) and result.doc:
             # After the commit: another worker may have created the same article meanwhile.
-            results[0] = replace(result, save=self._reconcile(page.doc, result.save))
+            results[0] = replace(result, save=self._reconcile(result.doc, result.save))
         return results
 
     def _ingest_one(
@@ -228,7 +230,7 @@ class Ingestor:
         if known is None:
             undo.append((save.copy_id, None))
         self.index.add(save.copy_id, doc, article_id=save.article_id)
-        return IngestResult(save.outcome, save.relation, save=save, cuts=cuts)
+        return IngestResult(save.outcome, save.relation, save=save, cuts=cuts, doc=doc)
 
     def _indexed(self, batch: StoreBatch, copy_id: int, article_id: int) -> Optional[tuple[int, DedupDoc]]:
         """The stored index entry of a copy, to put back if the transaction fails."""
