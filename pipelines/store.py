@@ -375,12 +375,6 @@ class ArticleStore:
         pages = list(raw_pages)
         self.write_batch(lambda batch: batch.save_rejection(item, pages))
 
-    def forget_rejection(self, url: str) -> None:
-        """A page that was rejected once and is an article now (fixed site, better extractor)."""
-        self._transaction(
-            lambda session: session.execute(delete(RejectedPage).where(RejectedPage.url == url))
-        )
-
     # -- incremental crawls ---------------------------------------------------------------
 
     def known_pages(
@@ -557,6 +551,8 @@ class StoreBatch:
         self._dedup: dict[int, dict[str, Any]] = {}
         self._raw: dict[str, dict[str, Any]] = {}
         self._rejections: dict[str, dict[str, Any]] = {}
+        # URLs stored as articles now: a rejection recorded for them earlier is out of date.
+        self._not_rejected: set[str] = set()
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -643,6 +639,9 @@ class StoreBatch:
         relations = relations or {}
         # The served bytes go in the same transaction as the rows they explain.
         self.save_raw_pages(item.raw_pages, item.site, item.crawl_run_id)
+        # A page rejected once (a 503, an empty body, a better extractor since) is an article now.
+        self._rejections.pop(item.url, None)
+        self._not_rejected.add(item.url)
         stored = self._copy(item.url)
         if stored is not None:
             refreshed = self._refresh_copy(stored, item)
@@ -796,6 +795,7 @@ class StoreBatch:
         pages = list(raw_pages)
         if pages:
             self.save_raw_pages(pages, item.site, item.crawl_run_id)
+        self._not_rejected.discard(item.url)
         self._rejections[item.url] = {
             "url": item.url,
             "site": item.site,
@@ -823,8 +823,15 @@ class StoreBatch:
             self._upsert(RawPage.__table__, "url", list(self._raw.values()))
         if self._rejections:
             self._upsert(RejectedPage.__table__, "url", list(self._rejections.values()))
+        rejected = RejectedPage.__table__
+        forgotten = sorted(self._not_rejected)
+        for start in range(0, len(forgotten), _IN_CHUNK):
+            self.connection.execute(
+                delete(rejected).where(rejected.c.url.in_(forgotten[start : start + _IN_CHUNK]))
+            )
         self._new_articles, self._new_copies, self._new_by_hash = {}, {}, {}
         self._removals, self._dedup, self._raw, self._rejections = {}, {}, {}, {}
+        self._not_rejected = set()
 
     def _upsert(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
         """INSERT … ON CONFLICT (key) DO UPDATE: atomic when workers race for the same row."""

@@ -113,6 +113,22 @@ def test_rejections_are_stored_once_per_url(store: ArticleStore) -> None:
         assert [(r.reason, r.detail) for r in rows] == [("spam_page", "b")]
 
 
+def test_a_page_stored_as_an_article_loses_its_earlier_rejection(store: ArticleStore) -> None:
+    item = make_item()
+    other = RejectedPageItem(url="http://x.test/list.html", site="x", reason="not_article")
+    store.save_rejection(RejectedPageItem(url=item.url, site="achie", reason="http_error",
+                                          detail="503 Service Unavailable"))
+    store.save_rejection(other)
+    store.save_article(item)  # fetched again later: an article now
+    with store.sessions() as s:
+        assert list(s.scalars(select(RejectedPage.url))) == [other.url]
+    # Within one batch the last word counts: stored, then rejected again.
+    store.write_batch(lambda batch: (batch.save_article(make_item(url=other.url)),
+                                     batch.save_rejection(other)))
+    with store.sessions() as s:
+        assert list(s.scalars(select(RejectedPage.url))) == [other.url]
+
+
 def test_runs_are_opened_and_completed(store: ArticleStore) -> None:
     run_id = store.start_run(["achie"])
     store.finish_run(run_id, "ok", {"pages": 3, "articles_new": 1, "bogus": 9})
