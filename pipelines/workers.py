@@ -70,11 +70,11 @@ class Extracted:
 
 def extract_item(job: ExtractJob) -> tuple[ArticleItem, list[str]]:
     """The article item of one kept page, and the URLs of its later pages."""
-    from crawler.extractors import decode_html, parser_for
+    from crawler.extractors import charset_of_content_type, decode_html, parser_for
     from crawler.items import item_from_page
 
     raw = job.raw
-    decoded = decode_html(raw.body, _charset(raw.content_type))
+    decoded = decode_html(raw.body, charset_of_content_type(raw.content_type))
     page = parser_for(job.site, job.selectors or None, job.parser).parse(decoded.text, raw.url)
     page.encoding = decoded.encoding
     item = item_from_page(
@@ -82,12 +82,6 @@ def extract_item(job: ExtractJob) -> tuple[ArticleItem, list[str]]:
         etag=raw.etag, last_modified=raw.last_modified,
     )
     return item, list(page.next_pages)
-
-
-def _charset(content_type: Optional[str]) -> Optional[str]:
-    if content_type and "charset=" in content_type.lower():
-        return content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
-    return None
 
 
 # --- what runs in a worker (module-level functions: they are pickled by name) ---------------

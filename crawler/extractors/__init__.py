@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .dates import DateMatch, find_dates, parse_date
-from .encoding import DecodedHtml, decode_html, looks_like_mojibake
+from .encoding import DecodedHtml, charset_of_content_type, decode_html, looks_like_mojibake
 from .generic import GenericParser
 from .page import Attachment, ExtractedPage, PageKind, Removal
 from .sites import AchieMobileParserV1, AchieParserV1, parser_for
@@ -25,6 +25,7 @@ __all__ = [
     "GenericParser",
     "PageKind",
     "Removal",
+    "charset_of_content_type",
     "classify_url",
     "decode_html",
     "extract",

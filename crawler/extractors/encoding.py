@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DecodedHtml", "decode_html", "looks_like_mojibake", "normalize_charset"]
+__all__ = ["DecodedHtml", "charset_of_content_type", "decode_html", "looks_like_mojibake", "normalize_charset"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,15 @@ _DEL_COMMON = {ord(c): None for c in _COMMON_CJK}
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # UTF-8 or GBK bytes read as Latin-1/cp1252: accented capitals followed by C1/Latin-1 symbols.
 _LATIN_MOJIBAKE_RE = re.compile(r"[\u00c0-\u00ff][\u0080-\u00bf\u2018-\u203a\u0152-\u0192]")
+
+
+_CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def charset_of_content_type(content_type: str | None) -> str | None:
+    """The charset a Content-Type header declares (`text/html; charset="gb2312"` -> gb2312)."""
+    match = _CONTENT_TYPE_CHARSET.search(content_type or "")
+    return match.group(1) if match else None
 
 
 def normalize_charset(name: str | None) -> str | None:

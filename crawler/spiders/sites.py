@@ -28,7 +28,6 @@ disappearing in the dupefilter or the offsite filter.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
@@ -55,7 +54,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extractors import ExtractedPage, decode_html, parser_for
+from crawler.extractors import ExtractedPage, charset_of_content_type, decode_html, parser_for
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
 from crawler.registry import Site, load_registry, select_sites
@@ -63,7 +62,6 @@ from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discov
 from pipelines.store import as_utc
 from pipelines.store_access import store_for
 
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Failures that mean the host could not be reached at all (as opposed to a bad page).
 UNREACHABLE = (
     DNSLookupError, ConnectionRefusedError, NoRouteError, TCPTimedOutError, TimeoutError,
@@ -90,9 +88,7 @@ _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7
 
 
 def declared_charset(response: Response) -> Optional[str]:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    match = _CHARSET.search(content_type)
-    return match.group(1) if match else None
+    return charset_of_content_type(response.headers.get(b"Content-Type", b"").decode("latin-1"))
 
 
 def looks_binary(body: bytes) -> bool:

@@ -128,3 +128,12 @@ def test_looks_like_mojibake() -> None:
     assert not looks_like_mojibake(TEXT)
     assert not looks_like_mojibake("Plain English text, café and naïve.")
     assert not looks_like_mojibake("")
+
+
+def test_charset_of_content_type() -> None:
+    from crawler.extractors import charset_of_content_type
+
+    assert charset_of_content_type("text/html; charset=gb2312") == "gb2312"
+    assert charset_of_content_type('text/html;Charset="UTF-8"') == "UTF-8"
+    assert charset_of_content_type("text/html") is None
+    assert charset_of_content_type(None) is None
