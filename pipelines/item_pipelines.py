@@ -184,13 +184,18 @@ class IngestPipeline:
 
     def _write_batch(self, entries: list[_Queued]) -> list[Optional[IngestResult]]:
         """One transaction for the queued pages; a result per entry (None for rejections)."""
-        rejections = [e.item for e in entries if isinstance(e.item, RejectedPageItem)]
-        pages = [
-            e.prepared or prepare_page(e.item, self.ingestor.params)
-            for e in entries if isinstance(e.item, ArticleItem)
+        return self._write_pages([(e.item, e.prepared) for e in entries])
+
+    def _write_pages(
+        self, pages: list[tuple[Page, Optional[PreparedPage]]]
+    ) -> list[Optional[IngestResult]]:
+        rejections = [item for item, _ in pages if isinstance(item, RejectedPageItem)]
+        prepared = [
+            known or prepare_page(item, self.ingestor.params)
+            for item, known in pages if isinstance(item, ArticleItem)
         ]
-        results = iter(self.ingestor.ingest_prepared(pages, rejections))  # type: ignore[arg-type]
-        return [next(results) if isinstance(e.item, ArticleItem) else None for e in entries]
+        results = iter(self.ingestor.ingest_prepared(prepared, rejections))
+        return [next(results) if isinstance(item, ArticleItem) else None for item, _ in pages]
 
     def _spool(self, item: Any, why: str) -> None:
         if not len(self.spool):
@@ -218,10 +223,7 @@ class IngestPipeline:
 
     def _write(self, item: Any) -> Any:
         """Write one item now (spooled items, when the store is back)."""
-        if isinstance(item, RejectedPageItem):
-            self.ingestor.ingest_prepared([], [item])
-            return self._account(item, None)
-        (result,) = self.ingestor.ingest_prepared([prepare_page(item, self.ingestor.params)])
+        (result,) = self._write_pages([(item, None)])
         return self._account(item, result)
 
     def _account(self, item: Page, result: Optional[IngestResult]) -> Page:

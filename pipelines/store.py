@@ -275,16 +275,6 @@ class ArticleStore:
             session.delete(article)
         return target.id
 
-    def copy_state(self, url: str) -> Optional[tuple[int, int, Optional[str]]]:
-        """(copy_id, article_id, content_hash) of the stored copy at `url`, if any."""
-        with self.sessions() as session:
-            row = session.execute(
-                select(ArticleCopy.id, ArticleCopy.article_id, ArticleCopy.content_hash).where(
-                    ArticleCopy.url == url
-                )
-            ).first()
-            return (row[0], row[1], row[2]) if row else None
-
     # -- state that survives runs ----------------------------------------------------------
 
     def load_state(self, name: str) -> Optional[dict[str, Any]]:
@@ -662,6 +652,13 @@ class StoreBatch:
             article_id = None  # the matched article was deleted meanwhile: start a new one
 
         fields = _copy_fields(item)
+        copy_id = self._copy_ids.take()
+        # Relation and similarity are set once the copy is placed.
+        row = _CopyRow(
+            copy_id, 0, item.url, item.site, "", None, item.content_hash,
+            fields["original_script"], fields["published_at"], fields["fetched_at"],
+            fields["body_length"], fields["spam_cuts"],
+        )
         became_canonical = False
         if article_id is None:
             article_id = self._article_ids.take()
@@ -680,22 +677,17 @@ class StoreBatch:
             if current is not None and current.id in relations:
                 relation, similarity = relations[current.id]
             became_canonical = current is None or choose_canonical(
-                [_as_candidate(current), _candidate_of(item.url, fields)]
+                [_as_candidate(current), _as_candidate(row)]
             ).url == item.url
         placed_relation, placed_similarity = (
             ("canonical", 1.0) if became_canonical or outcome == NEW_ARTICLE else (relation, similarity)
         )
-        copy_id = self._copy_ids.take()
+        row.article_id, row.relation, row.similarity = article_id, placed_relation, placed_similarity
         self._new_copies[copy_id] = {
             "id": copy_id, "article_id": article_id, "url": item.url,
             "similarity": placed_similarity, "relation": placed_relation,
             "crawl_run_id": item.crawl_run_id, **fields,
         }
-        row = _CopyRow(
-            copy_id, article_id, item.url, item.site, placed_relation, placed_similarity,
-            item.content_hash, fields["original_script"], fields["published_at"],
-            fields["fetched_at"], fields["body_length"], fields["spam_cuts"],
-        )
         self._copies[item.url] = row
         if outcome == NEW_ARTICLE:
             self._canonical[article_id] = row
@@ -851,14 +843,6 @@ def _removal_rows(copy_id: int, item: ArticleItem) -> list[dict[str, Any]]:
         {"copy_id": copy_id, "kind": r.kind, "content": r.content, "detail": r.detail}
         for r in item.removals
     ]
-
-
-def _candidate_of(url: str, fields: Mapping[str, Any]) -> Copy:
-    return Copy(
-        url=url, site=fields["site"], original_script=fields["original_script"],
-        published_at=fields["published_at"], first_seen_at=fields["fetched_at"],
-        body_len=fields["body_length"], spam_cut_count=fields["spam_cuts"],
-    )
 
 
 def _raw_record(row: RawPage) -> RawPageRecord:
