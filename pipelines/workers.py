@@ -151,9 +151,7 @@ class StagePool:
         for (sent, _), prepared in self._run(_prepare_chunk, map(job, items)):
             pages = raw_pages.pop(id(sent), None)
             if pages:
-                prepared.prepared.cleaned.item.raw_pages = pages
-                if prepared.prepared.guess is not None:
-                    prepared.prepared.guess[1].item.raw_pages = pages
+                _give_back(prepared, pages)
             yield prepared
 
     def submit(
@@ -175,9 +173,7 @@ class StagePool:
                 result.set_exception(error)
                 return
             (prepared,) = future.result()
-            prepared.prepared.cleaned.item.raw_pages = raw_pages
-            if prepared.prepared.guess is not None:
-                prepared.prepared.guess[1].item.raw_pages = raw_pages
+            _give_back(prepared, raw_pages)
             result.set_result(prepared)
 
         sent.add_done_callback(done)
@@ -226,6 +222,13 @@ class StagePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _give_back(prepared: PreparedPage, raw_pages: list[RawPageRecord]) -> None:
+    """Put the served bytes, kept in this process, back on the cleaned item(s)."""
+    prepared.prepared.cleaned.item.raw_pages = raw_pages
+    if prepared.prepared.guess is not None:
+        prepared.prepared.guess[1].item.raw_pages = raw_pages
 
 
 def _chunked(jobs: Iterable[J], size: int) -> Iterator[list[J]]:
