@@ -6,6 +6,7 @@ from models.tables import (
     ArticleCopy,
     CrawlRun,
     DedupEntry,
+    ParagraphCount,
     PipelineState,
     RawPage,
     RejectedPage,
@@ -13,6 +14,6 @@ from models.tables import (
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "PipelineState", "RawPage", "RejectedPage",
+    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount", "PipelineState", "RawPage", "RejectedPage",
     "Removal",
 ]

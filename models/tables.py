@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -185,6 +186,28 @@ class PipelineState(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ParagraphCount(Base):
+    """What the per-site paragraph counter (`pipelines.spam.ParagraphFrequency`) keeps of one
+    page: the fingerprints of its paragraphs, which find paragraphs planted on many unrelated
+    pages of a site. One row per page in its site's window (the last pages observed); written
+    in the transaction that stores the page, deleted when the page leaves the window, read
+    back at the start of every run. Derived data: `reprocess --rebuild` recomputes it.
+    """
+
+    __tablename__ = "paragraph_counts"
+    __table_args__ = (Index("ix_paragraph_counts_site_seq", "site", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)  # observation order within the site
+    # Little-endian uint64 arrays: distinct exact fingerprints of the tracked paragraphs; their
+    # skeleton fingerprints and near-match band keys; the fingerprints of those with spam terms.
+    exact: Mapped[bytes] = mapped_column(LargeBinary)
+    bands: Mapped[bytes] = mapped_column(LargeBinary)
+    spammy: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RawPage(Base):

@@ -181,7 +181,7 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
         return prepared.cleaned
     item = prepared.cleaned.item
     frequencies.observe_evidence(item.site, item.url, prepared.evidence)
-    kinds = tuple(frequencies.kind_of(item.site, e) for e in prepared.evidence)
+    kinds = tuple(frequencies.kinds_of(item.site, prepared.evidence))
     if not any(kinds):
         return prepared.cleaned
     if prepared.guess is not None and prepared.guess[0] == kinds:

@@ -41,7 +41,9 @@ from pipelines.store import (
 
 log = logging.getLogger(__name__)
 
-FREQUENCY_STATE = "paragraph_frequency/v1"
+#: Where sessions before the counter's window kept its whole state (read once, then moved
+#: into `paragraph_counts`).
+LEGACY_FREQUENCY_STATE = "paragraph_frequency/v1"
 
 
 @dataclass(frozen=True)
@@ -117,11 +119,23 @@ class Ingestor:
         self.store = store
         self.params = params
         self.index = index if index is not None else DedupIndex.from_rows(store.dedup_rows(), params)
-        state = store.load_state(FREQUENCY_STATE)
-        self.frequencies = (
-            ParagraphFrequency.from_dict(state) if state else ParagraphFrequency()
-        )
+        self.frequencies = ParagraphFrequency.from_pages(store.paragraph_counts())
+        legacy = store.load_state(LEGACY_FREQUENCY_STATE)
+        if legacy is not None:
+            self._adopt_legacy_counts(legacy)
         log.info("dedup index loaded: %d stored copies", len(self.index))
+
+    def _adopt_legacy_counts(self, state: dict[str, Any]) -> None:
+        """Move a counter state saved the old way (one JSON row) into `paragraph_counts`."""
+        if self.frequencies.site_docs_total():
+            log.info("paragraph counts are kept page by page already: dropping the old state")
+        else:
+            self.frequencies = ParagraphFrequency.from_dict(state)
+            changes = self.frequencies.take_changes()
+            self.store.write_batch(lambda batch: batch.save_paragraph_counts(*changes))
+            log.info("paragraph counts of %d pages moved to paragraph_counts",
+                     self.frequencies.site_docs_total())
+        self.store.delete_state(LEGACY_FREQUENCY_STATE)
 
     def ingest(self, item: ArticleItem) -> IngestResult:
         """Ingest one page in its own transaction."""
@@ -147,17 +161,26 @@ class Ingestor:
         self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = ()
     ) -> list[IngestResult]:
         undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]] = []
+        counted: list[Any] = []
 
         def work(batch: StoreBatch) -> list[IngestResult]:
             undo.clear()
             for rejection in rejections:
                 batch.save_rejection(rejection)
             batch.copy_states(page.url for page in pages)
-            return [self._ingest_one(batch, page, undo) for page in pages]
+            results = [self._ingest_one(batch, page, undo) for page in pages]
+            # The paragraph counts of these pages are kept with them, in the same transaction.
+            counted[:] = self.frequencies.take_changes()
+            batch.save_paragraph_counts(*counted)
+            return results
 
         def take_back() -> None:
-            # The transaction did not commit: the index forgets what this attempt added and
-            # gets back what it removed (in reverse order).
+            # The transaction did not commit: the counter's changes are handed out again, the
+            # index forgets what this attempt added and gets back what it removed (in reverse
+            # order).
+            if counted:
+                self.frequencies.return_changes(*counted)
+                counted.clear()
             for copy_id, previous in reversed(undo):
                 if copy_id in self.index:
                     self.index.remove(copy_id)
@@ -268,5 +291,5 @@ class Ingestor:
         return IngestResult("rejected", rejection=rejection, cuts=cuts)
 
     def close(self) -> None:
-        """Keep what must survive the run (the index itself lives in the store already)."""
-        self.store.save_state(FREQUENCY_STATE, self.frequencies.to_dict())
+        """Nothing is left to save: the index entries and the paragraph counts are written
+        with each batch of pages. Kept for callers that close what they open."""

@@ -12,13 +12,14 @@ only cut from a sentence when the rest of the page is not about that subject.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, deque
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -35,6 +36,7 @@ __all__ = [
     "KIND_BOILERPLATE",
     "KIND_INJECTED_PARAGRAPH",
     "KIND_SPLICED_SPAM",
+    "CountedPage",
     "LexiconCut",
     "PageSignals",
     "ParagraphEvidence",
@@ -727,51 +729,188 @@ def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[P
     return [ParagraphEvidence(entry, has_spam) for entry, has_spam in zip(entries, spam_flags)]
 
 
-@dataclass
+# --- the counter's storage: postings in sorted runs ----------------------------------------------
+
+_U64 = np.uint64
+_NO_VALUES = np.empty(0, dtype=_U64)
+# A page's values become one sorted run, merged with the newest runs while those are at most
+# this many times its size: a few runs of geometrically growing size hold a site's postings.
+_POSTING_RUN_RATIO = 4
+
+
+class _Postings:
+    """A multimap value -> doc numbers, as sorted runs of (value, doc) postings (LSM-style).
+
+    12 bytes a posting, where a dict of sets took ~70. A page adds its distinct values as one
+    small run; a lookup is one `searchsorted` per run for all the values of a page. Postings of
+    docs that no longer count (evicted, observed again) stay until a merge rewrites their run:
+    `live` (by doc number) says which count.
+    """
+
+    __slots__ = ("values", "docs")
+
+    def __init__(self) -> None:
+        self.values: list[np.ndarray] = []
+        self.docs: list[np.ndarray] = []
+
+    @property
+    def size(self) -> int:
+        return sum(v.size for v in self.values)
+
+    def add(self, values: np.ndarray, doc: int, live: np.ndarray) -> None:
+        """Add `doc` under each of `values` (sorted, distinct uint64)."""
+        if not values.size:
+            return
+        run_values, run_docs = values, np.full(values.size, doc, dtype=np.uint32)
+        while self.values and self.values[-1].size <= _POSTING_RUN_RATIO * run_values.size:
+            merged_values = np.concatenate((self.values.pop(), run_values))
+            merged_docs = np.concatenate((self.docs.pop(), run_docs))
+            order = np.argsort(merged_values, kind="stable")  # timsort: a linear merge of two runs
+            run_values, run_docs = merged_values[order], merged_docs[order]
+            alive = live[run_docs]
+            if not alive.all():
+                run_values, run_docs = run_values[alive], run_docs[alive]
+        self.values.append(run_values)
+        self.docs.append(run_docs)
+
+    def rebuild(self, live: np.ndarray, renumber: np.ndarray) -> None:
+        """One run of the live postings, doc numbers mapped through `renumber`."""
+        values = np.concatenate(self.values) if self.values else _NO_VALUES
+        docs = np.concatenate(self.docs) if self.docs else np.empty(0, dtype=np.uint32)
+        alive = live[docs]
+        values, docs = values[alive], renumber[docs[alive]]
+        order = np.argsort(values, kind="stable")
+        self.values, self.docs = [values[order]], [docs[order].astype(np.uint32)]
+
+    def find(self, values: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Where each of `values` lies in each run: [(first, end)] per run."""
+        return [(np.searchsorted(run, values, "left"), np.searchsorted(run, values, "right"))
+                for run in self.values]
+
+    @staticmethod
+    def counts(found: list[tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
+        """Postings under each value `find` looked up, dead docs included (an upper bound of
+        the live docs holding it)."""
+        total = np.zeros(size, dtype=np.int64)
+        for first, end in found:
+            total += end - first
+        return total
+
+    def postings(
+        self, found: list[tuple[np.ndarray, np.ndarray]], which: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(doc numbers, value position) of every posting under the values at positions
+        `which` of those `find` looked up."""
+        docs, owners = [], []
+        for (first, end), run_docs in zip(found, self.docs):
+            first, held = first[which], end[which] - first[which]
+            total = int(held.sum())
+            if not total:
+                continue
+            starts = np.cumsum(held) - held
+            docs.append(run_docs[np.repeat(first - starts, held) + np.arange(total)])
+            owners.append(np.repeat(which, held))
+        if not docs:
+            return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
+        return np.concatenate(docs), np.concatenate(owners)
+
+
+@dataclass(frozen=True)
+class CountedPage:
+    """What the counter keeps of one page (and the store keeps in `paragraph_counts`): the
+    distinct exact fingerprints of its tracked paragraphs, their skeleton and band keys, and
+    the fingerprints of those with spam terms. `seq` orders a site's pages as observed."""
+
+    site: str
+    doc: str
+    seq: int
+    exact: np.ndarray  # uint64, sorted, distinct
+    bands: np.ndarray  # uint64, sorted, distinct (skeleton fingerprints and band keys)
+    spammy: np.ndarray  # uint64
+
+    def to_row(self) -> dict[str, Any]:
+        return {"site": self.site, "url": self.doc, "seq": self.seq,
+                "exact": self.exact.astype("<u8").tobytes(), "bands": self.bands.astype("<u8").tobytes(),
+                "spammy": self.spammy.astype("<u8").tobytes()}
+
+    @classmethod
+    def from_row(cls, site: str, url: str, seq: int, exact: bytes, bands: bytes, spammy: bytes) -> CountedPage:
+        return cls(site, url, seq, np.frombuffer(exact, "<u8").astype(_U64),
+                   np.frombuffer(bands, "<u8").astype(_U64), np.frombuffer(spammy, "<u8").astype(_U64))
+
+
 class _SiteCounts:
-    # doc id -> its paragraph entries: (exact fingerprint, band keys...)
-    docs: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)
-    # value -> the docs holding it: one doc id as a plain string (most paragraphs are on one page:
-    # no set object for them, which also spares the garbage collector), a set from the second.
-    fp_docs: dict[int, str | set[str]] = field(default_factory=dict)
-    band_docs: dict[int, str | set[str]] = field(default_factory=dict)
-    spammy: set[int] = field(default_factory=set)  # fingerprints of paragraphs with spam terms
+    """One site's window of pages: postings of their fingerprints and band keys, and per page
+    its exact fingerprints (to tell copies of one article from unrelated pages)."""
 
+    def __init__(self) -> None:
+        self.exact = _Postings()  # exact fingerprint -> docs
+        self.bands = _Postings()  # skeleton fingerprint or band key -> docs
+        self.number_of: dict[str, int] = {}  # live doc id -> doc number
+        self.doc_of: dict[int, str] = {}  # doc number -> doc id (live only)
+        self.fingerprints: dict[int, np.ndarray] = {}  # doc number -> its exact fingerprints
+        self.postings: dict[int, int] = {}  # doc number -> postings it holds (live only)
+        self.order: deque[int] = deque()  # doc numbers, oldest first (dead ones skipped)
+        self.live = np.zeros(64, dtype=bool)
+        self.next_number = 0
+        self.next_seq = 0
+        self.live_postings = 0
+        self.dead_postings = 0
+        self.spammy: set[int] = set()  # fingerprints of paragraphs with spam terms
 
-def _index_add(index: dict[int, str | set[str]], value: int, doc: str) -> None:
-    held = index.get(value)
-    if held is None:
-        index[value] = doc
-    elif held.__class__ is str:
-        if held != doc:
-            index[value] = {held, doc}  # type: ignore[assignment]
-    else:
-        held.add(doc)  # type: ignore[union-attr]
+    def __len__(self) -> int:
+        return len(self.number_of)
 
+    def add(self, page: CountedPage) -> None:
+        number = self.next_number
+        self.next_number += 1
+        if number >= self.live.size:
+            live = np.zeros(2 * self.live.size, dtype=bool)
+            live[: self.live.size] = self.live
+            self.live = live
+        self.live[number] = True
+        self.number_of[page.doc] = number
+        self.doc_of[number] = page.doc
+        self.fingerprints[number] = page.exact
+        self.postings[number] = page.exact.size + page.bands.size
+        self.live_postings += self.postings[number]
+        self.order.append(number)
+        self.next_seq = max(self.next_seq, page.seq + 1)
+        self.exact.add(page.exact, number, self.live)
+        self.bands.add(page.bands, number, self.live)
 
-def _index_discard(index: dict[int, str | set[str]], value: int, doc: str) -> None:
-    held = index.get(value)
-    if held is None:
-        return
-    if held.__class__ is str:
-        if held == doc:
-            del index[value]
-    else:
-        held.discard(doc)  # type: ignore[union-attr]
+    def forget(self, doc: str) -> None:
+        number = self.number_of.pop(doc)
+        del self.doc_of[number], self.fingerprints[number]
+        self.live[number] = False
+        held = self.postings.pop(number)
+        self.live_postings -= held
+        self.dead_postings += held
+        if self.dead_postings > max(self.live_postings, 1 << 16):
+            self._compact()
 
+    def oldest(self) -> str:
+        while not self.live[self.order[0]]:
+            self.order.popleft()
+        return self.doc_of[self.order[0]]
 
-def _index_docs(index: dict[int, str | set[str]], value: int) -> Iterable[str]:
-    held = index.get(value)
-    if held is None:
-        return ()
-    return (held,) if held.__class__ is str else held  # type: ignore[return-value]
+    def _compact(self) -> None:
+        """Drop the dead postings and renumber the live docs 0..n-1 (in observation order)."""
+        numbers = [n for n in self.order if self.live[n]]
+        renumber = np.zeros(self.live.size, dtype=np.uint32)
+        renumber[numbers] = np.arange(len(numbers), dtype=np.uint32)
+        self.exact.rebuild(self.live, renumber)
+        self.bands.rebuild(self.live, renumber)
+        self.doc_of = {i: self.doc_of[n] for i, n in enumerate(numbers)}
+        self.number_of = {doc: i for i, doc in self.doc_of.items()}
+        self.fingerprints = {i: self.fingerprints[n] for i, n in enumerate(numbers)}
+        self.postings = {i: self.postings[n] for i, n in enumerate(numbers)}
+        self.order = deque(range(len(numbers)))
+        self.live = np.zeros(max(64, 2 * len(numbers)), dtype=bool)
+        self.live[: len(numbers)] = True
+        self.next_number = len(numbers)
+        self.dead_postings = 0
 
-
-def _index_size(index: dict[int, str | set[str]], value: int) -> int:
-    held = index.get(value)
-    if held is None:
-        return 0
-    return 1 if held.__class__ is str else len(held)
 
 
 class ParagraphFrequency:
@@ -779,19 +918,28 @@ class ParagraphFrequency:
 
     A paragraph is *injected* when it appears on at least `min_docs` pages of one site — and on
     at least `min_share` of the site's pages — that are otherwise unrelated (two pages are
-    copies of one article when the rest of their paragraphs overlap, Jaccard ≥ 0.5). It is judged only once the site has `min_site_docs` pages. Matching is
-    exact on the comparison key's hash; near-exact on the key's skeleton (digits and Latin
-    removed: random ids, counters, domains) and with a 16-permutation MinHash of the skeleton's
-    character trigrams in 8 bands of 2, a match needing 4 of the 8 bands (≈ 0.86 at trigram
-    Jaccard 0.8, 0.99 at 0.9, 0.11 at 0.5 — and it takes `min_docs` pages to count).
+    copies of one article when the rest of their paragraphs overlap, Jaccard ≥ 0.5). It is
+    judged only once the site has `min_site_docs` pages. Matching is exact on the comparison
+    key's hash; near-exact on the key's skeleton (digits and Latin removed: random ids,
+    counters, domains) and with a 16-permutation MinHash of the skeleton's character trigrams
+    in 8 bands of 2, a match needing 4 of the 8 bands (≈ 0.86 at trigram Jaccard 0.8, 0.99 at
+    0.9, 0.11 at 0.5 — and it takes `min_docs` pages to count).
 
     `kind()` separates spam (`injected_paragraph`: the paragraph has lexicon terms) from
     site boilerplate (`boilerplate`: "本网站所载文章…转载请注明出处"). Paragraphs under
     `min_chars` key characters without spam terms are never judged: short lines such as
     "特此通知。" or "本办法自印发之日起施行。" legitimately recur on many policy pages.
+
+    Memory is bounded: each site counts its last `window` pages observed (a planted paragraph
+    or a footer recurs on a share of *recent* pages; a million-page backfill must not hold a
+    million pages). About 3 KB a page (sorted runs of 12-byte postings, see `_Postings`).
+    What each observed page adds, and the pages that left a window, are journaled for the
+    store (`take_changes`; the table `paragraph_counts`), so the counts are saved page by page
+    with the articles, not as one large state at the end of a run.
     """
 
-    VERSION = 1
+    VERSION = 2
+    WINDOW = 2000
 
     def __init__(
         self,
@@ -799,15 +947,20 @@ class ParagraphFrequency:
         min_share: float = 0.02,
         min_site_docs: int = 5,
         min_chars: int = 12,
+        window: int = WINDOW,
     ) -> None:
+        if window < max(min_docs, min_site_docs):
+            raise ValueError(f"window {window} is smaller than min_docs/min_site_docs")
         self.min_docs = min_docs
         self.min_share = min_share
         self.min_site_docs = min_site_docs
         self.min_chars = min_chars
+        self.window = window
         self._sites: dict[str, _SiteCounts] = {}
-        self._hasher = MinHasher(_NEAR_SCHEME)
         self._cache: dict[tuple[str, int], tuple[int, bool]] = {}
         self._judged: dict[str, dict[int, str]] = {}
+        self._observed: dict[str, CountedPage] = {}  # since the last `take_changes`, by doc
+        self._evicted: dict[str, str] = {}  # doc -> site, likewise
 
     # -- building --
     def evidence(self, paragraphs: Sequence[str]) -> list[ParagraphEvidence]:
@@ -822,62 +975,169 @@ class ParagraphFrequency:
         self, site: str, doc_id: str | int, evidence: Sequence[ParagraphEvidence]
     ) -> None:
         """`observe` with the paragraphs' evidence computed beforehand (in a worker process)."""
-        doc = str(doc_id)
-        counts = self._sites.setdefault(site, _SiteCounts())
+        exact_set: set[int] = set()
+        band_set: set[int] = set()
+        spammy_set: set[int] = set()
+        for e in evidence:
+            entry = e.entry
+            if entry:
+                exact_set.add(entry[0])
+                band_set.update(entry[1:])
+                if e.has_spam:
+                    spammy_set.add(entry[0])
+        exact, bands, spammy = (np.array(sorted(values), dtype=_U64)
+                                for values in (exact_set, band_set, spammy_set))
+        counts = self._sites.get(site)
+        seq = counts.next_seq if counts is not None else 0
+        self._remember(CountedPage(site, str(doc_id), seq, exact, bands, spammy))
+
+    def _remember(self, page: CountedPage, journal: bool = True) -> None:
+        counts = self._sites.get(page.site)
+        if counts is None:
+            counts = self._sites[page.site] = _SiteCounts()
         self._cache.clear()
-        if doc in counts.docs:
-            self._forget(counts, doc)
-        tracked = [e for e in evidence if e.entry]
-        for item in tracked:
-            if item.has_spam:
-                counts.spammy.add(item.entry[0])
-        self._add(counts, doc, [e.entry for e in tracked])
+        if page.doc in counts.number_of:
+            counts.forget(page.doc)
+        elif len(counts) >= self.window:
+            oldest = counts.oldest()
+            counts.forget(oldest)
+            self._evicted[oldest] = page.site
+            self._observed.pop(oldest, None)
+        counts.spammy.update(page.spammy.tolist())
+        counts.add(page)
+        if journal:
+            self._observed[page.doc] = page
+            self._evicted.pop(page.doc, None)
 
-    def _add(self, counts: _SiteCounts, doc: str, entries: list[tuple[int, ...]]) -> None:
-        counts.docs[doc] = entries
-        fp_docs, band_docs = counts.fp_docs, counts.band_docs
-        for entry in entries:
-            _index_add(fp_docs, entry[0], doc)
-            for band in entry[1:]:
-                _index_add(band_docs, band, doc)
+    def take_changes(self) -> tuple[list[CountedPage], list[str]]:
+        """(pages observed, doc ids that left their site's window) since the last call: what
+        the store must write and delete for its `paragraph_counts` to match this counter."""
+        observed, evicted = list(self._observed.values()), list(self._evicted)
+        self._observed, self._evicted = {}, {}
+        return observed, evicted
 
-    def _forget(self, counts: _SiteCounts, doc: str) -> None:
-        for entry in counts.docs.pop(doc):
-            _index_discard(counts.fp_docs, entry[0], doc)
-            for band in entry[1:]:
-                _index_discard(counts.band_docs, band, doc)
+    def return_changes(self, observed: Iterable[CountedPage], evicted: Iterable[str]) -> None:
+        """Put back what `take_changes` gave when the store could not write it (a failed
+        transaction): the next `take_changes` hands it out again, unless superseded."""
+        for page in observed:
+            self._observed.setdefault(page.doc, page)
+        for doc in evicted:
+            if doc not in self._observed:
+                self._evicted.setdefault(doc, "")
+
+    @classmethod
+    def from_pages(cls, pages: Iterable[CountedPage], **params: Any) -> ParagraphFrequency:
+        """A counter holding `pages` (as stored: by site, oldest first). Pages beyond a site's
+        window are evicted at once, and journaled as such for the store."""
+        freq = cls(**params)
+        for page in pages:
+            freq._remember(page, journal=False)
+        return freq
 
     # -- judging --
     def site_docs(self, site: str) -> int:
         counts = self._sites.get(site)
-        return len(counts.docs) if counts else 0
+        return len(counts) if counts else 0
 
-    def _docs_with(self, counts: _SiteCounts, entry: tuple[int, ...]) -> set[str]:
-        docs = set(_index_docs(counts.fp_docs, entry[0]))
-        if len(entry) > 1:
-            docs.update(_index_docs(counts.band_docs, entry[1]))  # same skeleton
-            band_hits: Counter[str] = Counter()
-            for band in entry[2:]:
-                band_hits.update(_index_docs(counts.band_docs, band))
-            docs.update(d for d, n in band_hits.items() if n >= _NEAR_MIN_BANDS)
-        return docs
+    def site_docs_total(self) -> int:
+        """Pages counted, all sites together."""
+        return sum(len(counts) for counts in self._sites.values())
 
-    def _most_docs_with(self, counts: _SiteCounts, entry: tuple[int, ...]) -> int:
-        """An upper bound of `len(self._docs_with(counts, entry))`, from set sizes only."""
-        bound = _index_size(counts.fp_docs, entry[0])
-        if len(entry) > 1:
-            # Inlined `_index_size` over the skeleton and band keys: this runs for every
-            # paragraph of every page, and most keys are held by one page (a str).
-            get = counts.band_docs.get
-            bands = 0
-            for value in entry[2:]:
-                held = get(value)
-                if held is not None:
-                    bands += 1 if held.__class__ is str else len(held)  # type: ignore[arg-type]
-            bound += _index_size(counts.band_docs, entry[1]) + bands // _NEAR_MIN_BANDS
-        return bound
+    def kind(self, site: str, paragraph: str) -> Optional[str]:
+        """`injected_paragraph`, `boilerplate` or None for one paragraph of a page of `site`."""
+        counts = self._sites.get(site)
+        if counts is None or len(counts) < self.min_site_docs:
+            return None
+        return self.kind_of(site, self.evidence([paragraph])[0])
 
-    def _unrelated_count(self, counts: _SiteCounts, fp: int, docs: set[str], needed: int) -> int:
+    def kind_of(self, site: str, evidence: ParagraphEvidence) -> Optional[str]:
+        """`kind` of the paragraph whose evidence this is."""
+        return self.kinds_of(site, [evidence])[0]
+
+    def kinds_of(self, site: str, evidence: Sequence[ParagraphEvidence]) -> list[Optional[str]]:
+        """`kind_of` of each paragraph of a page, all looked up at once. A bound first, from
+        the number of postings under each value: most paragraphs are on one page or a few, and
+        only those that may reach the threshold have their pages counted exactly."""
+        kinds: list[Optional[str]] = [None] * len(evidence)
+        counts = self._sites.get(site)
+        if counts is None or len(counts) < self.min_site_docs:
+            return kinds
+        tracked: list[int] = []
+        exact_list: list[int] = []
+        near_list: list[int] = []
+        band_list: list[int] = []
+        for i, e in enumerate(evidence):
+            entry = e.entry
+            if entry:
+                if len(entry) > 1:
+                    near_list.append(len(tracked))
+                    band_list.extend(entry[1:])
+                tracked.append(i)
+                exact_list.append(entry[0])
+        if not tracked:
+            return kinds
+        needed = max(self.min_docs, math.ceil(self.min_share * len(counts)))
+        exact = np.array(exact_list, dtype=_U64)
+        exact_found = counts.exact.find(exact)
+        bound = counts.exact.counts(exact_found, exact.size)
+        near = np.array(near_list, dtype=np.intp)
+        width = len(_BAND_HIGH_BITS) + 1  # skeleton + band keys
+        if near.size:
+            values = np.array(band_list, dtype=_U64)
+            band_found = counts.bands.find(values)
+            held = counts.bands.counts(band_found, values.size).reshape(-1, width)
+            bound[near] += held[:, 0] + held[:, 1:].sum(axis=1) // _NEAR_MIN_BANDS
+        candidates = np.flatnonzero(bound >= needed)
+        if not candidates.size:
+            return kinds
+        # Exact: (paragraph, live doc) pairs by exact key, skeleton, or enough band keys.
+        docs, owner = counts.exact.postings(exact_found, candidates)
+        pairs = [owner * counts.live.size + docs]
+        row_of = np.full(len(tracked), -1, dtype=np.intp)
+        row_of[near] = np.arange(near.size)
+        rows = row_of[candidates]
+        rows = rows[rows >= 0]
+        if rows.size:
+            which = (rows[:, None] * width + np.arange(width)).ravel()
+            docs, position = counts.bands.postings(band_found, which)
+            owner = near[position // width]
+            key = owner * counts.live.size + docs
+            skeleton = position % width == 0
+            pairs.append(key[skeleton])
+            band_pairs, hits = np.unique(key[~skeleton], return_counts=True)
+            pairs.append(band_pairs[hits >= _NEAR_MIN_BANDS])
+        pairs_all = np.unique(np.concatenate(pairs))
+        owner, docs = np.divmod(pairs_all, counts.live.size)
+        alive = counts.live[docs]
+        owner, docs = owner[alive], docs[alive]
+        bounds = np.searchsorted(owner, candidates, "left"), np.searchsorted(owner, candidates, "right")
+        for k, first, end in zip(candidates.tolist(), *(b.tolist() for b in bounds)):
+            if end - first >= needed:
+                kinds[tracked[k]] = self._judge(
+                    site, counts, evidence[tracked[k]], set(docs[first:end].tolist()), needed
+                )
+        return kinds
+
+    def _judge(
+        self, site: str, counts: _SiteCounts, evidence: ParagraphEvidence, docs: set[int], needed: int
+    ) -> Optional[str]:
+        """The kind of a paragraph held by `docs` (live doc numbers, at least `needed`)."""
+        fp = evidence.entry[0]
+        cache_key = (site, fp)
+        cached = self._cache.get(cache_key)
+        if cached is not None and cached[0] == len(docs):
+            frequent = cached[1]
+        else:
+            frequent = self._unrelated_count(counts, fp, docs, needed) >= needed
+            self._cache[cache_key] = (len(docs), frequent)
+        if not frequent:
+            return None
+        kind = KIND_INJECTED_PARAGRAPH if evidence.has_spam else KIND_BOILERPLATE
+        self._judged.setdefault(site, {})[fp] = kind
+        return kind
+
+    @staticmethod
+    def _unrelated_count(counts: _SiteCounts, fp: int, docs: set[int], needed: int) -> int:
         """Greedy count of pages that are not copies of one another (stops at `needed`).
 
         Two pages are copies of one article when their other paragraphs (this one and those
@@ -885,9 +1145,9 @@ class ParagraphFrequency:
         pages whose own paragraphs share nothing.
         """
         representatives: list[set[int]] = []
-        for doc in sorted(docs):
+        for number in sorted(docs, key=counts.doc_of.__getitem__):  # by doc id, as observed
             others = {
-                e[0] for e in counts.docs.get(doc, ()) if e[0] != fp and e[0] not in counts.spammy
+                v for v in counts.fingerprints[number].tolist() if v != fp and v not in counts.spammy
             }
             for seen in representatives:
                 union = len(seen | others)
@@ -899,38 +1159,6 @@ class ParagraphFrequency:
                     break
         return len(representatives)
 
-    def kind(self, site: str, paragraph: str) -> Optional[str]:
-        """`injected_paragraph`, `boilerplate` or None for one paragraph of a page of `site`."""
-        counts = self._sites.get(site)
-        if counts is None or len(counts.docs) < self.min_site_docs:
-            return None
-        return self.kind_of(site, self.evidence([paragraph])[0])
-
-    def kind_of(self, site: str, evidence: ParagraphEvidence) -> Optional[str]:
-        """`kind` of the paragraph whose evidence this is."""
-        counts = self._sites.get(site)
-        if counts is None or len(counts.docs) < self.min_site_docs or not evidence.entry:
-            return None
-        entry, has_spam = evidence.entry, evidence.has_spam
-        needed = max(self.min_docs, math.ceil(self.min_share * len(counts.docs)))
-        if self._most_docs_with(counts, entry) < needed:
-            return None  # cheap bound: most paragraphs are on one page or a few
-        docs = self._docs_with(counts, entry)
-        if len(docs) < needed:
-            return None
-        cache_key = (site, entry[0])
-        cached = self._cache.get(cache_key)
-        if cached is not None and cached[0] == len(docs):
-            frequent = cached[1]
-        else:
-            frequent = self._unrelated_count(counts, entry[0], docs, needed) >= needed
-            self._cache[cache_key] = (len(docs), frequent)
-        if not frequent:
-            return None
-        kind = KIND_INJECTED_PARAGRAPH if has_spam else KIND_BOILERPLATE
-        self._judged.setdefault(site, {})[entry[0]] = kind
-        return kind
-
     def judged(self, site: str) -> dict[int, str]:
         """Exact fingerprints of the site's paragraphs judged planted or boilerplate so far, and
         their kind: a guess for cleaning the site's next pages ahead (`clean.prepare_item`)."""
@@ -941,42 +1169,85 @@ class ParagraphFrequency:
         return self.kind(site, paragraph) is not None
 
     # -- persistence --
+    def params(self) -> dict[str, Any]:
+        return {"min_docs": self.min_docs, "min_share": self.min_share,
+                "min_site_docs": self.min_site_docs, "min_chars": self.min_chars,
+                "window": self.window}
+
+    def pages(self) -> Iterator[CountedPage]:
+        """Every page counted, by site, oldest first (what `from_pages` takes back)."""
+        for site, counts in self._sites.items():
+            numbers = [n for n in counts.order if counts.live[n]]
+            bands = _values_by_doc(counts.bands, counts.live)
+            for seq, number in enumerate(numbers):
+                fps = counts.fingerprints[number]
+                yield CountedPage(
+                    site, counts.doc_of[number], seq, fps, bands.get(number, _NO_VALUES),
+                    np.array(sorted(set(fps.tolist()) & counts.spammy), dtype=_U64),
+                )
+
     def to_dict(self) -> dict[str, Any]:
+        """The whole counter as JSON-able data (`from_dict`); the store keeps it page by page."""
         return {
             "version": self.VERSION,
-            "params": {
-                "min_docs": self.min_docs,
-                "min_share": self.min_share,
-                "min_site_docs": self.min_site_docs,
-                "min_chars": self.min_chars,
-                "near_scheme": _NEAR_SCHEME.to_dict(),
-            },
-            "sites": {
-                site: {
-                    "docs": {doc: [list(e) for e in entries] for doc, entries in c.docs.items()},
-                    "spammy": sorted(c.spammy),
-                }
-                for site, c in self._sites.items()
-            },
+            "params": {**self.params(), "near_scheme": _NEAR_SCHEME.to_dict()},
+            "pages": [
+                [p.site, p.doc, p.seq, *(base64.b64encode(a.astype("<u8").tobytes()).decode()
+                                         for a in (p.exact, p.bands, p.spammy))]
+                for p in self.pages()
+            ],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ParagraphFrequency:
-        if data.get("version") != cls.VERSION:
+        """Read `to_dict`'s data, or version 1's (one JSON state of every page ever counted,
+        as sessions before the window saved it): then every page is journaled, for the store
+        to keep them page by page from now on."""
+        version = data.get("version")
+        if version not in (1, cls.VERSION):
             raise ValueError(
-                f"paragraph counts of version {data.get('version')!r}, expected {cls.VERSION}: "
+                f"paragraph counts of version {version!r}, expected {cls.VERSION}: "
                 "rebuild them by observing the stored articles again"
             )
         params = dict(data["params"])
-        near = SignatureScheme.from_dict(params.pop("near_scheme"))
-        _NEAR_SCHEME.check_compatible(near)
-        freq = cls(**params)
-        for site, payload in data["sites"].items():
-            counts = freq._sites.setdefault(site, _SiteCounts())
-            counts.spammy = set(payload.get("spammy", ()))
-            for doc, entries in payload["docs"].items():
-                freq._add(counts, doc, [tuple(int(v) for v in e) for e in entries])
-        return freq
+        _NEAR_SCHEME.check_compatible(SignatureScheme.from_dict(params.pop("near_scheme")))
+        if version == 1:
+            freq = cls(**params)
+            for site, payload in data["sites"].items():
+                spammy = set(payload.get("spammy", ()))
+                for doc, entries in payload["docs"].items():
+                    tracked = [tuple(int(v) for v in e) for e in entries]
+                    exact = {e[0] for e in tracked}
+                    freq._remember(CountedPage(
+                        site, doc, freq._sites[site].next_seq if site in freq._sites else 0,
+                        np.array(sorted(exact), dtype=_U64),
+                        np.array(sorted({v for e in tracked for v in e[1:]}), dtype=_U64),
+                        np.array(sorted(exact & spammy), dtype=_U64),
+                    ))
+            return freq
+
+        def array(text: str) -> np.ndarray:
+            return np.frombuffer(base64.b64decode(text), dtype="<u8").astype(_U64)
+
+        return cls.from_pages(
+            (CountedPage(site, doc, int(seq), array(e), array(b), array(s))
+             for site, doc, seq, e, b, s in data["pages"]),
+            **params,
+        )
+
+
+def _values_by_doc(postings: _Postings, live: np.ndarray) -> dict[int, np.ndarray]:
+    """The live postings regrouped by doc number: {doc: its values, sorted}."""
+    if not postings.values:
+        return {}
+    values, docs = np.concatenate(postings.values), np.concatenate(postings.docs)
+    alive = live[docs]
+    values, docs = values[alive], docs[alive]
+    order = np.lexsort((values, docs))
+    values, docs = values[order], docs[order]
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1]))) if docs.size else []
+    bounds = [*starts, docs.size]
+    return {int(docs[a]): values[a:b] for a, b in zip(bounds, bounds[1:])}
 
 
 # --- spliced terms and spam paragraphs ----------------------------------------------------------
@@ -1022,7 +1293,7 @@ def strip_spam_paragraphs(
     """
     kinds: list[Optional[str]] = [None] * len(paragraphs)
     if freq is not None and site is not None and freq.site_docs(site) >= freq.min_site_docs:
-        kinds = [freq.kind_of(site, e) for e in freq.evidence(paragraphs)]
+        kinds = freq.kinds_of(site, freq.evidence(paragraphs))
     return assemble_spam_cuts(paragraphs, kinds, lexicon_cuts(paragraphs))
 
 

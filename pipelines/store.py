@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from datetime import time as time_of_day
@@ -30,6 +30,7 @@ from models import (
     ArticleCopy,
     CrawlRun,
     DedupEntry,
+    ParagraphCount,
     PipelineState,
     RawPage,
     RejectedPage,
@@ -37,6 +38,7 @@ from models import (
 )
 from models.database import session_factory
 from pipelines.dedup import Copy, choose_canonical
+from pipelines.spam import CountedPage
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +294,22 @@ class ArticleStore:
 
         self._transaction(work)
 
+    def delete_state(self, name: str) -> None:
+        self._transaction(lambda session: session.execute(
+            delete(PipelineState).where(PipelineState.name == name)))
+
+    # -- paragraph counts -------------------------------------------------------------------
+
+    def paragraph_counts(self, batch: int = 1000) -> Iterator[CountedPage]:
+        """The paragraph counter's pages (`paragraph_counts`), by site, oldest first, streamed."""
+        table = ParagraphCount.__table__
+        query = select(table.c.site, table.c.url, table.c.seq, table.c.exact, table.c.bands,
+                       table.c.spammy).order_by(table.c.site, table.c.seq)
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=batch).execute(query)
+            for row in result:
+                yield CountedPage.from_row(*row)
+
     # -- raw pages ------------------------------------------------------------------------
 
     def save_raw_pages(self, pages: Iterable[RawPageRecord], site: str, run_id: Optional[int]) -> None:
@@ -335,7 +353,7 @@ class ArticleStore:
         """Empty what `reprocess --rebuild` recomputes from the raw pages (one transaction)."""
 
         def work(session: Session) -> None:
-            for model in (Removal, DedupEntry, ArticleCopy, Article):
+            for model in (Removal, DedupEntry, ArticleCopy, Article, ParagraphCount):
                 session.execute(delete(model))
             session.execute(
                 delete(RejectedPage).where(
@@ -543,6 +561,9 @@ class StoreBatch:
         self._rejections: dict[str, dict[str, Any]] = {}
         # URLs stored as articles now: a rejection recorded for them earlier is out of date.
         self._not_rejected: set[str] = set()
+        # The paragraph counter's pages to keep (by URL) and those that left its window.
+        self._counted: dict[str, dict[str, Any]] = {}
+        self._uncounted: set[str] = set()
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -798,6 +819,15 @@ class StoreBatch:
             "crawl_run_id": item.crawl_run_id,
         }
 
+    def save_paragraph_counts(self, observed: Iterable[CountedPage], evicted: Iterable[str]) -> None:
+        """Keep the paragraph counter's changes (`ParagraphFrequency.take_changes`)."""
+        for page in observed:
+            self._counted[page.doc] = page.to_row()
+            self._uncounted.discard(page.doc)
+        for url in evicted:
+            self._counted.pop(url, None)
+            self._uncounted.add(url)
+
     # -- writing what was collected ---------------------------------------------------------
 
     def flush(self) -> None:
@@ -815,15 +845,20 @@ class StoreBatch:
             self._upsert(RawPage.__table__, "url", list(self._raw.values()))
         if self._rejections:
             self._upsert(RejectedPage.__table__, "url", list(self._rejections.values()))
-        rejected = RejectedPage.__table__
-        forgotten = sorted(self._not_rejected)
-        for start in range(0, len(forgotten), _IN_CHUNK):
-            self.connection.execute(
-                delete(rejected).where(rejected.c.url.in_(forgotten[start : start + _IN_CHUNK]))
-            )
+        self._delete(RejectedPage.__table__, self._not_rejected)
+        if self._counted:
+            self._upsert(ParagraphCount.__table__, "url", list(self._counted.values()))
+        self._delete(ParagraphCount.__table__, self._uncounted)
         self._new_articles, self._new_copies, self._new_by_hash = {}, {}, {}
         self._removals, self._dedup, self._raw, self._rejections = {}, {}, {}, {}
-        self._not_rejected = set()
+        self._not_rejected, self._counted, self._uncounted = set(), {}, set()
+
+    def _delete(self, table: Table, urls: Iterable[str]) -> None:
+        doomed = sorted(urls)
+        for start in range(0, len(doomed), _IN_CHUNK):
+            self.connection.execute(
+                delete(table).where(table.c.url.in_(doomed[start : start + _IN_CHUNK]))
+            )
 
     def _upsert(self, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
         """INSERT … ON CONFLICT (key) DO UPDATE: atomic when workers race for the same row."""

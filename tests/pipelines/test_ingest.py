@@ -16,7 +16,7 @@ from sqlalchemy import select
 from benchmarks.corpus import build_corpus, render_page
 from crawler.extractors import extract
 from crawler.items import ArticleItem, item_from_page
-from models import Article, ArticleCopy, DedupEntry, Removal
+from models import Article, ArticleCopy, DedupEntry, ParagraphCount, Removal
 from models.database import open_store
 from pipelines.ingest import Ingestor
 from pipelines.store import ArticleStore
@@ -102,11 +102,19 @@ def test_a_failed_batch_leaves_neither_rows_nor_index_entries(
         ingestor.ingest_many(broken)
     assert len(ingestor.index) == indexed
     assert snapshot(store) == stored
+    assert counted(store) == {item.url for item in corpus_items[:20]}
 
     # The same pages, fixed, come out as they would have without the failure.
     results = ingestor.ingest_many(fresh(corpus_items[20:40]))
     assert all(r.outcome in ("new_article", "new_copy", "rejected") for r in results)
     assert len(ingestor.index) == indexed + sum(r.save is not None for r in results)
+    assert counted(store) == {item.url for item in corpus_items[:40]}
+
+
+def counted(store: ArticleStore) -> set[str]:
+    """URLs whose paragraphs the stored paragraph counts hold."""
+    with store.sessions() as s:
+        return set(s.scalars(select(ParagraphCount.url)))
 
 
 def test_one_url_twice_in_a_batch_is_one_copy_updated(
