@@ -29,6 +29,8 @@ from pipelines.spam import (
     ParagraphEvidence,
     ParagraphFrequency,
     SpamVerdict,
+    MemoValues,
+    adopt_memo_values,
     adopt_normalized,
     assemble_spam_cuts,
     classify_page,
@@ -105,6 +107,9 @@ class PreparedItem:
     early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
     #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
     guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
+    #: What this process's memos held for `paragraphs` (`spam.memo_values`): a process that
+    #: must cut the page again (`cut_paragraphs`) adopts them instead of recomputing.
+    memos: Optional[MemoValues] = None
 
 
 def prepare_item(item: ArticleItem) -> PreparedItem:
@@ -186,6 +191,8 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
         return prepared.cleaned
     if prepared.guess is not None and prepared.guess[0] == kinds:
         return prepared.guess[1]  # cut ahead, in a worker, exactly as below
+    if prepared.memos is not None:
+        adopt_memo_values(prepared.memos)
     return cut_paragraphs(prepared, kinds)
 
 
@@ -200,7 +207,10 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
         item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
         removals=[*extractor_removals, *cuts],
     )
-    return Cleaned(storable_item(recut), verdict, tuple(cuts))
+    stored = storable_item(recut)
+    if stored.paragraphs and not verdict.is_spam_page:
+        remember_body_key(stored.paragraphs)  # its dedup key, from the paragraphs' keys
+    return Cleaned(stored, verdict, tuple(cuts))
 
 
 def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:

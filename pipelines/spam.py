@@ -45,6 +45,7 @@ __all__ = [
     "SPAM_TERMS",
     "SpamVerdict",
     "TermHit",
+    "adopt_memo_values",
     "adopt_normalized",
     "assemble_spam_cuts",
     "classify_page",
@@ -54,6 +55,7 @@ __all__ = [
     "strip_repeated_body",
     "strip_spam_paragraphs",
     "lexicon_cuts",
+    "memo_values",
     "normalized_paragraphs",
     "remember_body_key",
 ]
@@ -255,6 +257,30 @@ def adopt_normalized(raw: Sequence[str], normalized: Sequence[str]) -> None:
         if n in _KEY or _NORM[n] != n or _NORM[r] != n:
             continue
         _KEY.store(n, _KEY[r])
+
+
+_MEMOS = {"norm": _NORM, "key": _KEY, "hits": _HITS, "topics": _TOPICS, "han": _HAN,
+          "lowered_key_length": _LOWERED_KEY_LENGTH}
+
+#: What the memos hold for some texts, by memo: {memo name: {text: value}}.
+MemoValues = dict[str, dict[str, Any]]
+
+
+def memo_values(texts: Iterable[str]) -> MemoValues:
+    """The memos' values for `texts`, where held: computed in a worker process, they spare the
+    process that finishes the page (whose memos are cold) computing them again."""
+    texts = list(texts)
+    return {name: {t: memo[t] for t in texts if t in memo} for name, memo in _MEMOS.items()}
+
+
+def adopt_memo_values(values: MemoValues) -> None:
+    """Take `memo_values` of another process into this one's memos (pure functions of the
+    text: the same values this process would compute)."""
+    for name, entries in values.items():
+        memo = _MEMOS[name]
+        for text, value in entries.items():
+            if text not in memo:
+                memo.store(text, value)
 
 
 def remember_body_key(paragraphs: Sequence[str]) -> None:

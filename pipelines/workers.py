@@ -26,6 +26,7 @@ from typing import Any, Optional, TypeVar
 from crawler.items import ArticleItem, RawPageRecord
 from pipelines.dedup import DedupParams
 from pipelines.ingest import PreparedPage, prepare_page
+from pipelines.spam import memo_values
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -103,10 +104,29 @@ def _leave_with(owner: int) -> None:
     threading.Thread(target=watch, name="leave-with-owner", daemon=True).start()
 
 
+# True in a worker process: what it prepares is finished in another process, whose memos are
+# cold; the page takes along the memo values of its paragraphs (`clean.PreparedItem.memos`).
+_IN_WORKER = False
+
+
+def _worker_started(owner: int) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+    _leave_with(owner)
+
+
+def _prepare(item: ArticleItem, params: DedupParams, judged: Optional[Mapping[int, str]]) -> PreparedPage:
+    page = prepare_page(item, params, judged)
+    if not _IN_WORKER:
+        return page
+    memos = memo_values(page.prepared.paragraphs)
+    return replace(page, prepared=replace(page.prepared, memos=memos))
+
+
 def _prepare_chunk(
     items: Sequence[tuple[ArticleItem, Optional[Mapping[int, str]]]], params: DedupParams
 ) -> list[PreparedPage]:
-    return [prepare_page(item, params, judged) for item, judged in items]
+    return [_prepare(item, params, judged) for item, judged in items]
 
 
 def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extracted]:
@@ -116,7 +136,7 @@ def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extr
         if next_pages:
             out.append(Extracted(None, item, tuple(next_pages)))
         else:
-            out.append(Extracted(prepare_page(item, params, job.judged), None))
+            out.append(Extracted(_prepare(item, params, job.judged), None))
     return out
 
 
@@ -131,7 +151,7 @@ class StagePool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipelines.workers"])
             self._executor = ProcessPoolExecutor(
-                processes, mp_context=context, initializer=_leave_with, initargs=(os.getpid(),)
+                processes, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
             )
 
     def prepare(
