@@ -26,6 +26,7 @@ from crawler.items import ArticleItem, RemovalRecord
 from pipelines.normalize import normalize_record, normalize_text, to_simplified
 from pipelines.spam import (
     LexiconCut,
+    EvidenceArrays,
     ParagraphEvidence,
     ParagraphFrequency,
     SpamVerdict,
@@ -103,6 +104,7 @@ class PreparedItem:
     title: Optional[str]  # before `storable_item`'s cut to TITLE_MAX_CHARS
     paragraphs: tuple[str, ...]  # normalised, before the spam cuts
     evidence: tuple[ParagraphEvidence, ...]
+    evidence_arrays: EvidenceArrays  # the same, as the counter reads it
     lexicon: tuple[LexiconCut, ...]
     early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
     #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
@@ -169,11 +171,13 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
     stored = storable_item(cleaned)
     if stored.paragraphs and not verdict.is_spam_page:
         remember_body_key(stored.paragraphs)  # the body's dedup key, from the paragraphs' keys
+    evidence = tuple(paragraph_evidence(paragraphs))
     return PreparedItem(
         cleaned=Cleaned(stored, verdict, tuple(all_cuts)),
         title=title,
         paragraphs=tuple(paragraphs),
-        evidence=tuple(paragraph_evidence(paragraphs)),
+        evidence=evidence,
+        evidence_arrays=EvidenceArrays.of(evidence),
         lexicon=tuple(lexicon),
         early_cuts=tuple(cuts),
     )
@@ -185,8 +189,8 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
     if frequencies is None:
         return prepared.cleaned
     item = prepared.cleaned.item
-    frequencies.observe_evidence(item.site, item.url, prepared.evidence)
-    kinds = tuple(frequencies.kinds_of(item.site, prepared.evidence))
+    frequencies.observe_evidence(item.site, item.url, prepared.evidence, prepared.evidence_arrays)
+    kinds = tuple(frequencies.kinds_of(item.site, prepared.evidence, prepared.evidence_arrays))
     if not any(kinds):
         return prepared.cleaned
     if prepared.guess is not None and prepared.guess[0] == kinds:

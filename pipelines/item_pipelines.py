@@ -276,10 +276,7 @@ class IngestPipeline:
             self.stats.set_value(
                 f"coverage/{site}", coverage(counts["articles"], dict(counts), lengths)
             )
-        try:
-            self.ingestor.close()
-        except STORE_AWAY as exc:
-            log.error("could not save the paragraph counts: %s", _one_line(exc))
+        self.ingestor.close()
 
     def _drain_before_close(self) -> None:
         """Wait (bounded, with back-off) for the store to take what was spooled."""

@@ -37,6 +37,7 @@ __all__ = [
     "KIND_INJECTED_PARAGRAPH",
     "KIND_SPLICED_SPAM",
     "CountedPage",
+    "EvidenceArrays",
     "LexiconCut",
     "PageSignals",
     "ParagraphEvidence",
@@ -755,6 +756,54 @@ def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[P
     return [ParagraphEvidence(entry, has_spam) for entry, has_spam in zip(entries, spam_flags)]
 
 
+@dataclass(frozen=True)
+class EvidenceArrays:
+    """The evidence of a page's paragraphs in the arrays the counter works on (`of`): built
+    where the evidence is, in a worker process, so the counter's own process does not loop
+    over the paragraphs in Python."""
+
+    tracked: tuple[int, ...]  # positions of the paragraphs with an entry
+    exact: np.ndarray  # uint64, their exact fingerprints, in that order
+    near: np.ndarray  # intp, which of them (positions in `tracked`) have near-match keys
+    bands: np.ndarray  # uint64, (len(near) x 9): skeleton fingerprint and band keys of each
+    spammy: np.ndarray  # uint64, sorted distinct fingerprints of those with spam terms
+
+    @classmethod
+    def of(cls, evidence: Sequence[ParagraphEvidence]) -> EvidenceArrays:
+        tracked: list[int] = []
+        exact: list[int] = []
+        near: list[int] = []
+        bands: list[tuple[int, ...]] = []
+        spammy: set[int] = set()
+        for i, e in enumerate(evidence):
+            entry = e.entry
+            if not entry:
+                continue
+            if len(entry) > 1:
+                near.append(len(tracked))
+                bands.append(entry[1:])
+            if e.has_spam:
+                spammy.add(entry[0])
+            tracked.append(i)
+            exact.append(entry[0])
+        width = _NEAR_BANDS + 1
+        return cls(
+            tuple(tracked), np.array(exact, dtype=_U64), np.array(near, dtype=np.intp),
+            np.array(bands, dtype=_U64).reshape(-1, width), np.array(sorted(spammy), dtype=_U64),
+        )
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique costs several times more on a page's few hundred)."""
+    values = np.sort(values, axis=None)
+    if values.size < 2:
+        return values
+    keep = np.empty(values.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 # --- the counter's storage: postings in sorted runs ----------------------------------------------
 
 _U64 = np.uint64
@@ -855,9 +904,11 @@ class CountedPage:
     spammy: np.ndarray  # uint64
 
     def to_row(self) -> dict[str, Any]:
-        return {"site": self.site, "url": self.doc, "seq": self.seq,
-                "exact": self.exact.astype("<u8").tobytes(), "bands": self.bands.astype("<u8").tobytes(),
-                "spammy": self.spammy.astype("<u8").tobytes()}
+        def little_endian(values: np.ndarray) -> bytes:
+            return np.asarray(values, dtype="<u8").tobytes()  # no copy on little-endian machines
+
+        return {"site": self.site, "url": self.doc, "seq": self.seq, "exact": little_endian(self.exact),
+                "bands": little_endian(self.bands), "spammy": little_endian(self.spammy)}
 
     @classmethod
     def from_row(cls, site: str, url: str, seq: int, exact: bytes, bands: bytes, spammy: bytes) -> CountedPage:
@@ -998,24 +1049,20 @@ class ParagraphFrequency:
         self.observe_evidence(site, doc_id, self.evidence(list(paragraphs)))
 
     def observe_evidence(
-        self, site: str, doc_id: str | int, evidence: Sequence[ParagraphEvidence]
+        self,
+        site: str,
+        doc_id: str | int,
+        evidence: Sequence[ParagraphEvidence],
+        arrays: Optional[EvidenceArrays] = None,
     ) -> None:
-        """`observe` with the paragraphs' evidence computed beforehand (in a worker process)."""
-        exact_set: set[int] = set()
-        band_set: set[int] = set()
-        spammy_set: set[int] = set()
-        for e in evidence:
-            entry = e.entry
-            if entry:
-                exact_set.add(entry[0])
-                band_set.update(entry[1:])
-                if e.has_spam:
-                    spammy_set.add(entry[0])
-        exact, bands, spammy = (np.array(sorted(values), dtype=_U64)
-                                for values in (exact_set, band_set, spammy_set))
+        """`observe` with the paragraphs' evidence computed beforehand (in a worker process),
+        and its `EvidenceArrays` if they were built there too."""
+        arrays = arrays if arrays is not None else EvidenceArrays.of(evidence)
         counts = self._sites.get(site)
         seq = counts.next_seq if counts is not None else 0
-        self._remember(CountedPage(site, str(doc_id), seq, exact, bands, spammy))
+        self._remember(CountedPage(
+            site, str(doc_id), seq, _distinct(arrays.exact), _distinct(arrays.bands), arrays.spammy
+        ))
 
     def _remember(self, page: CountedPage, journal: bool = True) -> None:
         counts = self._sites.get(page.site)
@@ -1080,7 +1127,12 @@ class ParagraphFrequency:
         """`kind` of the paragraph whose evidence this is."""
         return self.kinds_of(site, [evidence])[0]
 
-    def kinds_of(self, site: str, evidence: Sequence[ParagraphEvidence]) -> list[Optional[str]]:
+    def kinds_of(
+        self,
+        site: str,
+        evidence: Sequence[ParagraphEvidence],
+        arrays: Optional[EvidenceArrays] = None,
+    ) -> list[Optional[str]]:
         """`kind_of` of each paragraph of a page, all looked up at once. A bound first, from
         the number of postings under each value: most paragraphs are on one page or a few, and
         only those that may reach the threshold have their pages counted exactly."""
@@ -1088,28 +1140,16 @@ class ParagraphFrequency:
         counts = self._sites.get(site)
         if counts is None or len(counts) < self.min_site_docs:
             return kinds
-        tracked: list[int] = []
-        exact_list: list[int] = []
-        near_list: list[int] = []
-        band_list: list[int] = []
-        for i, e in enumerate(evidence):
-            entry = e.entry
-            if entry:
-                if len(entry) > 1:
-                    near_list.append(len(tracked))
-                    band_list.extend(entry[1:])
-                tracked.append(i)
-                exact_list.append(entry[0])
+        arrays = arrays if arrays is not None else EvidenceArrays.of(evidence)
+        tracked, exact, near = arrays.tracked, arrays.exact, arrays.near
         if not tracked:
             return kinds
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts)))
-        exact = np.array(exact_list, dtype=_U64)
         exact_found = counts.exact.find(exact)
         bound = counts.exact.counts(exact_found, exact.size)
-        near = np.array(near_list, dtype=np.intp)
-        width = len(_BAND_HIGH_BITS) + 1  # skeleton + band keys
+        width = _NEAR_BANDS + 1  # skeleton + band keys
         if near.size:
-            values = np.array(band_list, dtype=_U64)
+            values = arrays.bands.ravel()
             band_found = counts.bands.find(values)
             held = counts.bands.counts(band_found, values.size).reshape(-1, width)
             bound[near] += held[:, 0] + held[:, 1:].sum(axis=1) // _NEAR_MIN_BANDS
@@ -1130,9 +1170,12 @@ class ParagraphFrequency:
             key = owner * counts.live.size + docs
             skeleton = position % width == 0
             pairs.append(key[skeleton])
-            band_pairs, hits = np.unique(key[~skeleton], return_counts=True)
-            pairs.append(band_pairs[hits >= _NEAR_MIN_BANDS])
-        pairs_all = np.unique(np.concatenate(pairs))
+            band_keys = np.sort(key[~skeleton])
+            # A pair is held through enough bands when it recurs _NEAR_MIN_BANDS times in a row.
+            steps = _NEAR_MIN_BANDS - 1
+            if band_keys.size > steps:
+                pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]])
+        pairs_all = _distinct(np.concatenate(pairs))
         owner, docs = np.divmod(pairs_all, counts.live.size)
         alive = counts.live[docs]
         owner, docs = owner[alive], docs[alive]
