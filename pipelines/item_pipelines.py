@@ -108,10 +108,15 @@ class IngestPipeline:
             self.articles_seen += 1
             pool = self._pool()
             if pool is not None:
-                pool.submit(item, self.ingestor.frequencies.judged(item.site)).add_done_callback(
-                    lambda future: _call_in_reactor(self._prepared, item, future, done)
-                )
-                return done
+                try:
+                    sent = pool.submit(item, self.ingestor.frequencies.judged(item.site))
+                except Exception as exc:  # the pool broke before its failure reached us
+                    self._without_workers(exc)
+                else:
+                    sent.add_done_callback(
+                        lambda future: _call_in_reactor(self._prepared, item, future, done)
+                    )
+                    return done
         self._enqueue(_Queued(item, None, done))
         return done
 
@@ -126,13 +131,17 @@ class IngestPipeline:
         try:
             prepared: Optional[PreparedPage] = future.result()
         except Exception as exc:  # a worker died (killed, out of memory): go on without them
-            log.error("worker process failed (%s): cleaning pages in the crawler process from now on",
-                      _one_line(exc))
-            if self.pool is not None:
-                self.pool.close()
-            self.workers, prepared = 0, None
-            self.pool = None
+            self._without_workers(exc)
+            prepared = None  # cleaned here, with the batch
         self._enqueue(_Queued(item, prepared, done))
+
+    def _without_workers(self, exc: BaseException) -> None:
+        if self.pool is None:
+            return  # said and done for an earlier page
+        log.error("worker process failed (%s): cleaning pages in the crawler process from now on",
+                  _one_line(exc))
+        pool, self.pool, self.workers = self.pool, None, 0
+        pool.close()
 
     def _enqueue(self, queued: _Queued) -> None:
         self.queue.append(queued)

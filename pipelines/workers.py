@@ -188,6 +188,9 @@ class StagePool:
         result: Future[PreparedPage] = Future()
 
         def done(future: Future[list[PreparedPage]]) -> None:
+            if future.cancelled():  # the pool was shut down (a worker died) before it ran
+                result.set_exception(RuntimeError("cancelled: the worker pool was shut down"))
+                return
             error = future.exception()
             if error is not None:
                 result.set_exception(error)

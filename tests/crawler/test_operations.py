@@ -131,6 +131,49 @@ def test_a_killed_run_shows_unfinished_and_the_next_run_completes_the_work(
     assert statuses == ["ok", "interrupted"]
 
 
+def _grandchildren(pid: int) -> list[int]:
+    """Processes two levels below `pid` (the crawl's cleaning workers, under their fork server)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    return [g for child in parents.get(pid, []) for g in parents.get(child, [])]
+
+
+def test_a_dead_cleaning_worker_costs_no_page(fixture_web: FixtureWeb, tmp_path: Path) -> None:
+    """A worker killed mid-crawl (OOM killer, an operator): its pages and all later ones are
+    cleaned in the crawler process, and the crawl stores everything."""
+    url = f"sqlite:///{tmp_path / 'worker.db'}"
+    workers = ["-s", "INGEST_WORKERS=1", "-s", "INGEST_WORKERS_AFTER=0", "-s", "INGEST_BATCH_SIZE=4"]
+    slow = ["-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    crawl = subprocess.Popen(
+        [*CLI, "crawl", "--sites", str(FIXTURE_SITES), "--db", url, *FAST, *workers, *slow],
+        cwd=ROOT, env=crawl_env(fixture_web.proxy_env()), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    killed: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not killed and crawl.poll() is None and time.monotonic() < deadline:
+            for pid in _grandchildren(crawl.pid):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            time.sleep(0.01)
+        _, stderr = crawl.communicate(timeout=300)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    assert killed, "the crawl never started a cleaning worker"
+    assert crawl.returncode == 0, stderr[-3000:]
+    assert "worker process failed" in stderr
+    assert store_counts(url) == (EXPECTED_ARTICLES, EXPECTED_COPIES), stderr[-6000:]
+    assert_no_half_written_article(url)
+
+
 def test_export_reprocess_and_demo(fixture_web: FixtureWeb, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ops.db'}"
     assert run_crawl(url, fixture_web.proxy_env(), "-q").returncode == 0
