@@ -51,8 +51,8 @@ tests/pipelines/test_dedup.py::test_measured_variants; FIELD_NOTES agree):
   page 1 of 3 measures 1.00 ± 0.01 rather than 0.97 ± 0.09 from the MinHash formula
   |A∩B| ≈ J(|A|+|B|)/(1+J). That formula (with the stored shingle counts) is only the cheap
   prefilter that decides which LSH candidates get verified.
-* Memory (benchmarks/scale.py, structural accounting, 10k–1M stored signatures): ≈ 1.2–1.4 KB
-  per stored signature for the LSH part — 0.5 KB signature row, 0.125 KB prefilter screen,
+* Memory (benchmarks/scale.py, structural accounting, 10k–1M stored signatures): ≈ 1.1–1.3 KB
+  per stored signature for the LSH part — 0.5 KB signature row, 64 B prefilter screen,
   ≈ 0.28 KB band table (sorted runs of hash/row pairs and their directories), ids, with the
   arrays' spare capacity — plus ≈ 1.5 KB of verification sample: ≈ 2.8 KB of RSS per entry at
   a million. datasketch's MinHashLSH took ≈ 9.5 KB per document for its 32 bands of dict/set
@@ -60,14 +60,17 @@ tests/pipelines/test_dedup.py::test_measured_variants; FIELD_NOTES agree):
 * Speed (same benchmark, CPU time per query + insert): ≈ 0.05–0.07 ms from 10k to 1M stored
   signatures when unrelated texts share no band. What grows with the index is the number of
   chance band collisions between unrelated texts (≈ 32 · J² of the index: ≈ 800 candidates
-  per query at a million and J = 0.005), each costing ≈ 0.1 µs — a lookup in the band table
-  and a read of its screen row (see `_verify_rows`) — so ≈ 0.08 ms at 10k, 0.17 ms at 1M.
+  per query at a million and J = 0.005), each costing ≈ 0.05 µs — its pair in the band table
+  and a random read of its 64-byte screen row (see `_screen_passes`), ≈ 20 ns of which is the
+  cache miss — so ≈ 0.07 ms at 10k, ≈ 0.11 ms at 1M (fastest of repeated timing windows).
 * Texts under 200 key characters get an exact hash only: a few sentences are too short for a
   stable shingle set, and short notices legitimately share most of their words.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import hashlib
 import io
 import json
@@ -195,12 +198,92 @@ def _subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
 
 _ENTRY_MAGIC = b"PIS1"
 _GROWTH = 1.25  # capacity growth of the signature matrix and columns (spare: ≤ 25 %)
-_SCREENED = 120  # values whose low byte the screen keeps: with the shingle count, 128 B a row
+
+# The prefilter's screen (see `_verify_rows`): the low 4 bits of every value, bit-sliced — plane
+# k holds bit k of each value, one bit per value — so that a row is 4 x 128 bits, one 64-byte
+# cache line at 128 permutations, and the values two rows differ in are the bits set in the OR
+# of their planes' XOR. The top byte of plane 0 holds the code of the row's shingle count
+# instead (`_count_code`): the values there are screened on their 3 other bits.
+_SCREEN_BITS = 4
+_SCREEN_MASKS = (np.uint8(1) << np.arange(_SCREEN_BITS, dtype=np.uint8))[:, None]
+_CODE_SHIFT = np.uint64(56)
+_CODE_FREE = np.uint64((1 << 56) - 1)
+_CACHE_LINE = 64
+_POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
-def _screen_dtype(perms: int) -> np.dtype:
-    """A row of the prefilter's screen: low bytes of the first values, the shingle count."""
-    return np.dtype([("low", np.uint8, (min(perms, _SCREENED),)), ("shingles", "<i8")])
+def _screen_words(perms: int) -> int:
+    """uint64 words of a screen row: `_SCREEN_BITS` planes of ⌈perms / 64⌉ words."""
+    return _SCREEN_BITS * -(-perms // 64)
+
+
+def _screen_row(hashvalues: np.ndarray, count_code: int = 0) -> np.ndarray:
+    """The screen row of one signature (uint32 values) as uint64 words, `count_code` in the
+    top byte of plane 0 (a query's row has 0 there)."""
+    low = hashvalues.astype(np.uint8)  # (a cast keeps the low byte)
+    if low.size % 64:  # pad the planes to whole words: padding never differs
+        low = np.concatenate((low, np.zeros(-low.size % 64, dtype=np.uint8)))
+    # packbits packs any non-zero byte as a 1: plane k is the bytes of value & 2**k.
+    row = np.packbits(low & _SCREEN_MASKS, bitorder="little").view(np.uint64)
+    last = low.size // 64 - 1  # plane 0's last word
+    row[last] = (row[last] & _CODE_FREE) | (np.uint64(count_code) << _CODE_SHIFT)
+    return row
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 (uint8), by np.bitwise_count (numpy ≥ 2) or a byte table."""
+    if _BITWISE_COUNT is not None:
+        return _BITWISE_COUNT(words)
+    counts = np.take(_POPCOUNT8, np.ascontiguousarray(words).view(np.uint8))
+    return np.add.reduce(counts.reshape(*words.shape, 8), axis=-1, dtype=np.uint8)
+
+
+_BITWISE_COUNT = getattr(np, "bitwise_count", None)
+
+
+def _aligned_zeros(shape: tuple[int, int], dtype: type) -> np.ndarray:
+    """Zeros starting on a cache line (numpy aligns to 16 bytes only), so that a 64-byte screen
+    row is one cache line rather than parts of two."""
+    itemsize = np.dtype(dtype).itemsize
+    nbytes = shape[0] * shape[1] * itemsize
+    raw = np.zeros(nbytes + _CACHE_LINE, dtype=np.uint8)
+    offset = -raw.ctypes.data % _CACHE_LINE
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def _count_bounds() -> list[int]:
+    """Smallest shingle count of each one-byte code: 0, then ≈ 8 codes per doubling."""
+    steps = np.unique(np.ceil(2.0 ** (np.arange(320) / 8)).astype(np.int64))
+    return [0, *steps[:255].tolist()]
+
+
+_COUNT_BOUNDS = _count_bounds()
+
+
+def _count_code(count: int) -> int:
+    """The screen's code of a shingle count: counts `[_COUNT_BOUNDS[c], _COUNT_BOUNDS[c + 1])`."""
+    return bisect.bisect_right(_COUNT_BOUNDS, count) - 1
+
+
+@functools.lru_cache(maxsize=8)
+def _screen_limits(perms: int, prefilter: float) -> np.ndarray:
+    """Most screened values a row may differ in and still pass the prefilter, by the codes of
+    the two shingle counts: `limits[code of |A|, code of |B|]` (see `_screen_passes`).
+
+    A row passing the prefilter has J ≥ prefilter · min(|A|, |B|) / (|A| + |B|); within two
+    codes that ratio is smallest at an end of the range of |B| / |A| they allow, so the limit
+    uses that smallest value (and rounds down): it never drops a row the prefilter passes.
+    """
+    lo = np.array(_COUNT_BOUNDS, dtype=np.float64)
+    hi = np.append(lo[1:] - 1, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = (lo[None, :] / hi[:, None], hi[None, :] / lo[:, None])  # |B| / |A| extremes
+        share = np.minimum(*(np.minimum(1.0, r) / (1.0 + r) for r in ratios))
+    share[0, :] = share[:, 0] = 0.0  # an empty set: the prefilter only tests J itself
+    share = np.nan_to_num(share, nan=0.0)
+    need = np.floor(prefilter * perms * share * (1 - 1e-9))  # (margin: float rounding)
+    limits = np.clip(perms - need, 0, perms)
+    return limits.astype(np.uint8 if perms < 256 else np.uint16)
 
 
 # Band table: every (row, band) pair of a stored signature is one uint64, the 32-bit hash of
@@ -408,36 +491,45 @@ class _BandTable:
             self.runs.append(self._index(0, self.pairs.size, 0))
         self._runs_changed()
 
-    def matches(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, bands) stored with the same band hash as `keys` (one signature's band keys).
+    def matches(self, keys: np.ndarray) -> np.ndarray:
+        """Rows stored with the same band hash as some band of `keys` (one signature's keys).
 
-        Every candidate pair is there, and the rare pairs whose key only has the same 32-bit
+        Every candidate is there, and the rare rows whose band key only has the same 32-bit
         hash (≈ 0.25 per query at a million signatures): `candidates` drops them, `query`
         does after its cheap prefilter. A row shows up once per band it matches.
         """
-        buffered, buffer_bands = np.nonzero(self.buffer_keys[: self.buffered] == keys)
+        buffered = self.buffer_rows[np.nonzero(self.buffer_keys[: self.buffered] == keys)[0]]
         if not self.runs:
-            return self.buffer_rows[buffered], buffer_bands
-        hashes = self._mixed(keys) >> _HASH_SHIFT
-        slots = self._directories + (hashes >> self._shifts).view(np.int64)  # runs x bands
-        firsts = self.starts[slots].astype(np.int64).ravel()
-        counts = self.starts[slots + 1].ravel() - firsts
+            return buffered
+        mixed = self._mixed(keys)
+        hashes = mixed >> _HASH_SHIFT
+        mixed &= ~_ROW_MASK  # a pair of a band's bucket XOR this is its row, < 2**32
+        # (Methods and indexing rather than np.take/np.repeat/np.cumsum: their Python wrappers
+        # cost ~1 µs a call, as much as the work on a small index.)
+        slots = (self._directories + (hashes >> self._shifts).view(np.int64)).ravel()
+        firsts = self.starts[slots].astype(np.int64)
+        counts = self.starts[slots + 1] - firsts  # runs x bands, flattened
+        # Touch each range's start first (the pair before it: `firsts` may be the end), so that
+        # their cache misses overlap instead of coming one range at a time in the gather.
+        self.pairs[firsts - 1]
         # Every pair under every (run, band) prefix: start of its prefix + rank within it.
-        total = int(counts.sum())
-        positions = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        ends = counts.cumsum()
+        positions = (firsts - (ends - counts)).repeat(counts)
+        positions += np.arange(int(ends[-1]))
         pairs = self.pairs[positions]
-        bands = np.repeat(self._run_bands, counts)
-        same = (pairs >> _HASH_SHIFT) == hashes[bands]
-        rows = (pairs[same] & _ROW_MASK).view(np.int64)
-        return (
-            np.concatenate((self.buffer_rows[buffered], rows)),
-            np.concatenate((buffer_bands, bands[same])),
-        )
+        pairs ^= mixed[self._run_bands].repeat(counts)
+        rows = pairs[pairs <= _ROW_MASK].view(np.int64)
+        return np.concatenate((buffered, rows)) if buffered.size else rows
 
     def candidates(self, keys: np.ndarray, matrix_keys: np.ndarray) -> np.ndarray:
         """Rows sharing at least one band with `keys` (one signature's band keys), sorted."""
-        rows, bands = self.matches(keys)
-        return _unique(rows[matrix_keys[rows, bands] == keys[bands]])
+        rows = _unique(self.matches(keys))
+        return rows[_shares_a_band(matrix_keys, rows, keys)]
+
+
+def _shares_a_band(matrix_keys: np.ndarray, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each of `rows`, whether one of its band keys equals that band's key in `keys`."""
+    return np.any(np.take(matrix_keys, rows, axis=0) == keys, axis=1)
 
 
 def _unique(rows: np.ndarray) -> np.ndarray:
@@ -480,11 +572,12 @@ class DedupIndex:
     are keyed by a `doc_id` (one per stored copy or per canonical body: the caller chooses) and
     carry the `article_id` they belong to.
 
-    Layout (columnar, ≈ 1.2–1.4 KB per stored signature for the LSH part, measured by
+    Layout (columnar, ≈ 1.1–1.3 KB per stored signature for the LSH part, measured by
     `python -m benchmarks run`): one uint32 matrix of signatures (row per entry), the
-    prefilter's screen (128 B per entry, see `_verify_rows`), a `_BandTable` of sorted runs,
-    and per entry its verification sample as bytes; ids and article ids in lists. Candidates
-    are exactly those `datasketch.MinHashLSH` with the same bands would give.
+    prefilter's screen (one 64-byte cache line per entry, see `_screen_passes`), a
+    `_BandTable` of sorted runs, and per entry its verification sample as bytes; ids and
+    article ids in lists. Candidates are exactly those `datasketch.MinHashLSH` with the same
+    bands would give.
     """
 
     def __init__(self, params: DedupParams = DedupParams()) -> None:
@@ -496,7 +589,7 @@ class DedupIndex:
         perms = params.scheme.num_perm
         self._hv = np.zeros((0, perms), dtype=U32)  # grown by _GROWTH; rows past _size unused
         self._band_keys = self._table.keys(self._hv)
-        self._screen = np.zeros(0, dtype=_screen_dtype(perms))  # see `_verify_rows`
+        self._screen = _aligned_zeros((0, _screen_words(perms)), np.uint64)  # `_screen_passes`
         self._size = 0
         self._row_of: dict[DocId, int] = {}
         self._doc_ids: list[Optional[DocId]] = []  # None: removed
@@ -545,8 +638,8 @@ class DedupIndex:
         if signature is not None and self._size:
             self.params.scheme.check_compatible(signature.scheme)
             keys = self._table.keys(signature.hashvalues)
-            rows, bands = self._table.matches(keys)
-            for candidate in self._verify_rows(rows, bands, keys, signature):
+            rows = self._table.matches(keys)
+            for candidate in self._verify_rows(rows, keys, signature):
                 if candidate.doc_id not in results:
                     results[candidate.doc_id] = candidate
         return sorted(
@@ -555,42 +648,28 @@ class DedupIndex:
         )
 
     def _verify_rows(
-        self, rows: np.ndarray, bands: np.ndarray, keys: np.ndarray, signature: Signature
+        self, rows: np.ndarray, keys: np.ndarray, signature: Signature
     ) -> Iterator[Candidate]:
-        """Verified candidates among the band matches `(rows, bands)` of `signature`.
+        """Verified candidates among the band-table matches `rows` of `signature`.
 
         A large index gives hundreds of chance band collisions per query (`keys`: its band
-        keys), each a random read of the index. They are first screened on `_screen`, two cache
-        lines per row instead of the signature's eight: the low bytes of its first 120 values
-        and its shingle count. The prefilter passes a row when
-        max(J, |A∩B|/|A|, |A∩B|/|B|) ≥ `prefilter`, J the share of equal values and
-        |A∩B| ≈ J(|A|+|B|)/(1+J) ≤ J(|A|+|B|); so a passing row has
-        J(|A|+|B|) ≥ prefilter · min(|A|, |B|). Equal values have equal low bytes, so the equal
-        low bytes plus the values not screened bound the equal values from above: a row that
-        fails the test with that bound would fail the prefilter, and is dropped. The few others
-        get the band-key check (drops 32-bit hash collisions), the liveness check, the exact
-        prefilter and the sample intersection, as before.
+        keys), each a random read of the index. They are first screened (`_screen_passes`) on
+        one cache line per row instead of the signature's eight; the few rows left get the
+        liveness check, the band-key check (drops 32-bit hash collisions), the exact prefilter
+        and the sample intersection.
         """
+        if not rows.size:
+            return
+        rows = rows[self._screen_passes(rows, signature)]
+        if not rows.size:
+            return
+        rows = _unique(rows[self._has_signature[rows]])
+        rows = rows[_shares_a_band(self._band_keys, rows, keys)]
         if not rows.size:
             return
         a = signature.shingle_count
         perms = self._hv.shape[1]
         counter = np.uint8 if perms < 256 else np.int64
-        screen = np.take(self._screen, rows)
-        low = screen["low"]
-        same_low = low == signature.hashvalues[: low.shape[1]].astype(np.uint8)
-        # Summing the booleans as bytes is ~4x faster than count_nonzero along an axis.
-        upper = np.add.reduce(same_low.view(np.uint8), axis=1, dtype=counter)
-        upper += perms - low.shape[1]  # (≤ perms: no overflow)
-        b = screen["shingles"]
-        # (1 - 1e-9): a margin for the rounding of the exact prefilter's floating point.
-        maybe = upper * (b + a) >= np.minimum(b, a) * (self.params.prefilter * perms * (1 - 1e-9))
-        rows, bands = rows[maybe], bands[maybe]
-        real = self._band_keys[rows, bands] == keys[bands]
-        real &= self._has_signature[rows]
-        rows = _unique(rows[real])
-        if not rows.size:
-            return
         agree = np.take(self._hv, rows, axis=0) == signature.hashvalues
         estimated = np.add.reduce(agree.view(np.uint8), axis=1, dtype=counter) / perms
         b = self._numbers[rows, 1].astype(np.float64)
@@ -600,6 +679,36 @@ class DedupIndex:
             candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]))
             if candidate is not None:
                 yield candidate
+
+    def _screen_passes(self, rows: np.ndarray, signature: Signature) -> np.ndarray:
+        """False for rows the prefilter would surely reject, read from the screen alone.
+
+        The prefilter passes a row when max(J, |A∩B|/|A|, |A∩B|/|B|) ≥ `prefilter`, J the
+        share of equal values and |A∩B| ≈ J(|A|+|B|)/(1+J) ≤ J(|A|+|B|); so a passing row has
+        J ≥ prefilter · min(|A|, |B|) / (|A|+|B|). Equal values have equal low bits, so the
+        values whose screened bits differ (the bits set in the OR of the XORed planes) can only
+        be unequal: perms minus their number bounds the equal values from above, and a row
+        differing in more values than `_screen_limits` allows for the two shingle counts'
+        codes would fail the prefilter. Chance collisions share ≈ 2 + perms/16 low nibbles, far
+        from the ≈ perms/4 a passing row of similar size needs.
+        """
+        width = self._screen.shape[1] // _SCREEN_BITS
+        # Gathered a row at a time (one cache line each), then turned word-major (words x
+        # rows) so that every step runs along all rows at once: numpy runs a separate inner
+        # loop per row of a 2-D operand, which on rows of 8 words costs more than the work.
+        differ = self._screen.take(rows, axis=0).T.copy()
+        differ ^= _screen_row(signature.hashvalues)[:, None]
+        codes = (differ[width - 1] >> _CODE_SHIFT).view(np.int64)  # (the query's code is 0)
+        differ[width - 1] &= _CODE_FREE
+        folded = differ[: 2 * width] | differ[2 * width :]  # OR of the 4 planes, in two folds
+        folded = folded[:width] | folded[width:]
+        counts = _popcount(folded)
+        perms = self._hv.shape[1]
+        unequal = counts[0] if perms < 256 else counts[0].astype(np.uint16)
+        for word in range(1, width):
+            unequal = unequal + counts[word]
+        limits = _screen_limits(perms, self.params.prefilter)[_count_code(signature.shingle_count)]
+        return unequal <= limits[codes]
 
     def _verify_row(self, row: int, signature: Signature, estimated: float) -> Optional[Candidate]:
         a = signature.shingle_count
@@ -659,7 +768,7 @@ class DedupIndex:
         hv[: self._size] = self._hv[: self._size]
         self._hv = hv
         self._band_keys = self._table.keys(hv)  # a view of `hv` when rows == 2
-        screen = np.zeros(capacity, dtype=self._screen.dtype)
+        screen = _aligned_zeros((capacity, self._screen.shape[1]), np.uint64)
         screen[: self._size] = self._screen[: self._size]
         self._screen = screen
         numbers = np.zeros((capacity, 3), dtype=np.int64)
@@ -685,8 +794,7 @@ class DedupIndex:
             return
         self._samples.append(entry.sample.astype("<u4").tobytes())
         self._hv[row] = entry.hashvalues
-        screened = self._screen.dtype["low"].shape[0]
-        self._screen[row] = (entry.hashvalues[:screened], entry.shingle_count)  # cast: low byte
+        self._screen[row] = _screen_row(entry.hashvalues, _count_code(entry.shingle_count))
         if self.params.lsh_rows != 2:  # keys are a computed copy, not a view of `_hv`
             self._band_keys[row] = self._table.keys(self._hv[row])
         self._has_signature[row] = True

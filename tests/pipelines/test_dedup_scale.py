@@ -1,6 +1,7 @@
 """DedupIndex's band table (sorted runs + buffer, merged as it grows) and its screened prefilter
 give exactly the candidates and decisions of a brute-force band comparison, across flushes,
-merges, loading and removal."""
+merges, loading and removal; the screen (4 low bits of each value, bit-sliced, and a count code)
+never drops a row the exact prefilter passes."""
 
 from __future__ import annotations
 
@@ -10,8 +11,19 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHashLSH
 
-from pipelines.dedup import _BUFFER_ROWS, Candidate, DedupDoc, DedupIndex, _BandTable
-from pipelines.minhash import DEFAULT_SCHEME, Signature
+from pipelines import dedup
+from pipelines.dedup import (
+    _BUFFER_ROWS,
+    _COUNT_BOUNDS,
+    Candidate,
+    DedupDoc,
+    DedupIndex,
+    DedupParams,
+    _BandTable,
+    _count_code,
+    _screen_row,
+)
+from pipelines.minhash import DEFAULT_SCHEME, Signature, SignatureScheme
 
 PERMS = DEFAULT_SCHEME.num_perm
 BANDS = 32
@@ -234,3 +246,123 @@ def test_candidates_equal_datasketch_minhashlsh_across_merges(loaded: bool) -> N
         expected = sorted(lsh.query(LeanMinHash(seed=1, hashvalues=hashvalues, scheme="affine32")))
         rows = table_candidates(index, hashvalues)
         assert [index._doc_ids[row] for row in rows] == expected
+
+
+def exact_prefilter(index: DedupIndex, rows: np.ndarray, signature: Signature) -> np.ndarray:
+    """The exact prefilter of `_verify_rows` (on full signatures) for each of `rows`."""
+    perms = index._hv.shape[1]
+    estimated = np.count_nonzero(index._hv[rows] == signature.hashvalues, axis=1) / perms
+    a = signature.shingle_count
+    b = index._numbers[rows, 1].astype(np.float64)
+    overlap = np.where((a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0)
+    best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
+    return best >= index.params.prefilter
+
+
+def near_code_bounds(rng: np.random.Generator) -> int:
+    """A shingle count at, just below or just above a boundary of the screen's count codes."""
+    bound = _COUNT_BOUNDS[int(rng.integers(1, 120))]
+    return max(1, bound + int(rng.integers(-1, 2)))
+
+
+@pytest.mark.parametrize(("perms", "prefilter"), [(128, 0.5), (128, 0.3), (100, 0.5), (256, 0.6)])
+def test_screen_never_drops_a_row_the_exact_prefilter_passes(perms: int, prefilter: float) -> None:
+    """Rows agreeing with the query on 0–100 % of the values, others differing from it in the high
+    bits only (equal on the screen, not equal), shingle counts at code boundaries and of very
+    different sizes: every row the exact prefilter passes passes the screen."""
+    rng = np.random.default_rng(perms + int(prefilter * 10))
+    scheme = SignatureScheme(num_perm=perms)
+    index = DedupIndex(DedupParams(scheme=scheme, prefilter=prefilter))
+    queries = [rng.integers(0, 2**32, perms, dtype=np.uint32) for _ in range(4)]
+    shingles = np.arange(1, 5, dtype=np.uint32)
+    for i in range(3000):
+        base = queries[i % len(queries)]
+        hv = base.copy()
+        changed = rng.random(perms) < rng.random()
+        hv[changed] = rng.integers(0, 2**32, int(changed.sum()), dtype=np.uint32)
+        # High-bit-only changes: unequal values the 4-bit screen cannot tell apart.
+        disguised = rng.random(perms) < rng.random() * 0.5
+        hv[disguised] ^= rng.integers(1, 2**28, int(disguised.sum()), dtype=np.uint32) << np.uint32(4)
+        count = near_code_bounds(rng) if rng.random() < 0.5 else int(rng.integers(1, 200_000))
+        signature = Signature(hv, shingles, 1000, scheme)
+        index.add(i, DedupDoc(f"{i:040x}", 1000, signature))
+        index._numbers[i, 1] = count  # (the prefilter reads the counts, not the shingles)
+        index._screen[i] = _screen_row(hv, _count_code(count))
+    rows = np.arange(index._size)
+    passed = rejected = 0
+    for query_hv in queries:
+        for count in [1, 5, 200, 3000, near_code_bounds(rng), near_code_bounds(rng), 150_000]:
+            signature = Signature(query_hv, np.arange(count, dtype=np.uint32), 1000, scheme)
+            exact = exact_prefilter(index, rows, signature)
+            screened = index._screen_passes(rows, signature)
+            assert not (exact & ~screened).any()
+            passed += int(exact.sum())
+            rejected += int((~screened).sum())
+    assert passed > 1000 and rejected > 5000  # both sides of the bound were exercised
+
+
+def test_count_codes_and_screen_rows() -> None:
+    for count in [0, 1, 2, 15, 16, 17, 255, 256, 3000, 2**20 + 1, 2**31]:
+        code = _count_code(count)
+        assert _COUNT_BOUNDS[code] <= count
+        assert code == 255 or count < _COUNT_BOUNDS[code + 1]
+    rng = np.random.default_rng(9)
+    hv = rng.integers(0, 2**32, PERMS, dtype=np.uint32)
+    row = _screen_row(hv, 77)
+    bits = np.unpackbits(row.view(np.uint8), bitorder="little").reshape(4, PERMS)
+    for plane in range(4):
+        expected = (hv >> np.uint32(plane)) & np.uint32(1)
+        if plane == 0:  # its last byte holds the count code instead
+            assert np.packbits(bits[0, -8:], bitorder="little")[0] == 77
+            assert (bits[0, :-8] == expected[:-8]).all()
+        else:
+            assert (bits[plane] == expected).all()
+
+
+def test_screen_rows_are_cache_line_aligned() -> None:
+    corpus = Corpus(11)
+    index = DedupIndex()
+    for i in range(700):  # several growths
+        index.add(i, corpus.doc())
+        assert index._screen.ctypes.data % 64 == 0
+    assert index._screen.shape[1] * index._screen.itemsize == 64
+
+
+def test_popcount_fallback_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = np.random.default_rng(3).integers(0, 2**63, (5, 7), dtype=np.uint64)
+    expected = np.array([[bin(int(w)).count("1") for w in row] for row in words])
+    assert (dedup._popcount(words) == expected).all()
+    monkeypatch.setattr(dedup, "_BITWISE_COUNT", None)
+    assert (dedup._popcount(words) == expected).all()
+    corpus = Corpus(12)
+    index = DedupIndex()
+    for i in range(300):
+        index.add(i, corpus.doc())
+    for _ in range(20):
+        doc = corpus.doc()
+        assert index.query(doc) == reference_query(index, doc)
+
+
+def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
+    """For shingle counts of every ratio, a row with just enough equal values to pass the exact
+    prefilter (the others differing in bit 1, which the screen sees for every value) passes the
+    screen. (The bound is tight: limits one lower fail here.)"""
+    rng = np.random.default_rng(13)
+    index = DedupIndex()
+    query = rng.integers(0, 2**32, PERMS, dtype=np.uint32)
+    shingles = np.arange(1, 5, dtype=np.uint32)
+    for row in range(1500):
+        a = near_code_bounds(rng) if row % 2 else int(rng.integers(1, 100_000))
+        b = near_code_bounds(rng) if row % 3 else int(rng.integers(1, 100_000))
+        probe = Signature(query, np.arange(a, dtype=np.uint32), 1000, DEFAULT_SCHEME)
+        index.add(row, DedupDoc(f"{row:040x}", 1000, Signature(query, shingles, 1000, DEFAULT_SCHEME)))
+        index._numbers[row, 1] = b
+        for equal in range(PERMS + 1):  # the fewest equal values that pass
+            hv = query.copy()
+            high = rng.integers(0, 2**28, PERMS - equal, dtype=np.uint32) << np.uint32(4)
+            hv[equal:] ^= np.uint32(2) + high
+            index._hv[row] = hv
+            if exact_prefilter(index, np.array([row]), probe)[0]:
+                break
+        index._screen[row] = _screen_row(hv, _count_code(b))
+        assert index._screen_passes(np.array([row]), probe)[0], (a, b, equal)
