@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 import numpy as np
 
-from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows
+from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows, sorted_distinct
 from pipelines.normalize import (
     comparison_key,
     key_of_normalized,
@@ -793,17 +793,6 @@ class EvidenceArrays:
         )
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (np.unique costs several times more on a page's few hundred)."""
-    values = np.sort(values, axis=None)
-    if values.size < 2:
-        return values
-    keep = np.empty(values.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
 # --- the counter's storage: postings in sorted runs ----------------------------------------------
 
 _U64 = np.uint64
@@ -1061,7 +1050,7 @@ class ParagraphFrequency:
         counts = self._sites.get(site)
         seq = counts.next_seq if counts is not None else 0
         self._remember(CountedPage(
-            site, str(doc_id), seq, _distinct(arrays.exact), _distinct(arrays.bands), arrays.spammy
+            site, str(doc_id), seq, sorted_distinct(arrays.exact), sorted_distinct(arrays.bands), arrays.spammy
         ))
 
     def _remember(self, page: CountedPage, journal: bool = True) -> None:
@@ -1175,7 +1164,7 @@ class ParagraphFrequency:
             steps = _NEAR_MIN_BANDS - 1
             if band_keys.size > steps:
                 pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]])
-        pairs_all = _distinct(np.concatenate(pairs))
+        pairs_all = sorted_distinct(np.concatenate(pairs))
         owner, docs = np.divmod(pairs_all, counts.live.size)
         alive = counts.live[docs]
         owner, docs = owner[alive], docs[alive]
