@@ -1026,7 +1026,7 @@ class ParagraphFrequency:
         self._cache: dict[tuple[str, int], tuple[int, bool]] = {}
         self._judged: dict[str, dict[int, str]] = {}
         self._observed: dict[str, CountedPage] = {}  # since the last `take_changes`, by doc
-        self._evicted: dict[str, str] = {}  # doc -> site, likewise
+        self._evicted: set[str] = set()  # docs that left their window, likewise
 
     # -- building --
     def evidence(self, paragraphs: Sequence[str]) -> list[ParagraphEvidence]:
@@ -1063,19 +1063,19 @@ class ParagraphFrequency:
         elif len(counts) >= self.window:
             oldest = counts.oldest()
             counts.forget(oldest)
-            self._evicted[oldest] = page.site
+            self._evicted.add(oldest)
             self._observed.pop(oldest, None)
         counts.spammy.update(page.spammy.tolist())
         counts.add(page)
         if journal:
             self._observed[page.doc] = page
-            self._evicted.pop(page.doc, None)
+            self._evicted.discard(page.doc)
 
     def take_changes(self) -> tuple[list[CountedPage], list[str]]:
         """(pages observed, doc ids that left their site's window) since the last call: what
         the store must write and delete for its `paragraph_counts` to match this counter."""
-        observed, evicted = list(self._observed.values()), list(self._evicted)
-        self._observed, self._evicted = {}, {}
+        observed, evicted = list(self._observed.values()), sorted(self._evicted)
+        self._observed, self._evicted = {}, set()
         return observed, evicted
 
     def return_changes(self, observed: Iterable[CountedPage], evicted: Iterable[str]) -> None:
@@ -1085,7 +1085,7 @@ class ParagraphFrequency:
             self._observed.setdefault(page.doc, page)
         for doc in evicted:
             if doc not in self._observed:
-                self._evicted.setdefault(doc, "")
+                self._evicted.add(doc)
 
     @classmethod
     def from_pages(cls, pages: Iterable[CountedPage], **params: Any) -> ParagraphFrequency:
