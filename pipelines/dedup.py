@@ -83,6 +83,7 @@ from typing import Hashable, Iterable, Iterator, Literal, Optional, Sequence
 
 import numpy as np
 
+from pipelines import kernels
 from pipelines.minhash import (
     DEFAULT_SCHEME,
     IncompatibleSignatureError,
@@ -664,9 +665,12 @@ class DedupIndex:
             return
         a = signature.shingle_count
         perms = self._hv.shape[1]
-        counter = np.uint8 if perms < 256 else np.int64
-        agree = np.take(self._hv, rows, axis=0) == signature.hashvalues
-        estimated = np.add.reduce(agree.view(np.uint8), axis=1, dtype=counter) / perms
+        if kernels.enabled():
+            estimated = kernels.agreements(self._hv, rows, signature.hashvalues) / perms
+        else:
+            counter = np.uint8 if perms < 256 else np.int64
+            agree = np.take(self._hv, rows, axis=0) == signature.hashvalues
+            estimated = np.add.reduce(agree.view(np.uint8), axis=1, dtype=counter) / perms
         b = self._numbers[rows, 1].astype(np.float64)
         overlap = np.where((a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0)
         best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
@@ -687,6 +691,18 @@ class DedupIndex:
         codes would fail the prefilter. Chance collisions share ≈ 2 + perms/16 low nibbles, far
         from the ≈ perms/4 a passing row of similar size needs.
         """
+        if kernels.enabled():
+            unequal, codes = kernels.screen_unequal(
+                self._screen, rows, _screen_row(signature.hashvalues), _SCREEN_BITS
+            )
+        else:
+            unequal, codes = self._screen_counts_numpy(rows, signature)
+        limits = _screen_limits(self._hv.shape[1], self.params.prefilter)
+        return unequal <= limits[_count_code(signature.shingle_count)][codes]
+
+    def _screen_counts_numpy(self, rows: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
+        """For each row: values whose screened bits differ from the query's, and its count
+        code, in numpy (the compiled kernel's reference)."""
         width = self._screen.shape[1] // _SCREEN_BITS
         # Gathered a row at a time (one cache line each), then turned word-major (words x
         # rows) so that every step runs along all rows at once: numpy runs a separate inner
@@ -702,8 +718,7 @@ class DedupIndex:
         unequal = counts[0] if perms < 256 else counts[0].astype(np.uint16)
         for word in range(1, width):
             unequal = unequal + counts[word]
-        limits = _screen_limits(perms, self.params.prefilter)[_count_code(signature.shingle_count)]
-        return unequal <= limits[codes]
+        return unequal, codes
 
     def _verify_row(self, row: int, signature: Signature, estimated: float) -> Optional[Candidate]:
         a = signature.shingle_count

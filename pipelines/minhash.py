@@ -39,6 +39,7 @@ import datasketch
 import numpy as np
 from datasketch import LeanMinHash
 
+from pipelines import kernels
 from pipelines.normalize import comparison_key
 
 __all__ = [
@@ -231,6 +232,13 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def _murmur_windows(codepoints: np.ndarray, n: int) -> np.ndarray:
     """murmur3_32 of every n-character window of `codepoints` (uint32), all at once."""
+    if kernels.enabled() and len(codepoints):
+        return kernels.murmur_windows(codepoints, min(n, len(codepoints)))
+    return _murmur_windows_numpy(codepoints, n)
+
+
+def _murmur_windows_numpy(codepoints: np.ndarray, n: int) -> np.ndarray:
+    """`_murmur_windows` in numpy (the compiled kernel's reference)."""
     length = len(codepoints)
     width = min(n, length)
     count = length - width + 1
@@ -345,6 +353,13 @@ class MinHasher:
         result = np.full(self.scheme.num_perm, _MAX_HASH, dtype=U32)
         if shingle_hashes.size == 0:
             return result
+        if kernels.enabled():
+            kernels.minhash_values(shingle_hashes, self._a, self._b, result)
+            return result
+        return self._hashvalues_numpy(shingle_hashes, result)
+
+    def _hashvalues_numpy(self, shingle_hashes: np.ndarray, result: np.ndarray) -> np.ndarray:
+        """`hashvalues` in numpy (the compiled kernel's reference), into `result`."""
         mixed = _fmix32(shingle_hashes.astype(U32, copy=False))
         a, b = self._a[:, None], self._b[:, None]
         buffer = _block_buffer(self.scheme.num_perm, min(mixed.size, _CHUNK))

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 import numpy as np
 
+from pipelines import kernels
 from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows, sorted_distinct
 from pipelines.normalize import (
     comparison_key,
@@ -655,6 +656,16 @@ def _near_signatures(skeletons: Sequence[str]) -> bytes:
     straddle two skeletons dropped; the minimum over each skeleton's windows is a `reduceat`.
     A minimum does not care about repeated shingles, so this equals the per-key signature.
     """
+    if kernels.enabled() and skeletons:
+        a, b = _NEAR_HASHER.permutations
+        lengths = np.fromiter(map(len, skeletons), dtype=np.int64, count=len(skeletons))
+        points = np.frombuffer("".join(skeletons).encode("utf-32-le"), dtype="<u4")
+        return kernels.grouped_minhash(points, lengths, _NEAR_SCHEME.shingle_size, a, b).tobytes()
+    return _near_signatures_numpy(skeletons)
+
+
+def _near_signatures_numpy(skeletons: Sequence[str]) -> bytes:
+    """`_near_signatures` in numpy (the compiled kernel's reference)."""
     a, b = _NEAR_HASHER.permutations
     size = _NEAR_SCHEME.shingle_size
     out: list[bytes] = []

@@ -1,0 +1,345 @@
+/* Compiled inner loops of the MinHash and near-duplicate stages (module `pipelines._kernels`).
+ *
+ * Each function is the loop form of a numpy expression in pipelines/minhash.py, spam.py or
+ * dedup.py, which stays the reference and the fallback when this module is not built
+ * (`pipelines.kernels`); tests/pipelines/test_kernels.py checks both give identical arrays.
+ * numpy spends one pass over memory per operation and has no SIMD 32-bit multiply for uint32;
+ * here each value is loaded once, and the hot loops are compiled for AVX2 and SSE4.1 as well
+ * as the baseline, the best one picked at load time (GCC's target_clones).
+ *
+ * Arguments are buffers (numpy arrays, C-contiguous) that the Python wrappers have checked
+ * for dtype and shape; outputs are written into arrays the wrappers allocate.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && defined(__linux__)
+#define MULTIVERSION __attribute__((target_clones("avx2", "sse4.1", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+#define C1 0xCC9E2D51u
+#define C2 0x1B873593u
+#define MURMUR_N 0xE6546B64u
+
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+
+static inline uint32_t fmix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
+}
+
+/* murmur3_32 (seed 0) of the `width` code points at `k` (already block-mixed: k1 * C1, rotl 15,
+ * * C2), as little-endian UTF-32 bytes. */
+static inline uint32_t murmur_window(const uint32_t *k, Py_ssize_t width)
+{
+    uint32_t h = 0;
+    for (Py_ssize_t j = 0; j < width; j++) {
+        h ^= k[j];
+        h = rotl32(h, 13);
+        h = h * 5u + MURMUR_N;
+    }
+    h ^= (uint32_t)(4 * width);
+    return fmix32(h);
+}
+
+static inline uint32_t block_mix(uint32_t c) { return rotl32(c * C1, 15) * C2; }
+
+/* out[p] = min over i of a[p] * fmix32(hashes[i]) + b[p] (mod 2**32), starting from out[p]. */
+#define MIX_CHUNK 2048
+MULTIVERSION
+static void affine_minima(const uint32_t *mixed, Py_ssize_t count, const uint32_t *a,
+                          const uint32_t *b, Py_ssize_t perms, uint32_t *out)
+{
+    for (Py_ssize_t p = 0; p < perms; p++) {
+        const uint32_t ap = a[p], bp = b[p];
+        uint32_t least = out[p];
+        for (Py_ssize_t i = 0; i < count; i++) {
+            uint32_t v = ap * mixed[i] + bp;
+            least = v < least ? v : least;
+        }
+        out[p] = least;
+    }
+}
+
+static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, const char *name)
+{
+    if (view->len % itemsize != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items",
+                     name, view->len, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+/* murmur_windows(codepoints: u32[n], width, out: u32[n - width + 1]) */
+static PyObject *murmur_windows(PyObject *self, PyObject *args)
+{
+    Py_buffer points, out;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*nw*", &points, &width, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = points.len / 4, count = out.len / 4;
+    if (check_buffer(&points, 4, "codepoints") || check_buffer(&out, 4, "out"))
+        goto done;
+    if (width < 1 || n < width || count != n - width + 1) {
+        PyErr_SetString(PyExc_ValueError, "murmur_windows: out must have len(codepoints) - width + 1 items");
+        goto done;
+    }
+    const uint32_t *cp = points.buf;
+    uint32_t *h = out.buf;
+    uint32_t stack[512];
+    uint32_t *k = n <= 512 ? stack : PyMem_Malloc(n * sizeof(uint32_t));
+    if (k == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++)
+        k[i] = block_mix(cp[i]);
+    for (Py_ssize_t i = 0; i < count; i++)
+        h[i] = murmur_window(k + i, width);
+    Py_END_ALLOW_THREADS
+    if (k != stack)
+        PyMem_Free(k);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* minhash_values(hashes: u32[n], a: u32[p], b: u32[p], out: u32[p]): out = min(out, a*fmix(h)+b) */
+static PyObject *minhash_values(PyObject *self, PyObject *args)
+{
+    Py_buffer hashes, a, b, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &hashes, &a, &b, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = hashes.len / 4, perms = out.len / 4;
+    if (check_buffer(&hashes, 4, "hashes") || check_buffer(&out, 4, "out"))
+        goto done;
+    if (a.len != out.len || b.len != out.len) {
+        PyErr_SetString(PyExc_ValueError, "minhash_values: a, b and out must have one item per permutation");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t mixed[MIX_CHUNK];
+    const uint32_t *h = hashes.buf;
+    for (Py_ssize_t start = 0; start < n; start += MIX_CHUNK) {
+        Py_ssize_t m = n - start < MIX_CHUNK ? n - start : MIX_CHUNK;
+        for (Py_ssize_t i = 0; i < m; i++)
+            mixed[i] = fmix32(h[start + i]);
+        affine_minima(mixed, m, a.buf, b.buf, perms, out.buf);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* grouped_minhash(codepoints: u32, lengths: i64[g], width, a: u32[p], b: u32[p], out: u32[g*p])
+ * The codepoints are g strings back to back (lengths[i] ≥ width each); row i of out is the
+ * MinHash of the murmur3 hashes of string i's width-character windows (none straddles two). */
+static PyObject *grouped_minhash(PyObject *self, PyObject *args)
+{
+    Py_buffer points, lengths, a, b, out;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*y*ny*y*w*", &points, &lengths, &width, &a, &b, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = points.len / 4, groups = lengths.len / 8, perms = a.len / 4;
+    if (check_buffer(&points, 4, "codepoints") || check_buffer(&lengths, 8, "lengths")
+        || check_buffer(&a, 4, "a"))
+        goto done;
+    if (b.len != a.len || out.len != groups * perms * 4 || width < 1) {
+        PyErr_SetString(PyExc_ValueError, "grouped_minhash: out must be (groups x permutations) of a's length");
+        goto done;
+    }
+    const int64_t *len = lengths.buf;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        if (len[g] < width) {
+            PyErr_SetString(PyExc_ValueError, "grouped_minhash: a string is shorter than the shingle");
+            goto done;
+        }
+        total += len[g];
+    }
+    if (total != n) {
+        PyErr_SetString(PyExc_ValueError, "grouped_minhash: lengths do not add up to the code points");
+        goto done;
+    }
+    uint32_t *k = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
+    uint32_t *mixed = PyMem_Malloc((n ? n : 1) * sizeof(uint32_t));
+    if (k == NULL || mixed == NULL) {
+        PyMem_Free(k);
+        PyMem_Free(mixed);
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const uint32_t *cp = points.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        k[i] = block_mix(cp[i]);
+    uint32_t *row = out.buf;
+    Py_ssize_t offset = 0;
+    for (Py_ssize_t g = 0; g < groups; g++, row += perms) {
+        Py_ssize_t count = len[g] - width + 1;
+        for (Py_ssize_t i = 0; i < count; i++)
+            mixed[i] = fmix32(murmur_window(k + offset + i, width));
+        for (Py_ssize_t p = 0; p < perms; p++)
+            row[p] = 0xFFFFFFFFu;
+        affine_minima(mixed, count, a.buf, b.buf, perms, row);
+        offset += len[g];
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(k);
+    PyMem_Free(mixed);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&points);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* screen_unequal(screen: u64[N*words], rows: i64[k], query: u64[words], planes, out: u16[k],
+ *                codes: u8[k])
+ * For each row: the values whose screened bits differ from the query's (popcount of the OR of
+ * the planes' XOR, the code byte masked out) and the row's count code (top byte of plane 0's
+ * last word). Rows are read one cache line each, prefetched a few rows ahead. */
+static PyObject *screen_unequal(PyObject *self, PyObject *args)
+{
+    Py_buffer screen, rows, query, out, codes;
+    Py_ssize_t planes;
+    if (!PyArg_ParseTuple(args, "y*y*y*nw*w*", &screen, &rows, &query, &planes, &out, &codes))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t words = query.len / 8, k = rows.len / 8;
+    if (check_buffer(&screen, 8, "screen") || check_buffer(&rows, 8, "rows") || check_buffer(&query, 8, "query"))
+        goto done;
+    if (planes < 1 || words % planes || words == 0 || out.len != 2 * k || codes.len != k) {
+        PyErr_SetString(PyExc_ValueError, "screen_unequal: out (uint16) and codes (uint8) need one item per row");
+        goto done;
+    }
+    Py_ssize_t stored = screen.len / 8 / words, width = words / planes;
+    const int64_t *r = rows.buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (r[i] < 0 || r[i] >= stored) {
+            PyErr_Format(PyExc_IndexError, "screen_unequal: row %lld outside the screen", (long long)r[i]);
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const uint64_t *s = screen.buf, *q = query.buf;
+    uint16_t *o = out.buf;
+    uint8_t *c = codes.buf;
+    const uint64_t free_bits = (UINT64_C(1) << 56) - 1;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (i + 8 < k)
+            __builtin_prefetch(s + r[i + 8] * words);
+        const uint64_t *line = s + r[i] * words;
+        unsigned unequal = 0;
+        for (Py_ssize_t w = 0; w < width; w++) {
+            uint64_t folded = 0;
+            for (Py_ssize_t p = 0; p < planes; p++) {
+                uint64_t d = line[p * width + w] ^ q[p * width + w];
+                if (p == 0 && w == width - 1) {
+                    c[i] = (uint8_t)(d >> 56);
+                    d &= free_bits;
+                }
+                folded |= d;
+            }
+            unequal += (unsigned)__builtin_popcountll(folded);
+        }
+        o[i] = (uint16_t)unequal;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&screen);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&query);
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&codes);
+    return result;
+}
+
+/* agreements(matrix: u32[N*perms], rows: i64[k], query: u32[perms], out: u16[k]):
+ * equal values of each row and the query. */
+static PyObject *agreements(PyObject *self, PyObject *args)
+{
+    Py_buffer matrix, rows, query, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &matrix, &rows, &query, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t perms = query.len / 4, k = rows.len / 8;
+    if (check_buffer(&matrix, 4, "matrix") || check_buffer(&rows, 8, "rows") || check_buffer(&query, 4, "query"))
+        goto done;
+    if (perms == 0 || matrix.len % (perms * 4) || out.len != 2 * k) {
+        PyErr_SetString(PyExc_ValueError, "agreements: out (uint16) needs one item per row");
+        goto done;
+    }
+    Py_ssize_t stored = matrix.len / 4 / perms;
+    const int64_t *r = rows.buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (r[i] < 0 || r[i] >= stored) {
+            PyErr_Format(PyExc_IndexError, "agreements: row %lld outside the matrix", (long long)r[i]);
+            goto done;
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const uint32_t *m = matrix.buf, *q = query.buf;
+    uint16_t *o = out.buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        const uint32_t *row = m + r[i] * perms;
+        unsigned equal = 0;
+        for (Py_ssize_t p = 0; p < perms; p++)
+            equal += row[p] == q[p];
+        o[i] = (uint16_t)equal;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&matrix);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&query);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"murmur_windows", murmur_windows, METH_VARARGS,
+     "murmur_windows(codepoints, width, out): murmur3_32 of every width-character window."},
+    {"minhash_values", minhash_values, METH_VARARGS,
+     "minhash_values(hashes, a, b, out): out = min(out, a * fmix32(hashes) + b) per permutation."},
+    {"grouped_minhash", grouped_minhash, METH_VARARGS,
+     "grouped_minhash(codepoints, lengths, width, a, b, out): one MinHash row per string."},
+    {"screen_unequal", screen_unequal, METH_VARARGS,
+     "screen_unequal(screen, rows, query, planes, out, codes): screened values differing, codes."},
+    {"agreements", agreements, METH_VARARGS,
+     "agreements(matrix, rows, query, out): equal values of each row and the query."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "Compiled inner loops of the MinHash and near-duplicate stages (see pipelines.kernels).",
+    -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

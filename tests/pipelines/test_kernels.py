@@ -1,0 +1,154 @@
+"""The compiled kernels (pipelines/_kernels.c) give exactly the arrays of the numpy code they
+replace, they are built wherever a C compiler is, and bad arguments raise instead of reading
+out of bounds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sysconfig
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines import kernels, spam
+from pipelines.dedup import DedupIndex, _screen_row
+from pipelines.minhash import DEFAULT_SCHEME, MinHasher, SignatureScheme, _murmur_windows_numpy
+from tests.pipelines.policy_texts import DIGITAL_POLICY, LOTTERY_POLICY, SEED_ARTICLE
+from tests.pipelines.test_dedup_scale import Corpus
+
+needs_kernels = pytest.mark.skipif(not kernels.COMPILED, reason="compiled kernels not built here")
+
+
+def test_the_kernels_are_built_where_a_c_compiler_is() -> None:
+    # The install builds them when it can and carries on without them otherwise; a machine
+    # with a compiler and the Python headers (CI) must have them, or every speed figure of
+    # docs/performance.md is off by the kernels' share.
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = sysconfig.get_paths()["include"]
+    if shutil.which(compiler) is None or not os.path.exists(os.path.join(headers, "Python.h")):
+        pytest.skip(f"no C compiler ({compiler}) or Python headers here")
+    assert kernels.COMPILED, "pipelines._kernels was not built: run `pip install -e .` again"
+    assert kernels.enabled()
+
+
+def test_disabled_switches_to_numpy_and_back() -> None:
+    before = kernels.enabled()
+    with kernels.disabled():
+        assert not kernels.enabled()
+    assert kernels.enabled() == before
+
+
+code_points = st.lists(
+    st.one_of(st.integers(0x20, 0x7E), st.integers(0x4E00, 0x9FFF), st.integers(0, 0x10FFFF)),
+    min_size=1, max_size=300,
+)
+
+
+@needs_kernels
+@settings(max_examples=200, deadline=None)
+@given(points=code_points, width=st.integers(1, 9))
+def test_murmur_windows_equal_numpy(points: list[int], width: int) -> None:
+    codepoints = np.array(points, dtype=np.uint32)
+    width = min(width, codepoints.size)
+    assert np.array_equal(kernels.murmur_windows(codepoints, width), _murmur_windows_numpy(codepoints, width))
+
+
+@needs_kernels
+@pytest.mark.parametrize("scheme", [DEFAULT_SCHEME, SignatureScheme(shingle_size=3, num_perm=16)])
+@pytest.mark.parametrize("size", [1, 2, 7, 2047, 2048, 2049, 8192, 8193, 20_000])
+def test_minhash_values_equal_numpy(scheme: SignatureScheme, size: int) -> None:
+    hasher = MinHasher(scheme)
+    hashes = np.unique(np.random.default_rng(size).integers(0, 2**32, size, dtype=np.uint32))
+    compiled = hasher.hashvalues(hashes)
+    with kernels.disabled():
+        reference = hasher.hashvalues(hashes)
+    assert compiled.dtype == np.uint32 and np.array_equal(compiled, reference)
+
+
+@needs_kernels
+@pytest.mark.parametrize("text", ["\n".join(SEED_ARTICLE), "\n".join(DIGITAL_POLICY), "\n".join(LOTTERY_POLICY), "短"])
+def test_body_signatures_equal_numpy(text: str) -> None:
+    hasher = MinHasher()
+    compiled = hasher.signature(text)
+    with kernels.disabled():
+        reference = hasher.signature(text)
+    assert np.array_equal(compiled.hashvalues, reference.hashvalues)
+    assert np.array_equal(compiled.shingle_hashes, reference.shingle_hashes)
+
+
+skeleton = st.text(
+    alphabet=st.one_of(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.sampled_from("，。、：；（）")),
+    min_size=8, max_size=120,
+)
+
+
+@needs_kernels
+@settings(max_examples=100, deadline=None)
+@given(skeletons=st.lists(skeleton, min_size=1, max_size=40))
+def test_paragraph_signatures_equal_numpy(skeletons: list[str]) -> None:
+    assert spam._near_signatures(skeletons) == spam._near_signatures_numpy(skeletons)
+
+
+@needs_kernels
+def test_paragraph_signatures_across_numpy_batches() -> None:
+    # The numpy version works in batches of 65,536 windows: a page this long spans several.
+    rng = np.random.default_rng(3)
+    skeletons = ["".join(map(chr, rng.integers(0x4E00, 0x9FFF, int(n)))) for n in rng.integers(8, 3000, 120)]
+    assert sum(map(len, skeletons)) > 2 * spam._BATCH_WINDOWS
+    assert spam._near_signatures(skeletons) == spam._near_signatures_numpy(skeletons)
+
+
+def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
+    corpus = Corpus(seed)
+    index = DedupIndex()
+    for i in range(count):
+        index.add(i, corpus.doc())
+    return index, corpus
+
+
+@needs_kernels
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_screen_and_agreements_equal_numpy(seed: int) -> None:
+    index, corpus = _filled_index(seed, 600)
+    rows = np.random.default_rng(seed).integers(0, index._size, 2000)  # repeats, any order
+    for _ in range(20):
+        signature = corpus.signature()
+        unequal, codes = kernels.screen_unequal(index._screen, rows, _screen_row(signature.hashvalues), 4)
+        reference_unequal, reference_codes = index._screen_counts_numpy(rows, signature)
+        assert np.array_equal(unequal, reference_unequal)
+        assert np.array_equal(codes, reference_codes)
+        agree = kernels.agreements(index._hv, rows, signature.hashvalues)
+        assert np.array_equal(agree, (index._hv[rows] == signature.hashvalues).sum(axis=1))
+
+
+@needs_kernels
+def test_queries_equal_numpy() -> None:
+    index, corpus = _filled_index(9, 800)
+    for _ in range(60):
+        doc = corpus.doc()
+        compiled = index.query(doc)
+        with kernels.disabled():
+            reference = index.query(doc)
+        assert compiled == reference
+    assert any(index.query(corpus.doc()) for _ in range(60))  # (the corpus does have candidates)
+
+
+@needs_kernels
+def test_bad_arguments_raise() -> None:
+    index, corpus = _filled_index(4, 10)
+    query = _screen_row(corpus.signature().hashvalues)
+    with pytest.raises(IndexError):
+        kernels.screen_unequal(index._screen, np.array([index._screen.shape[0]]), query, 4)
+    with pytest.raises(IndexError):
+        kernels.agreements(index._hv, np.array([-1]), corpus.signature().hashvalues)
+    with pytest.raises(ValueError):
+        kernels.screen_unequal(index._screen, np.array([0]), query, 3)  # 8 words, not 3 planes
+    with pytest.raises(ValueError):
+        kernels.grouped_minhash(np.arange(10), np.array([5, 4]), 3, *MinHasher().permutations)
+    with pytest.raises(ValueError):
+        kernels.grouped_minhash(np.arange(10), np.array([8, 2]), 3, *MinHasher().permutations)
+    with pytest.raises(ValueError):
+        kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
