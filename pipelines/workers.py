@@ -13,6 +13,7 @@ never inherit the caller's threads or open connections.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -36,6 +37,14 @@ CHUNK = 16
 #: Chunks in flight: enough for the workers to run ahead while the caller writes a batch of
 #: 500 pages (~2 batches), few enough to bound memory (~1,000 pages of ~30 KB).
 WINDOW = 64
+
+
+#: Cyclic garbage collector thresholds of the processes that ingest (`gc.set_threshold`). The
+#: stages allocate and free millions of small containers that refcounting alone reclaims; at
+#: Python's default (a young collection every 700 allocations, an older one every 7,000) the
+#: collector keeps walking the memos and the index, 5-12 % of the CPU of ingestion and 60 % of
+#: unpickling a page handed back by a worker. Cycles are still collected, 70x less often.
+GC_THRESHOLDS = (50_000, 20, 20)
 
 
 def default_processes() -> int:
@@ -112,6 +121,7 @@ _IN_WORKER = False
 def _worker_started(owner: int) -> None:
     global _IN_WORKER
     _IN_WORKER = True
+    gc.set_threshold(*GC_THRESHOLDS)
     _leave_with(owner)
 
 
@@ -141,11 +151,18 @@ def _extract_chunk(jobs: Sequence[ExtractJob], params: DedupParams) -> list[Extr
 
 
 class StagePool:
-    """The pure stages in `processes` worker processes (0: inline), results in input order."""
+    """The pure stages in `processes` worker processes (0: inline), results in input order.
+
+    While the pool is open, the calling process collects garbage at `GC_THRESHOLDS`, as the
+    workers do (it runs the serial part and unpickles what they send back); `close` puts its
+    own thresholds back.
+    """
 
     def __init__(self, processes: int = 0, params: DedupParams = DedupParams()) -> None:
         self.processes = processes
         self.params = params
+        self._gc_before: Optional[tuple[int, int, int]] = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
         self._executor: Optional[ProcessPoolExecutor] = None
         if processes > 0:
             context = multiprocessing.get_context("forkserver")
@@ -239,6 +256,9 @@ class StagePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        if self._gc_before is not None:
+            gc.set_threshold(*self._gc_before)
+            self._gc_before = None
 
     def __enter__(self) -> StagePool:
         return self

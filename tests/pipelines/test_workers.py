@@ -131,3 +131,14 @@ def test_workers_leave_when_their_crawl_is_killed(tmp_path) -> None:
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(pid) for pid in pids), "worker processes outlived the crawl that started them"
+
+
+def test_a_pool_collects_garbage_less_often_and_then_as_before() -> None:
+    import gc
+
+    from pipelines.workers import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    with StagePool(0):
+        assert gc.get_threshold() == GC_THRESHOLDS
+    assert gc.get_threshold() == before
