@@ -198,6 +198,16 @@ def _subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
     return hashes[(hashes & U32((1 << bits) - 1)) == 0]
 
 
+def _shared_count(a: np.ndarray, b: np.ndarray) -> int:
+    """|a ∩ b| of two sorted arrays of distinct values (`np.intersect1d(a, b).size` without
+    sorting their concatenation)."""
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)
+    at[at == b.size] = 0  # past the end: compared with b[0], which is < a's value there
+    return int(np.count_nonzero(b[at] == a))
+
+
 _ENTRY_MAGIC = b"PIS1"
 _GROWTH = 1.25  # capacity growth of the signature matrix and columns (spare: ≤ 25 %)
 
@@ -674,8 +684,11 @@ class DedupIndex:
         b = self._numbers[rows, 1].astype(np.float64)
         overlap = np.where((a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0)
         best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
+        # The query's sample at each sample rate the rows ask for, from the smallest one.
+        own_bits = _sample_bits(a, self.params.sample_target)
+        samples = {own_bits: _subsample(signature.shingle_hashes, own_bits)}
         for i in np.flatnonzero(best >= self.params.prefilter):
-            candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]))
+            candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]), samples)
             if candidate is not None:
                 yield candidate
 
@@ -720,15 +733,24 @@ class DedupIndex:
             unequal = unequal + counts[word]
         return unequal, codes
 
-    def _verify_row(self, row: int, signature: Signature, estimated: float) -> Optional[Candidate]:
-        a = signature.shingle_count
+    def _verify_row(
+        self, row: int, signature: Signature, estimated: float, samples: dict[int, np.ndarray]
+    ) -> Optional[Candidate]:
+        """The candidate `row` is, compared on samples of both shingle sets at the sparser of
+        their two sample rates. `samples`: the query's, by rate (its own rate's always there,
+        the others are added as they are needed)."""
         key_length, _, entry_bits = (int(v) for v in self._numbers[row])
-        bits = max(entry_bits, _sample_bits(a, self.params.sample_target))
-        mine = _subsample(signature.shingle_hashes, bits)
-        theirs = _subsample(np.frombuffer(self._samples[row], dtype=U32), bits)
+        own_bits = min(samples)
+        bits = max(entry_bits, own_bits)
+        mine = samples.get(bits)
+        if mine is None:
+            mine = samples[bits] = _subsample(samples[own_bits], bits)
+        theirs = np.frombuffer(self._samples[row], dtype=U32)
+        if bits > entry_bits:
+            theirs = _subsample(theirs, bits)
         if mine.size == 0 or theirs.size == 0:
             return None
-        shared = np.intersect1d(mine, theirs, assume_unique=True).size
+        shared = _shared_count(mine, theirs)
         jaccard = shared / (mine.size + theirs.size - shared)
         doc_id = self._doc_ids[row]
         return Candidate(

@@ -21,7 +21,9 @@ from pipelines.dedup import (
     DedupParams,
     _BandTable,
     _count_code,
+    _sample_bits,
     _screen_row,
+    _subsample,
 )
 from pipelines.minhash import DEFAULT_SCHEME, Signature, SignatureScheme
 
@@ -84,6 +86,22 @@ def brute_candidates(index: DedupIndex, hashvalues: np.ndarray) -> list[int]:
     return np.flatnonzero(shares_a_band & index._has_signature[: index._size]).tolist()
 
 
+def reference_verify(index: DedupIndex, row: int, signature: Signature, estimated: float) -> Candidate | None:
+    """The sample check of one row by its definition: both full shingle sets subsampled at the
+    sparser of the two rates, intersected."""
+    key_length, _, entry_bits = (int(v) for v in index._numbers[row])
+    bits = max(entry_bits, _sample_bits(signature.shingle_count, index.params.sample_target))
+    mine = _subsample(signature.shingle_hashes, bits)
+    theirs = _subsample(np.frombuffer(index._samples[row], dtype=np.uint32), bits)
+    if mine.size == 0 or theirs.size == 0:
+        return None
+    shared = np.intersect1d(mine, theirs).size
+    return Candidate(
+        index._doc_ids[row], index._article[row], False, round(shared / (mine.size + theirs.size - shared), 4),
+        round(shared / mine.size, 4), round(shared / theirs.size, 4), key_length, estimated,
+    )
+
+
 def reference_query(index: DedupIndex, doc: DedupDoc) -> list[Candidate]:
     """`query` the slow way: brute-force candidates, the prefilter on full signatures."""
     results: dict[object, Candidate] = {}
@@ -103,7 +121,7 @@ def reference_query(index: DedupIndex, doc: DedupDoc) -> list[Candidate]:
         overlap = np.where((a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0)
         best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
         for i in np.flatnonzero(best >= index.params.prefilter):
-            candidate = index._verify_row(int(rows[i]), signature, float(estimated[i]))
+            candidate = reference_verify(index, int(rows[i]), signature, float(estimated[i]))
             if candidate is not None and candidate.doc_id not in results:
                 results[candidate.doc_id] = candidate
     return sorted(
@@ -366,3 +384,12 @@ def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
                 break
         index._screen[row] = _screen_row(hv, _count_code(b))
         assert index._screen_passes(np.array([row]), probe)[0], (a, b, equal)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_shared_count_is_the_intersection_size(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    universe = int(rng.choice([5, 50, 2**32]))
+    a = np.unique(rng.integers(0, universe, int(rng.integers(1, 400)), dtype=np.uint64)).astype(np.uint32)
+    b = np.unique(rng.integers(0, universe, int(rng.integers(1, 400)), dtype=np.uint64)).astype(np.uint32)
+    assert dedup._shared_count(a, b) == dedup._shared_count(b, a) == np.intersect1d(a, b).size
