@@ -21,6 +21,7 @@ from typing import Any
 from benchmarks import stages
 from benchmarks.corpus import build_corpus
 from benchmarks.stages import Measurement, Prepared, timed
+from pipelines import kernels
 from pipelines.workers import default_processes
 
 
@@ -115,6 +116,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                      lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
         inline.notes["outcomes"] = outcomes
         rows.append(inline)
+        # The same with the compiled kernels switched off: what they are worth, in this run.
+        with StagePool(0) as pool, kernels.disabled():
+            numpy_kernels, outcomes = timed(f"end to end, 1 process, numpy kernels ({stages.BATCH}/txn)", items,
+                                            lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
+        numpy_kernels.notes["outcomes"] = outcomes
+        rows.append(numpy_kernels)
         workers = default_processes()
         with StagePool(workers) as pool:
             list(pool.prepare(replace(item) for item in items[: 8 * workers]))  # started, warm
@@ -129,7 +136,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                          worker_peak_rss_mb=round(cpu.peak_rss_mb, 1),
                          main_peak_rss_mb=round(stages.max_rss_mb(), 1))
         rows.append(e2e)
-        assert outcomes == inline.notes["outcomes"] == one_by_one.notes["outcomes"], \
+        assert outcomes == inline.notes["outcomes"] == one_by_one.notes["outcomes"] == numpy_kernels.notes["outcomes"], \
             "batched and page-by-page ingestion must decide alike"
 
     backfill_rows: list[dict[str, Any]] = []
@@ -153,6 +160,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es) "
           f"(goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + workers {e2e.notes['worker_cpu_s']} CPU s; "
           f"outcomes {e2e.notes['outcomes']}")
+    print(f"compiled kernels: {'built' if kernels.COMPILED else 'NOT BUILT (numpy fallback)'}; one process "
+          f"{inline.docs_per_s:.0f} docs/s with them, {numpy_kernels.docs_per_s:.0f} with numpy "
+          f"({inline.docs_per_s / numpy_kernels.docs_per_s:.2f}x)")
     print(f"extraction: {extraction.docs_per_s:.0f} pages/s on one core (goal >= 100), "
           f"{extraction.notes['kb_per_page']} KB/page")
 
@@ -165,17 +175,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for mode in ("background", "uniform"):
             scale.extend(scale_curve(sizes, mode, probe=200 if args.quick else 2000))
         print("\nLSH scale curve (query + insert, 32 bands x 2 rows)")
-        print(f"{'mode':<11} {'stored':>9} {'ms/doc':>8} {'cand/query':>10} {'LSH B/sig':>10} {'sample B':>9} {'RSS B/entry':>11}")
+        print(f"{'mode':<11} {'stored':>9} {'ms/doc':>8} {'CPU ms':>8} {'cand/query':>10} {'LSH B/sig':>10} {'sample B':>9} {'RSS B/entry':>11}")
         for r in scale:
-            print(f"{r['mode']:<11} {r['stored']:>9} {r['query_insert_ms_per_doc']:>8.3f} "
+            print(f"{r['mode']:<11} {r['stored']:>9} {r['query_insert_ms_per_doc']:>8.3f} {r['cpu_ms_per_doc']:>8.3f} "
                   f"{r['lsh_candidates_per_query']:>10} {r['lsh_bytes_per_signature']:>10} "
                   f"{r['bytes_per_entry']['verification_samples']:>9} {r['rss_bytes_per_entry']:>11}")
+        for mode in ("background", "uniform"):
+            curve = [r for r in scale if r["mode"] == mode]
+            print(f"{mode}: CPU per query + insert at {curve[-1]['stored']:,} / at {curve[0]['stored']:,} stored = "
+                  f"{curve[-1]['cpu_ms_per_doc'] / curve[0]['cpu_ms_per_doc']:.2f}x (goal <= 1.5x)")
         ds = datasketch_bytes_per_entry(2000 if args.quick else 20_000)
         print(f"datasketch MinHashLSH (32 x 2), same signatures: {ds} B per entry (RSS)")
         scale.append({"mode": "datasketch_minhashlsh_32x2", "rss_bytes_per_entry": ds})
 
     result = {
-        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform(),
+                    "compiled_kernels": kernels.COMPILED},
         "corpus": {"docs": docs_n, "kinds": dict(Counter(d.kind for d in docs)),
                    "traditional": sum(d.script == "traditional" for d in docs), "seed": args.seed,
                    "build_s": round(corpus_s, 2)},

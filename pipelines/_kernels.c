@@ -4,8 +4,9 @@
  * dedup.py, which stays the reference and the fallback when this module is not built
  * (`pipelines.kernels`); tests/pipelines/test_kernels.py checks both give identical arrays.
  * numpy spends one pass over memory per operation and has no SIMD 32-bit multiply for uint32;
- * here each value is loaded once, and the hot loops are compiled for AVX2 and SSE4.1 as well
- * as the baseline, the best one picked at load time (GCC's target_clones).
+ * here each value is loaded once, and the hot loops are compiled for x86-64-v3 (AVX2) and
+ * x86-64-v2 (SSE4.2, POPCNT) as well as the baseline, the best one picked at load time (GCC's
+ * target_clones).
  *
  * Arguments are buffers (numpy arrays, C-contiguous) that the Python wrappers have checked
  * for dtype and shape; outputs are written into arrays the wrappers allocate.
@@ -16,7 +17,7 @@
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && defined(__linux__)
-#define MULTIVERSION __attribute__((target_clones("avx2", "sse4.1", "default")))
+#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
 #else
 #define MULTIVERSION
 #endif
@@ -222,6 +223,32 @@ done:
  * For each row: the values whose screened bits differ from the query's (popcount of the OR of
  * the planes' XOR, the code byte masked out) and the row's count code (top byte of plane 0's
  * last word). Rows are read one cache line each, prefetched a few rows ahead. */
+#define SCREEN_AHEAD 16 /* rows prefetched ahead: their cache misses overlap */
+MULTIVERSION
+static void screen_rows(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
+                        Py_ssize_t width, Py_ssize_t planes, uint16_t *o, uint8_t *c)
+{
+    const Py_ssize_t words = width * planes;
+    const uint64_t free_bits = (UINT64_C(1) << 56) - 1;
+    for (Py_ssize_t i = 0; i < k && i < SCREEN_AHEAD; i++)
+        __builtin_prefetch(s + r[i] * words);
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (i + SCREEN_AHEAD < k)
+            __builtin_prefetch(s + r[i + SCREEN_AHEAD] * words);
+        const uint64_t *line = s + r[i] * words;
+        const uint64_t code_word = line[width - 1] ^ q[width - 1];
+        c[i] = (uint8_t)(code_word >> 56);
+        unsigned unequal = 0;
+        for (Py_ssize_t w = 0; w < width; w++) {
+            uint64_t folded = w == width - 1 ? code_word & free_bits : line[w] ^ q[w];
+            for (Py_ssize_t p = 1; p < planes; p++)
+                folded |= line[p * width + w] ^ q[p * width + w];
+            unequal += (unsigned)__builtin_popcountll(folded);
+        }
+        o[i] = (uint16_t)unequal;
+    }
+}
+
 static PyObject *screen_unequal(PyObject *self, PyObject *args)
 {
     Py_buffer screen, rows, query, out, codes;
@@ -245,29 +272,7 @@ static PyObject *screen_unequal(PyObject *self, PyObject *args)
         }
     }
     Py_BEGIN_ALLOW_THREADS
-    const uint64_t *s = screen.buf, *q = query.buf;
-    uint16_t *o = out.buf;
-    uint8_t *c = codes.buf;
-    const uint64_t free_bits = (UINT64_C(1) << 56) - 1;
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (i + 8 < k)
-            __builtin_prefetch(s + r[i + 8] * words);
-        const uint64_t *line = s + r[i] * words;
-        unsigned unequal = 0;
-        for (Py_ssize_t w = 0; w < width; w++) {
-            uint64_t folded = 0;
-            for (Py_ssize_t p = 0; p < planes; p++) {
-                uint64_t d = line[p * width + w] ^ q[p * width + w];
-                if (p == 0 && w == width - 1) {
-                    c[i] = (uint8_t)(d >> 56);
-                    d &= free_bits;
-                }
-                folded |= d;
-            }
-            unequal += (unsigned)__builtin_popcountll(folded);
-        }
-        o[i] = (uint16_t)unequal;
-    }
+    screen_rows(screen.buf, r, k, query.buf, width, planes, out.buf, codes.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -277,6 +282,19 @@ done:
     PyBuffer_Release(&out);
     PyBuffer_Release(&codes);
     return result;
+}
+
+MULTIVERSION
+static void equal_values(const uint32_t *m, const int64_t *r, Py_ssize_t k, const uint32_t *q,
+                         Py_ssize_t perms, uint16_t *o)
+{
+    for (Py_ssize_t i = 0; i < k; i++) {
+        const uint32_t *row = m + r[i] * perms;
+        unsigned equal = 0;
+        for (Py_ssize_t p = 0; p < perms; p++)
+            equal += row[p] == q[p];
+        o[i] = (uint16_t)equal;
+    }
 }
 
 /* agreements(matrix: u32[N*perms], rows: i64[k], query: u32[perms], out: u16[k]):
@@ -303,15 +321,7 @@ static PyObject *agreements(PyObject *self, PyObject *args)
         }
     }
     Py_BEGIN_ALLOW_THREADS
-    const uint32_t *m = matrix.buf, *q = query.buf;
-    uint16_t *o = out.buf;
-    for (Py_ssize_t i = 0; i < k; i++) {
-        const uint32_t *row = m + r[i] * perms;
-        unsigned equal = 0;
-        for (Py_ssize_t p = 0; p < perms; p++)
-            equal += row[p] == q[p];
-        o[i] = (uint16_t)equal;
-    }
+    equal_values(matrix.buf, r, k, query.buf, perms, out.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -319,6 +329,71 @@ done:
     PyBuffer_Release(&rows);
     PyBuffer_Release(&query);
     PyBuffer_Release(&out);
+    return result;
+}
+
+/* bucket_rows(pairs: u64[], starts: u32[], slots: i64[k], masks: u64[k], screen: u64[],
+ *             words) -> (bytes, n)
+ * The LSH band table's lookup (dedup._BandTable.matches): for each slot s, the pairs
+ * pairs[starts[slots[s]] : starts[slots[s] + 1]] XOR masks[s] that are ≤ 2**32 - 1 (the pair's
+ * hash equals the query's: what is left is the row). The rows, as n int64 in the bytes. Each
+ * row's line of the prefilter screen (`words` uint64 a row) is prefetched for the screen that
+ * reads them next, so that the two lookups' cache misses overlap. */
+static PyObject *bucket_rows(PyObject *self, PyObject *args)
+{
+    Py_buffer pairs, starts, slots, masks, screen;
+    Py_ssize_t words;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*n", &pairs, &starts, &slots, &masks, &screen, &words))
+        return NULL;
+    PyObject *result = NULL, *bytes = NULL;
+    Py_ssize_t k = slots.len / 8, directory = starts.len / 4, stored = pairs.len / 8;
+    if (check_buffer(&pairs, 8, "pairs") || check_buffer(&starts, 4, "starts")
+        || check_buffer(&slots, 8, "slots"))
+        goto done;
+    if (masks.len != slots.len || words < 1 || check_buffer(&screen, 8 * words, "screen")) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "bucket_rows: one mask per slot, words >= 1");
+        goto done;
+    }
+    const uint64_t *lines = screen.buf;
+    const uint64_t screened = screen.len / 8 / words;
+    const int64_t *slot = slots.buf;
+    const uint32_t *start = starts.buf;
+    const uint64_t *pair = pairs.buf, *mask = masks.buf;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t s = 0; s < k; s++) {
+        if (slot[s] < 0 || slot[s] + 1 >= directory || start[slot[s]] > start[slot[s] + 1]
+            || (Py_ssize_t)start[slot[s] + 1] > stored) {
+            PyErr_SetString(PyExc_IndexError, "bucket_rows: a slot outside the directory or its pairs");
+            goto done;
+        }
+        __builtin_prefetch(pair + start[slot[s]]);
+        total += start[slot[s] + 1] - start[slot[s]];
+    }
+    bytes = PyBytes_FromStringAndSize(NULL, total * 8);
+    if (bytes == NULL)
+        goto done;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t n = 0;
+    for (Py_ssize_t s = 0; s < k; s++) {
+        const uint64_t m = mask[s];
+        for (uint32_t i = start[slot[s]], end = start[slot[s] + 1]; i < end; i++) {
+            uint64_t v = pair[i] ^ m;
+            if (v < screened)
+                __builtin_prefetch(lines + v * words);
+            out[n] = (int64_t)v;
+            n += v <= UINT64_C(0xFFFFFFFF);
+        }
+    }
+    result = Py_BuildValue("Nn", bytes, n);
+    bytes = NULL;
+done:
+    Py_XDECREF(bytes);
+    PyBuffer_Release(&pairs);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&slots);
+    PyBuffer_Release(&masks);
+    PyBuffer_Release(&screen);
     return result;
 }
 
@@ -331,6 +406,8 @@ static PyMethodDef methods[] = {
      "grouped_minhash(codepoints, lengths, width, a, b, out): one MinHash row per string."},
     {"screen_unequal", screen_unequal, METH_VARARGS,
      "screen_unequal(screen, rows, query, planes, out, codes): screened values differing, codes."},
+    {"bucket_rows", bucket_rows, METH_VARARGS,
+     "bucket_rows(pairs, starts, slots, masks): rows of the band-table buckets, as (bytes, n)."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {NULL, NULL, 0, NULL},

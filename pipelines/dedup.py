@@ -503,8 +503,10 @@ class _BandTable:
             self.runs.append(self._index(0, self.pairs.size, 0))
         self._runs_changed()
 
-    def matches(self, keys: np.ndarray) -> np.ndarray:
+    def matches(self, keys: np.ndarray, screen: Optional[np.ndarray] = None) -> np.ndarray:
         """Rows stored with the same band hash as some band of `keys` (one signature's keys).
+        `screen`: the index's prefilter screen, whose lines of the rows found are fetched into
+        the cache on the way (the compiled lookup does; the numpy one ignores it).
 
         Every candidate is there, and the rare rows whose band key only has the same 32-bit
         hash (≈ 0.25 per query at a million signatures): `candidates` drops them, `query`
@@ -519,6 +521,9 @@ class _BandTable:
         # (Methods and indexing rather than np.take/np.repeat/np.cumsum: their Python wrappers
         # cost ~1 µs a call, as much as the work on a small index.)
         slots = (self._directories + (hashes >> self._shifts).view(np.int64)).ravel()
+        if kernels.enabled():
+            rows = kernels.bucket_rows(self.pairs, self.starts, slots, mixed[self._run_bands], screen)
+            return np.concatenate((buffered, rows)) if buffered.size else rows
         firsts = self.starts[slots].astype(np.int64)
         counts = self.starts[slots + 1] - firsts  # runs x bands, flattened
         # Touch each range's start first (the pair before it: `firsts` may be the end), so that
@@ -644,7 +649,7 @@ class DedupIndex:
         if signature is not None and self._size:
             self.params.scheme.check_compatible(signature.scheme)
             keys = self._table.keys(signature.hashvalues)
-            rows = self._table.matches(keys)
+            rows = self._table.matches(keys, self._screen)
             for candidate in self._verify_rows(rows, keys, signature):
                 if candidate.doc_id not in results:
                     results[candidate.doc_id] = candidate

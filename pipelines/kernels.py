@@ -95,3 +95,25 @@ def agreements(matrix: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.nd
     out = np.empty(rows.size, dtype=np.uint16)
     _kernels.agreements(matrix, rows, _u32(query), out)
     return out
+
+
+def bucket_rows(pairs: np.ndarray, starts: np.ndarray, slots: np.ndarray, masks: np.ndarray,
+                screen: np.ndarray | None = None) -> np.ndarray:
+    """The band table's lookup (`dedup._BandTable.matches`): the rows of the pairs in each slot's
+    bucket, `pairs[starts[s] : starts[s + 1]]`, whose hash half equals the slot's mask. Each
+    row's line of `screen` (2-D, a row per stored row), if given, is prefetched on the way."""
+    if pairs.dtype != np.uint64 or starts.dtype != np.uint32:
+        raise ValueError("pairs must be uint64 and starts uint32")
+    if screen is None:
+        screen = _NO_SCREEN
+    elif screen.dtype != np.uint64 or not screen.flags.c_contiguous or screen.ndim != 2:
+        raise ValueError("screen must be a contiguous 2-D uint64 array")
+    data, n = _kernels.bucket_rows(
+        np.ascontiguousarray(pairs), np.ascontiguousarray(starts),
+        np.ascontiguousarray(slots, dtype=np.int64), np.ascontiguousarray(masks, dtype=np.uint64),
+        screen, screen.shape[1],
+    )
+    return np.frombuffer(data, dtype=np.int64, count=n)
+
+
+_NO_SCREEN = np.zeros((0, 1), dtype=np.uint64)

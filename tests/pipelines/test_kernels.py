@@ -125,6 +125,20 @@ def test_screen_and_agreements_equal_numpy(seed: int) -> None:
 
 
 @needs_kernels
+@pytest.mark.parametrize("count", [100, 300, 2500])  # in the buffer only; a few runs; merged runs
+def test_band_table_lookups_equal_numpy(count: int) -> None:
+    index, corpus = _filled_index(count, count)
+    table = index._table
+    assert table.runs or count < 256
+    for _ in range(50):
+        keys = table.keys(corpus.signature().hashvalues)
+        compiled = table.matches(keys, index._screen)
+        with kernels.disabled():
+            reference = table.matches(keys)
+        assert compiled.dtype == reference.dtype and np.array_equal(compiled, reference)
+
+
+@needs_kernels
 def test_queries_equal_numpy() -> None:
     index, corpus = _filled_index(9, 800)
     for _ in range(60):
@@ -150,5 +164,10 @@ def test_bad_arguments_raise() -> None:
         kernels.grouped_minhash(np.arange(10), np.array([5, 4]), 3, *MinHasher().permutations)
     with pytest.raises(ValueError):
         kernels.grouped_minhash(np.arange(10), np.array([8, 2]), 3, *MinHasher().permutations)
+    table = index._table
+    with pytest.raises(IndexError):
+        kernels.bucket_rows(table.pairs, table.starts, np.array([table.starts.size - 1]), np.zeros(1, np.uint64))
+    with pytest.raises(ValueError):
+        kernels.bucket_rows(table.pairs, table.starts, np.array([0, 1]), np.zeros(1, np.uint64))
     with pytest.raises(ValueError):
         kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
