@@ -397,6 +397,36 @@ done:
     return result;
 }
 
+/* subsample(hashes: u32[n], bits, out: u32[n]) -> m: the hashes whose low `bits` bits are 0,
+ * in order, into out[:m] (dedup._subsample; numpy's boolean indexing mispredicts a branch per
+ * value at these densities). */
+static PyObject *subsample(PyObject *self, PyObject *args)
+{
+    Py_buffer hashes, out;
+    int bits;
+    if (!PyArg_ParseTuple(args, "y*iw*", &hashes, &bits, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = hashes.len / 4;
+    if (check_buffer(&hashes, 4, "hashes") || out.len < hashes.len || bits < 0 || bits > 31) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "subsample: out must hold every hash, 0 <= bits < 32");
+        goto done;
+    }
+    const uint32_t *h = hashes.buf, mask = (UINT32_C(1) << bits) - 1;
+    uint32_t *o = out.buf;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        o[m] = h[i];
+        m += (h[i] & mask) == 0;
+    }
+    result = PyLong_FromSsize_t(m);
+done:
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"murmur_windows", murmur_windows, METH_VARARGS,
      "murmur_windows(codepoints, width, out): murmur3_32 of every width-character window."},
@@ -408,6 +438,8 @@ static PyMethodDef methods[] = {
      "screen_unequal(screen, rows, query, planes, out, codes): screened values differing, codes."},
     {"bucket_rows", bucket_rows, METH_VARARGS,
      "bucket_rows(pairs, starts, slots, masks): rows of the band-table buckets, as (bytes, n)."},
+    {"subsample", subsample, METH_VARARGS,
+     "subsample(hashes, bits, out): the hashes with `bits` low zero bits into out; their number."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {NULL, NULL, 0, NULL},

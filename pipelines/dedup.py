@@ -193,8 +193,12 @@ def _sample_bits(count: int, target: int) -> int:
 
 
 def _subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
+    """The shingle hashes whose low `bits` bits are 0 (a sample of 1 in 2**bits, the same
+    values in every document that has them)."""
     if bits == 0:
         return hashes
+    if kernels.enabled():
+        return kernels.subsample(hashes, bits)
     return hashes[(hashes & U32((1 << bits) - 1)) == 0]
 
 
@@ -546,7 +550,9 @@ class _BandTable:
 
 def _shares_a_band(matrix_keys: np.ndarray, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """For each of `rows`, whether one of its band keys equals that band's key in `keys`."""
-    return np.any(np.take(matrix_keys, rows, axis=0) == keys, axis=1)
+    # Indexing, not np.take: `matrix_keys` is a strided view of the signature matrix, which
+    # np.take(axis=0) copies 8x slower (75 us for 300 rows).
+    return (matrix_keys[rows] == keys).any(axis=1)
 
 
 class _EntriesView:

@@ -117,3 +117,10 @@ def bucket_rows(pairs: np.ndarray, starts: np.ndarray, slots: np.ndarray, masks:
 
 
 _NO_SCREEN = np.zeros((0, 1), dtype=np.uint64)
+
+
+def subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
+    """The values of `hashes` (uint32) whose low `bits` bits are all 0, in order."""
+    hashes = _u32(hashes)
+    out = np.empty(hashes.size, dtype=np.uint32)
+    return out[: _kernels.subsample(hashes, bits, out)]

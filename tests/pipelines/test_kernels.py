@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import kernels, spam
-from pipelines.dedup import DedupIndex, _screen_row
+from pipelines.dedup import DedupIndex, _screen_row, _subsample
 from pipelines.minhash import DEFAULT_SCHEME, MinHasher, SignatureScheme, _murmur_windows_numpy
 from tests.pipelines.policy_texts import DIGITAL_POLICY, LOTTERY_POLICY, SEED_ARTICLE
 from tests.pipelines.test_dedup_scale import Corpus
@@ -101,6 +101,17 @@ def test_paragraph_signatures_across_numpy_batches() -> None:
     assert spam._near_signatures(skeletons) == spam._near_signatures_numpy(skeletons)
 
 
+@needs_kernels
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(0, 2**32 - 1), max_size=500), bits=st.integers(0, 31))
+def test_subsamples_equal_numpy(values: list[int], bits: int) -> None:
+    hashes = np.array(values, dtype=np.uint32)
+    compiled = _subsample(hashes, bits)
+    with kernels.disabled():
+        reference = _subsample(hashes, bits)
+    assert compiled.dtype == np.uint32 and np.array_equal(compiled, reference)
+
+
 def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
     corpus = Corpus(seed)
     index = DedupIndex()
@@ -169,5 +180,9 @@ def test_bad_arguments_raise() -> None:
         kernels.bucket_rows(table.pairs, table.starts, np.array([table.starts.size - 1]), np.zeros(1, np.uint64))
     with pytest.raises(ValueError):
         kernels.bucket_rows(table.pairs, table.starts, np.array([0, 1]), np.zeros(1, np.uint64))
+    with pytest.raises(ValueError):
+        kernels._kernels.subsample(np.arange(4, dtype=np.uint32), 32, np.empty(4, dtype=np.uint32))
+    with pytest.raises(ValueError):
+        kernels._kernels.subsample(np.arange(4, dtype=np.uint32), 1, np.empty(3, dtype=np.uint32))
     with pytest.raises(ValueError):
         kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
