@@ -122,21 +122,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                             lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
         numpy_kernels.notes["outcomes"] = outcomes
         rows.append(numpy_kernels)
-        workers = default_processes()
-        with StagePool(workers) as pool:
-            list(pool.prepare(replace(item) for item in items[: 8 * workers]))  # started, warm
-            cpu = stages.WorkerCpu()
-            cpu.read(pool.worker_pids())
-            warm_cpu_s = cpu.cpu_s
-            e2e, outcomes = timed(f"END TO END, {workers} worker proc(s) + main", items,
-                                  lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool),
-                                  memory=False)
-            cpu.read(pool.worker_pids())
-        e2e.notes.update(outcomes=outcomes, workers=workers, worker_cpu_s=round(cpu.cpu_s - warm_cpu_s, 2),
-                         worker_peak_rss_mb=round(cpu.peak_rss_mb, 1),
-                         main_peak_rss_mb=round(stages.max_rss_mb(), 1))
-        rows.append(e2e)
-        assert outcomes == inline.notes["outcomes"] == one_by_one.notes["outcomes"] == numpy_kernels.notes["outcomes"], \
+        # With the crawl's worker count (one per core beyond the caller's) and reprocess's (one
+        # per core); the goal line reports the faster.
+        e2e_rows: list[Measurement] = []
+        for workers in sorted({default_processes(), default_processes(caller_busy=False)}):
+            with StagePool(workers) as pool:
+                list(pool.prepare(replace(item) for item in items[: 8 * workers]))  # started, warm
+                cpu = stages.WorkerCpu()
+                cpu.read(pool.worker_pids())
+                warm_cpu_s = cpu.cpu_s
+                run_e2e, outcomes = timed(f"END TO END, {workers} worker proc(s) + main", items,
+                                          lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool),
+                                          memory=False)
+                cpu.read(pool.worker_pids())
+            run_e2e.notes.update(outcomes=outcomes, workers=workers,
+                                 worker_cpu_s=round(cpu.cpu_s - warm_cpu_s, 2),
+                                 worker_peak_rss_mb=round(cpu.peak_rss_mb, 1),
+                                 main_peak_rss_mb=round(stages.max_rss_mb(), 1))
+            rows.append(run_e2e)
+            e2e_rows.append(run_e2e)
+        e2e = max(e2e_rows, key=lambda m: m.docs_per_s)
+        assert all(r.notes["outcomes"] == inline.notes["outcomes"] for r in e2e_rows) \
+            and inline.notes["outcomes"] == one_by_one.notes["outcomes"] == numpy_kernels.notes["outcomes"], \
             "batched and page-by-page ingestion must decide alike"
 
     backfill_rows: list[dict[str, Any]] = []

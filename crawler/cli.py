@@ -319,7 +319,7 @@ def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry, for per-site selectors.")
 @click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Processes for extraction and cleaning (default: one per core but one; 0: none).")
+              help="Processes for extraction and cleaning (default: one per core; 0: none).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | None, db: str | None,
               workers: int | None, quiet: bool) -> None:

@@ -112,7 +112,8 @@ def reprocess(
                 progress(report.pages, total, pending[-1].url)
             pending.clear()
 
-        with StagePool(default_processes() if workers is None else workers, ingestor.params) as pool:
+        with StagePool(default_processes(caller_busy=False) if workers is None else workers,
+                       ingestor.params) as pool:
             for job, extracted in zip_jobs(pool, jobs):
                 prepared = extracted.prepared
                 if prepared is None:

@@ -47,10 +47,17 @@ WINDOW = 64
 GC_THRESHOLDS = (50_000, 20, 20)
 
 
-def default_processes() -> int:
-    """Worker processes for this machine: one per core beyond the one running the serial part,
-    and at least one (the serial part takes far less CPU than the pure stages)."""
-    return max(1, (os.cpu_count() or 1) - 1)
+def default_processes(caller_busy: bool = True) -> int:
+    """Worker processes for this machine, at least one.
+
+    `caller_busy`: the calling process has much work of its own besides the serial part (a
+    crawl: Scrapy and extraction on the reactor), so one worker per core beyond its own.
+    Otherwise (`reprocess`, whose workers extract too) one per core: the serial part leaves
+    its process idle part of the time, and the extra worker fills it (reprocess of 3,000 kept
+    pages on 2 cores: 121 pages/s with one worker, 193 with two).
+    """
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1 if caller_busy else cores)
 
 
 @dataclass(frozen=True)
