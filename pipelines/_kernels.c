@@ -427,6 +427,43 @@ done:
     return result;
 }
 
+/* screen_row(hashvalues: u32[perms], planes, code, out: u64[planes * ceil(perms / 64)]):
+ * the prefilter screen's row of one signature (dedup._screen_row): plane k holds bit k of
+ * every value, value i at bit i % 64 of word i / 64; the top byte of plane 0's last word is
+ * `code` instead. */
+static PyObject *screen_row(PyObject *self, PyObject *args)
+{
+    Py_buffer values, out;
+    Py_ssize_t planes;
+    unsigned int code;
+    if (!PyArg_ParseTuple(args, "y*nIw*", &values, &planes, &code, &out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t perms = values.len / 4, width = (perms + 63) / 64;
+    if (check_buffer(&values, 4, "hashvalues") || planes < 1 || planes > 32 || code > 255
+        || out.len != 8 * planes * width || perms == 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "screen_row: out must be planes x ceil(perms / 64) uint64, code < 256");
+        goto done;
+    }
+    const uint32_t *v = values.buf;
+    uint64_t *o = out.buf;
+    for (Py_ssize_t k = 0; k < planes; k++) {
+        for (Py_ssize_t w = 0; w < width; w++) {
+            uint64_t word = 0;
+            for (Py_ssize_t j = 0; j < 64 && w * 64 + j < perms; j++)
+                word |= (uint64_t)((v[w * 64 + j] >> k) & 1u) << j;
+            o[k * width + w] = word;
+        }
+    }
+    o[width - 1] = (o[width - 1] & ((UINT64_C(1) << 56) - 1)) | ((uint64_t)code << 56);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"murmur_windows", murmur_windows, METH_VARARGS,
      "murmur_windows(codepoints, width, out): murmur3_32 of every width-character window."},
@@ -440,6 +477,8 @@ static PyMethodDef methods[] = {
      "bucket_rows(pairs, starts, slots, masks): rows of the band-table buckets, as (bytes, n)."},
     {"subsample", subsample, METH_VARARGS,
      "subsample(hashes, bits, out): the hashes with `bits` low zero bits into out; their number."},
+    {"screen_row", screen_row, METH_VARARGS,
+     "screen_row(hashvalues, planes, code, out): the prefilter screen's row of a signature."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {NULL, NULL, 0, NULL},

@@ -236,6 +236,8 @@ def _screen_words(perms: int) -> int:
 def _screen_row(hashvalues: np.ndarray, count_code: int = 0) -> np.ndarray:
     """The screen row of one signature (uint32 values) as uint64 words, `count_code` in the
     top byte of plane 0 (a query's row has 0 there)."""
+    if kernels.enabled() and hashvalues.size:
+        return kernels.screen_row(hashvalues, _SCREEN_BITS, count_code)
     low = hashvalues.astype(np.uint8)  # (a cast keeps the low byte)
     if low.size % 64:  # pad the planes to whole words: padding never differs
         low = np.concatenate((low, np.zeros(-low.size % 64, dtype=np.uint8)))

@@ -124,3 +124,12 @@ def subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
     hashes = _u32(hashes)
     out = np.empty(hashes.size, dtype=np.uint32)
     return out[: _kernels.subsample(hashes, bits, out)]
+
+
+def screen_row(hashvalues: np.ndarray, planes: int, code: int) -> np.ndarray:
+    """The prefilter screen's row of a signature (`dedup._screen_row`): `planes` bit-planes of
+    its values' low bits, `code` in the top byte of plane 0's last word."""
+    hashvalues = _u32(hashvalues)
+    out = np.empty(planes * -(-hashvalues.size // 64), dtype=np.uint64)
+    _kernels.screen_row(hashvalues, planes, code, out)
+    return out

@@ -112,6 +112,19 @@ def test_subsamples_equal_numpy(values: list[int], bits: int) -> None:
     assert compiled.dtype == np.uint32 and np.array_equal(compiled, reference)
 
 
+@needs_kernels
+@pytest.mark.parametrize("perms", [16, 64, 100, 128, 256])
+def test_screen_rows_equal_numpy(perms: int) -> None:
+    rng = np.random.default_rng(perms)
+    for _ in range(100):
+        hashvalues = rng.integers(0, 2**32, perms, dtype=np.uint32)
+        code = int(rng.integers(0, 256))
+        compiled = _screen_row(hashvalues, code)
+        with kernels.disabled():
+            reference = _screen_row(hashvalues, code)
+        assert compiled.dtype == reference.dtype and np.array_equal(compiled, reference)
+
+
 def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
     corpus = Corpus(seed)
     index = DedupIndex()
@@ -184,5 +197,9 @@ def test_bad_arguments_raise() -> None:
         kernels._kernels.subsample(np.arange(4, dtype=np.uint32), 32, np.empty(4, dtype=np.uint32))
     with pytest.raises(ValueError):
         kernels._kernels.subsample(np.arange(4, dtype=np.uint32), 1, np.empty(3, dtype=np.uint32))
+    with pytest.raises(ValueError):
+        kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 256, np.empty(8, dtype=np.uint64))
+    with pytest.raises(ValueError):
+        kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 0, np.empty(7, dtype=np.uint64))
     with pytest.raises(ValueError):
         kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
