@@ -464,6 +464,28 @@ done:
     return result;
 }
 
+/* han_count(text: str) -> int: characters in U+4E00..U+9FFF (spam._han_count). */
+static PyObject *han_count(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "han_count: a str is needed");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *u = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            count += (Py_UCS2)(u[i] - 0x4E00) <= 0x9FFF - 0x4E00;
+    } else if (kind == PyUnicode_4BYTE_KIND) {
+        const Py_UCS4 *u = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            count += (Py_UCS4)(u[i] - 0x4E00) <= 0x9FFF - 0x4E00;
+    } /* 1-byte kind: no character reaches U+4E00 */
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
     {"murmur_windows", murmur_windows, METH_VARARGS,
      "murmur_windows(codepoints, width, out): murmur3_32 of every width-character window."},
@@ -479,6 +501,7 @@ static PyMethodDef methods[] = {
      "subsample(hashes, bits, out): the hashes with `bits` low zero bits into out; their number."},
     {"screen_row", screen_row, METH_VARARGS,
      "screen_row(hashvalues, planes, code, out): the prefilter screen's row of a signature."},
+    {"han_count", han_count, METH_O, "han_count(text): characters in U+4E00..U+9FFF."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {NULL, NULL, 0, NULL},

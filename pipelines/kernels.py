@@ -133,3 +133,8 @@ def screen_row(hashvalues: np.ndarray, planes: int, code: int) -> np.ndarray:
     out = np.empty(planes * -(-hashvalues.size // 64), dtype=np.uint64)
     _kernels.screen_row(hashvalues, planes, code, out)
     return out
+
+
+def han_count(text: str) -> int:
+    """Characters of `text` in U+4E00..U+9FFF."""
+    return _kernels.han_count(text)

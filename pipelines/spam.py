@@ -204,8 +204,15 @@ _HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
 def _han_count(text: str) -> int:
-    # Characters in U+4E00..U+9FFF: the lengths of their runs added up (fewer, shorter strings
-    # than what is left once every other character is removed).
+    """Characters in U+4E00..U+9FFF."""
+    if kernels.enabled():
+        return kernels.han_count(text)
+    return _han_count_regex(text)
+
+
+def _han_count_regex(text: str) -> int:
+    # The lengths of the runs added up (fewer, shorter strings than what is left once every
+    # other character is removed). The compiled kernel's reference.
     return sum(map(len, _HAN_RUN.findall(text)))
 
 

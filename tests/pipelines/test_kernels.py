@@ -125,6 +125,14 @@ def test_screen_rows_equal_numpy(perms: int) -> None:
         assert compiled.dtype == reference.dtype and np.array_equal(compiled, reference)
 
 
+@needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.characters(), st.characters(min_codepoint=0x4DF0, max_codepoint=0x4E10),
+                                       st.characters(min_codepoint=0x9FF0, max_codepoint=0xA010))))
+def test_han_counts_equal_the_regex(text: str) -> None:
+    assert spam._han_count(text) == spam._han_count_regex(text)
+
+
 def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
     corpus = Corpus(seed)
     index = DedupIndex()
@@ -201,5 +209,7 @@ def test_bad_arguments_raise() -> None:
         kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 256, np.empty(8, dtype=np.uint64))
     with pytest.raises(ValueError):
         kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 0, np.empty(7, dtype=np.uint64))
+    with pytest.raises(TypeError):
+        kernels.han_count(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
