@@ -68,6 +68,9 @@ class PreparedPage:
     doc: Optional[DedupDoc]
     #: The same for the body cut ahead (`PreparedItem.guess`), when there is one.
     guess_doc: Optional[DedupDoc] = None
+    #: `content_hash` of the cleaned body and of the body cut ahead (the store's change check).
+    content_hash: Optional[str] = None
+    guess_content_hash: Optional[str] = None
 
     @property
     def url(self) -> str:
@@ -100,8 +103,12 @@ def prepare_page(
     if judged:
         prepared = guess_cuts(prepared, judged)
     guess = prepared.guess[1] if prepared.guess is not None else None
-    return PreparedPage(prepared, _document_of(prepared.cleaned, params),
-                        _document_of(guess, params) if guess is not None else None)
+    return PreparedPage(
+        prepared, _document_of(prepared.cleaned, params),
+        _document_of(guess, params) if guess is not None else None,
+        content_hash(prepared.cleaned.item.body_text),
+        content_hash(guess.item.body_text) if guess is not None else None,
+    )
 
 
 def _document_of(cleaned: Cleaned, params: DedupParams) -> Optional[DedupDoc]:
@@ -214,17 +221,18 @@ class Ingestor:
         if not page.paragraphs:
             return self._reject(batch, page, "empty_body", "no body text left after cleaning", cuts)
 
-        page.content_hash = content_hash(page.body_text)
+        # The worker's document and hash hold when the counts cut what it expected.
+        doc: Optional[DedupDoc] = None
+        digest: Optional[str] = None
+        if cleaned is prepared.prepared.cleaned:
+            doc, digest = prepared.doc, prepared.content_hash
+        elif prepared.prepared.guess is not None and cleaned is prepared.prepared.guess[1]:
+            doc, digest = prepared.guess_doc, prepared.guess_content_hash
+        page.content_hash = digest or content_hash(page.body_text)
         known = batch.copy_state(page.url)
         if known is not None and known[2] == page.content_hash:
             save = batch.save_article(page)  # refreshes fetch time and validators only
             return IngestResult(UNCHANGED, save.relation, save=save)
-        if cleaned is prepared.prepared.cleaned:
-            doc = prepared.doc
-        elif prepared.prepared.guess is not None and cleaned is prepared.prepared.guess[1]:
-            doc = prepared.guess_doc
-        else:
-            doc = None
         if doc is None:
             doc = dedup_document(page, self.params)  # the counts cut other paragraphs
         if known is not None and known[0] in self.index:
