@@ -12,6 +12,8 @@ between sizes: the machine may be shared, and the large index is memory-bound, s
 drifts with the neighbours. The timed window (`probe`
 query + insert pairs) sees only the band-table merges that fall into it;
 `insert_cpu_ms_per_doc_amortised` covers every add up to the size, merges and growth included.
+The sizes are timed in turns on indexes built side by side (`scale_curve`), so that the
+machine's other load falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -67,67 +69,77 @@ def _index_bytes(index: Any) -> dict[str, float]:
     }
 
 
-def scale_curve(sizes: list[int], mode: str, seed: int = 7, probe: int = PROBE) -> list[dict[str, Any]]:
+def _built(size: int, seed: int, share: float) -> tuple[Any, float, float, float]:
+    """An index of the first `size` documents of the seed's stream: (index, build wall s,
+    build CPU s, RSS MB it added)."""
     from pipelines.dedup import DedupIndex
 
     rng = np.random.default_rng(seed)
     common = rng.integers(0, 2**32, size=(POOL, 128), dtype=np.uint32)
-    share = 0.7071 if mode == "background" else 0.0
     gc.collect()
     base_rss = rss_mb()
     index = DedupIndex()
-    stream = _docs(max(sizes) + probe * len(sizes), rng, common, share)
-    results = []
-    next_id = 0
-    build_s = build_cpu = 0.0
-    built = 0  # adds outside the timed windows
-    for size in sizes:
-        start, start_cpu = time.perf_counter(), time.process_time()
-        while len(index) < size:
-            index.add(next_id, next(stream))
-            next_id += 1
-            built += 1
-        build_s += time.perf_counter() - start
-        build_cpu += time.process_time() - start_cpu
-        gc.collect()
-        rss = rss_mb() - base_rss
-        parts = _index_bytes(index)
-        probe_docs = [next(stream) for _ in range(probe)]
+    start, start_cpu = time.perf_counter(), time.process_time()
+    for doc_id, doc in enumerate(_docs(size, rng, common, share)):
+        index.add(doc_id, doc)
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    gc.collect()
+    return index, wall, cpu, rss_mb() - base_rss
+
+
+def scale_curve(sizes: list[int], mode: str, seed: int = 7, probe: int = PROBE) -> list[dict[str, Any]]:
+    """Query + insert cost at each of `sizes` stored signatures (see the module docstring).
+
+    One index per size is built from the same stream, then all of them take the same `probe`
+    new documents, in `WINDOWS` parts taken in turn (part 1 on every size, then part 2...): a
+    burst of another process's work on a shared machine then falls on every size alike, and
+    the reported figure, the median part, moves little.
+    """
+    share = 0.7071 if mode == "background" else 0.0
+    rng = np.random.default_rng(seed)
+    common = rng.integers(0, 2**32, size=(POOL, 128), dtype=np.uint32)
+    probe_docs = list(_docs(probe, np.random.default_rng(seed + 1), common, share))
+    built = {size: _built(size, seed, share) for size in sorted(sizes)}
+    candidates = {}
+    for size, (index, *_) in built.items():
         # Counted before the timed loop, so that the loop times query + insert only.
         table = index._table
-        candidates = sum(
+        candidates[size] = sum(
             len(table.candidates(table.keys(doc.signature.hashvalues), index._band_keys))
             for doc in probe_docs
         )
-        # Timed in WINDOWS parts; the figure is the median part, so that a burst of another
-        # process's work on the shared machine moves one part, not the result.
-        walls, cpus = [], []
-        for part in np.array_split(np.arange(probe), WINDOWS):
+    walls: dict[int, list[float]] = {size: [] for size in built}
+    cpus: dict[int, list[float]] = {size: [] for size in built}
+    parts = np.array_split(np.arange(probe), WINDOWS)
+    for part in parts:
+        for size, (index, *_) in built.items():
             start_wall, start_cpu = time.perf_counter(), time.process_time()
             for i in part:
                 doc = probe_docs[i]
                 index.query(doc)
-                index.add(next_id, doc)
-                next_id += 1
-            walls.append((time.perf_counter() - start_wall) / max(part.size, 1))
-            cpus.append((time.process_time() - start_cpu) / max(part.size, 1))
+                index.add(size + int(i), doc)
+            walls[size].append((time.perf_counter() - start_wall) / max(part.size, 1))
+            cpus[size].append((time.process_time() - start_cpu) / max(part.size, 1))
+    results = []
+    for size, (index, build_s, build_cpu, rss) in built.items():
+        layout = _index_bytes(index)
         results.append({
             "mode": mode,
             "stored": size,
-            "query_insert_ms_per_doc": round(1000 * float(np.median(walls)), 4),
-            "cpu_ms_per_doc": round(1000 * float(np.median(cpus)), 4),
-            "cpu_ms_per_doc_parts": [round(1000 * c, 4) for c in cpus],
-            "lsh_candidates_per_query": round(candidates / probe, 2),
+            "query_insert_ms_per_doc": round(1000 * float(np.median(walls[size])), 4),
+            "cpu_ms_per_doc": round(1000 * float(np.median(cpus[size])), 4),
+            "cpu_ms_per_doc_parts": [round(1000 * c, 4) for c in cpus[size]],
+            "lsh_candidates_per_query": round(candidates[size] / probe, 2),
             "rss_bytes_per_entry": round(rss * 2**20 / size),
-            "bytes_per_entry": {k: round(v) for k, v in parts.items()},
-            "lsh_bytes_per_signature": round(parts["signature_matrix"] + parts["band_table"]
-                                             + parts["ids_and_exact_hashes"] + parts["numbers"]),
+            "bytes_per_entry": {k: round(v) for k, v in layout.items()},
+            "lsh_bytes_per_signature": round(layout["signature_matrix"] + layout["band_table"]
+                                             + layout["ids_and_exact_hashes"] + layout["numbers"]),
             "insert_s_cumulative": round(build_s, 1),
             # Every add up to this size, band-table merges included (the timed probe window
             # sees only the merges that fall into it).
-            "insert_cpu_ms_per_doc_amortised": round(1000 * build_cpu / built, 4),
+            "insert_cpu_ms_per_doc_amortised": round(1000 * build_cpu / size, 4),
         })
-    del index
+    del built
     gc.collect()
     return results
 

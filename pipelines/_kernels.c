@@ -218,37 +218,117 @@ done:
     return result;
 }
 
-/* screen_unequal(screen: u64[N*words], rows: i64[k], query: u64[words], planes, out: u16[k],
- *                codes: u8[k])
- * For each row: the values whose screened bits differ from the query's (popcount of the OR of
- * the planes' XOR, the code byte masked out) and the row's count code (top byte of plane 0's
- * last word). Rows are read one cache line each, prefetched a few rows ahead. */
 #define SCREEN_AHEAD 16 /* rows prefetched ahead: their cache misses overlap */
+
+/* Values of one screen line whose screened bits differ from the query's, and its code. */
+static inline unsigned screen_line(const uint64_t *line, const uint64_t *q, Py_ssize_t width,
+                                   Py_ssize_t planes, uint8_t *code)
+{
+    const uint64_t code_word = line[width - 1] ^ q[width - 1];
+    *code = (uint8_t)(code_word >> 56);
+    unsigned unequal = 0;
+    for (Py_ssize_t w = 0; w < width; w++) {
+        uint64_t folded = w == width - 1 ? code_word & ((UINT64_C(1) << 56) - 1) : line[w] ^ q[w];
+        for (Py_ssize_t p = 1; p < planes; p++)
+            folded |= line[p * width + w] ^ q[p * width + w];
+        unequal += (unsigned)__builtin_popcountll(folded);
+    }
+    return unequal;
+}
+
 MULTIVERSION
 static void screen_rows(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
                         Py_ssize_t width, Py_ssize_t planes, uint16_t *o, uint8_t *c)
 {
     const Py_ssize_t words = width * planes;
-    const uint64_t free_bits = (UINT64_C(1) << 56) - 1;
     for (Py_ssize_t i = 0; i < k && i < SCREEN_AHEAD; i++)
         __builtin_prefetch(s + r[i] * words);
     for (Py_ssize_t i = 0; i < k; i++) {
         if (i + SCREEN_AHEAD < k)
             __builtin_prefetch(s + r[i + SCREEN_AHEAD] * words);
-        const uint64_t *line = s + r[i] * words;
-        const uint64_t code_word = line[width - 1] ^ q[width - 1];
-        c[i] = (uint8_t)(code_word >> 56);
-        unsigned unequal = 0;
-        for (Py_ssize_t w = 0; w < width; w++) {
-            uint64_t folded = w == width - 1 ? code_word & free_bits : line[w] ^ q[w];
-            for (Py_ssize_t p = 1; p < planes; p++)
-                folded |= line[p * width + w] ^ q[p * width + w];
-            unequal += (unsigned)__builtin_popcountll(folded);
-        }
-        o[i] = (uint16_t)unequal;
+        o[i] = (uint16_t)screen_line(s + r[i] * words, q, width, planes, c + i);
     }
 }
 
+/* The rows whose unequal count is within limits[code]: written to out, their number returned. */
+MULTIVERSION
+static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
+                              Py_ssize_t width, Py_ssize_t planes, const uint16_t *limits, int64_t *out)
+{
+    const Py_ssize_t words = width * planes;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < k && i < SCREEN_AHEAD; i++)
+        __builtin_prefetch(s + r[i] * words);
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (i + SCREEN_AHEAD < k)
+            __builtin_prefetch(s + r[i + SCREEN_AHEAD] * words);
+        uint8_t code;
+        unsigned unequal = screen_line(s + r[i] * words, q, width, planes, &code);
+        out[n] = r[i];
+        n += unequal <= limits[code];
+    }
+    return n;
+}
+
+/* Checks shared by the screen kernels: query words, planes, rows inside the screen. */
+static int check_screen(Py_buffer *screen, Py_buffer *rows, Py_buffer *query, Py_ssize_t planes,
+                        const char *name)
+{
+    if (check_buffer(screen, 8, "screen") || check_buffer(rows, 8, "rows") || check_buffer(query, 8, "query"))
+        return -1;
+    Py_ssize_t words = query->len / 8;
+    if (planes < 1 || words == 0 || words % planes) {
+        PyErr_Format(PyExc_ValueError, "%s: the query row must be whole planes", name);
+        return -1;
+    }
+    Py_ssize_t stored = screen->len / 8 / words, k = rows->len / 8;
+    const int64_t *r = rows->buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (r[i] < 0 || r[i] >= stored) {
+            PyErr_Format(PyExc_IndexError, "%s: row %lld outside the screen", name, (long long)r[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* screen_filter(screen, rows: i64[k], query, planes, limits: u16[256]) -> (bytes, n): the rows
+ * the screen lets through (unequal <= limits[code]), in order, as n int64. */
+static PyObject *screen_filter(PyObject *self, PyObject *args)
+{
+    Py_buffer screen, rows, query, limits;
+    Py_ssize_t planes;
+    if (!PyArg_ParseTuple(args, "y*y*y*ny*", &screen, &rows, &query, &planes, &limits))
+        return NULL;
+    PyObject *result = NULL, *bytes = NULL;
+    if (check_screen(&screen, &rows, &query, planes, "screen_filter"))
+        goto done;
+    if (limits.len != 2 * 256) {
+        PyErr_SetString(PyExc_ValueError, "screen_filter: limits must be 256 uint16, one per code");
+        goto done;
+    }
+    Py_ssize_t k = rows.len / 8, words = query.len / 8;
+    bytes = PyBytes_FromStringAndSize(NULL, k * 8);
+    if (bytes == NULL)
+        goto done;
+    Py_ssize_t n = screen_keep(screen.buf, rows.buf, k, query.buf, words / planes, planes, limits.buf,
+                               (int64_t *)PyBytes_AS_STRING(bytes));
+    result = Py_BuildValue("Nn", bytes, n);
+    bytes = NULL;
+done:
+    Py_XDECREF(bytes);
+    PyBuffer_Release(&screen);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&query);
+    PyBuffer_Release(&limits);
+    return result;
+}
+
+/* screen_unequal(screen: u64[N*words], rows: i64[k], query: u64[words], planes, out: u16[k],
+ *                codes: u8[k])
+ * For each row: the values whose screened bits differ from the query's (popcount of the OR of
+ * the planes' XOR, the code byte masked out) and the row's count code (top byte of plane 0's
+ * last word). Rows are read one cache line each, prefetched a few rows ahead. */
 static PyObject *screen_unequal(PyObject *self, PyObject *args)
 {
     Py_buffer screen, rows, query, out, codes;
@@ -257,22 +337,14 @@ static PyObject *screen_unequal(PyObject *self, PyObject *args)
         return NULL;
     PyObject *result = NULL;
     Py_ssize_t words = query.len / 8, k = rows.len / 8;
-    if (check_buffer(&screen, 8, "screen") || check_buffer(&rows, 8, "rows") || check_buffer(&query, 8, "query"))
+    if (check_screen(&screen, &rows, &query, planes, "screen_unequal"))
         goto done;
-    if (planes < 1 || words % planes || words == 0 || out.len != 2 * k || codes.len != k) {
+    if (out.len != 2 * k || codes.len != k) {
         PyErr_SetString(PyExc_ValueError, "screen_unequal: out (uint16) and codes (uint8) need one item per row");
         goto done;
     }
-    Py_ssize_t stored = screen.len / 8 / words, width = words / planes;
-    const int64_t *r = rows.buf;
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (r[i] < 0 || r[i] >= stored) {
-            PyErr_Format(PyExc_IndexError, "screen_unequal: row %lld outside the screen", (long long)r[i]);
-            goto done;
-        }
-    }
     Py_BEGIN_ALLOW_THREADS
-    screen_rows(screen.buf, r, k, query.buf, width, planes, out.buf, codes.buf);
+    screen_rows(screen.buf, rows.buf, k, query.buf, words / planes, planes, out.buf, codes.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -361,6 +433,9 @@ static PyObject *bucket_rows(PyObject *self, PyObject *args)
     const uint32_t *start = starts.buf;
     const uint64_t *pair = pairs.buf, *mask = masks.buf;
     Py_ssize_t total = 0;
+    for (Py_ssize_t s = 0; s < k; s++)  /* the directory entries first: their misses overlap */
+        if (slot[s] >= 0 && slot[s] + 1 < directory)
+            __builtin_prefetch(start + slot[s]);
     for (Py_ssize_t s = 0; s < k; s++) {
         if (slot[s] < 0 || slot[s] + 1 >= directory || start[slot[s]] > start[slot[s] + 1]
             || (Py_ssize_t)start[slot[s] + 1] > stored) {
@@ -502,6 +577,8 @@ static PyMethodDef methods[] = {
     {"screen_row", screen_row, METH_VARARGS,
      "screen_row(hashvalues, planes, code, out): the prefilter screen's row of a signature."},
     {"han_count", han_count, METH_O, "han_count(text): characters in U+4E00..U+9FFF."},
+    {"screen_filter", screen_filter, METH_VARARGS,
+     "screen_filter(screen, rows, query, planes, limits): the rows the screen lets through, as (bytes, n)."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {NULL, NULL, 0, NULL},

@@ -304,6 +304,12 @@ def _screen_limits(perms: int, prefilter: float) -> np.ndarray:
     return limits.astype(np.uint8 if perms < 256 else np.uint16)
 
 
+@functools.lru_cache(maxsize=8)
+def _screen_limits_u16(perms: int, prefilter: float) -> np.ndarray:
+    """`_screen_limits` as uint16, rows contiguous (what the compiled screen takes)."""
+    return np.ascontiguousarray(_screen_limits(perms, prefilter), dtype=np.uint16)
+
+
 # Band table: every (row, band) pair of a stored signature is one uint64, the 32-bit hash of
 # (band, band key) in the high half and the row in the low half, kept in a few sorted runs
 # (LSM-style) so that the rows of one bucket are contiguous. The old open-addressing table
@@ -679,7 +685,12 @@ class DedupIndex:
         """
         if not rows.size:
             return
-        rows = rows[self._screen_passes(rows, signature)]
+        if kernels.enabled():
+            limits = _screen_limits_u16(self._hv.shape[1], self.params.prefilter)
+            rows = kernels.screen_filter(self._screen, rows, _screen_row(signature.hashvalues),
+                                         _SCREEN_BITS, limits[_count_code(signature.shingle_count)])
+        else:
+            rows = rows[self._screen_passes(rows, signature)]
         if not rows.size:
             return
         rows = sorted_distinct(rows[self._has_signature[rows]])

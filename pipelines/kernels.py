@@ -138,3 +138,16 @@ def screen_row(hashvalues: np.ndarray, planes: int, code: int) -> np.ndarray:
 def han_count(text: str) -> int:
     """Characters of `text` in U+4E00..U+9FFF."""
     return _kernels.han_count(text)
+
+
+def screen_filter(screen: np.ndarray, rows: np.ndarray, query: np.ndarray, planes: int,
+                  limits: np.ndarray) -> np.ndarray:
+    """The `rows` whose screened values differ from `query`'s in at most `limits[code]` (uint16,
+    one per count code) values, in order: `screen_unequal` and the limit test in one pass."""
+    if screen.dtype != np.uint64 or not screen.flags.c_contiguous or screen.ndim != 2:
+        raise ValueError("screen must be a contiguous 2-D uint64 array")
+    data, n = _kernels.screen_filter(
+        screen, np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(query, dtype=np.uint64),
+        planes, np.ascontiguousarray(limits, dtype=np.uint16),
+    )
+    return np.frombuffer(data, dtype=np.int64, count=n)
