@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from pipelines.normalize import comparison_key
 
     keys = [comparison_key(n.body_text) for n in normalized]
-    minhash, signatures = timed("MinHash (numpy, 128 perm, char 5-grams)", keys, stages.stage_minhash)
+    minhash, signatures = timed("MinHash (128 perm, char 5-grams)", keys, stages.stage_minhash)
     rows.append(minhash)
 
     from pipelines.dedup import DedupDoc, content_key_hash
