@@ -546,6 +546,10 @@ static PyObject *han_count(PyObject *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "han_count: a str is needed");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) /* a legacy string (no-op and deprecated from 3.12 on) */
+        return NULL;
+#endif
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
