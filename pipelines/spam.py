@@ -757,6 +757,9 @@ class ParagraphEvidence:
     entry: tuple[int, ...]
     has_spam: bool
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParagraphEvidence, (self.entry, self.has_spam))  # 2x faster than the default
+
 
 def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[ParagraphEvidence]:
     """The evidence of each paragraph, fingerprints computed in one batched pass."""
@@ -809,6 +812,21 @@ class EvidenceArrays:
             tuple(tracked), np.array(exact, dtype=_U64), np.array(near, dtype=np.intp),
             np.array(bands, dtype=_U64).reshape(-1, width), np.array(sorted(spammy), dtype=_U64),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As bytes (see `minhash.Signature.__reduce__`); the arrays come back read-only.
+        return (_evidence_arrays_from_bytes, (
+            self.tracked, self.exact.tobytes(), self.near.tobytes(), self.bands.tobytes(),
+            self.spammy.tobytes(),
+        ))
+
+
+def _evidence_arrays_from_bytes(tracked: tuple[int, ...], exact: bytes, near: bytes, bands: bytes,
+                                spammy: bytes) -> EvidenceArrays:
+    return EvidenceArrays(
+        tracked, np.frombuffer(exact, dtype=_U64), np.frombuffer(near, dtype=np.intp),
+        np.frombuffer(bands, dtype=_U64).reshape(-1, _NEAR_BANDS + 1), np.frombuffer(spammy, dtype=_U64),
+    )
 
 
 # --- the counter's storage: postings in sorted runs ----------------------------------------------

@@ -142,3 +142,29 @@ def test_a_pool_collects_garbage_less_often_and_then_as_before() -> None:
     with StagePool(0):
         assert gc.get_threshold() == GC_THRESHOLDS
     assert gc.get_threshold() == before
+
+
+def test_what_workers_send_back_survives_pickling_with_its_dtypes_and_shapes(pages) -> None:
+    # Signatures and the counter's arrays travel as bytes (their own __reduce__): the arrays
+    # must come back equal, with their dtypes and shapes.
+    import numpy as np
+
+    for site, url, body in pages[:12]:
+        page = prepare_page(item_from_page(extract(body, url), site=site, fetched_at=FETCHED))
+        back = pickle.loads(pickle.dumps(page))
+        for sent, got in ((page.doc, back.doc), (page.guess_doc, back.guess_doc)):
+            if sent is None:
+                assert got is None
+                continue
+            assert sent.signature is not None and got.signature is not None
+            for name in ("hashvalues", "shingle_hashes"):
+                a, b = getattr(sent.signature, name), getattr(got.signature, name)
+                assert b.dtype == np.uint32 and b.shape == a.shape and np.array_equal(a, b)
+            assert got.signature.key_length == sent.signature.key_length
+            assert got.signature.scheme == sent.signature.scheme
+        arrays, returned = page.prepared.evidence_arrays, back.prepared.evidence_arrays
+        assert returned.tracked == arrays.tracked
+        for name in ("exact", "near", "bands", "spammy"):
+            a, b = getattr(arrays, name), getattr(returned, name)
+            assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b), name
+        assert back.prepared.evidence == page.prepared.evidence
