@@ -236,20 +236,6 @@ static inline unsigned screen_line(const uint64_t *line, const uint64_t *q, Py_s
     return unequal;
 }
 
-MULTIVERSION
-static void screen_rows(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
-                        Py_ssize_t width, Py_ssize_t planes, uint16_t *o, uint8_t *c)
-{
-    const Py_ssize_t words = width * planes;
-    for (Py_ssize_t i = 0; i < k && i < SCREEN_AHEAD; i++)
-        __builtin_prefetch(s + r[i] * words);
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (i + SCREEN_AHEAD < k)
-            __builtin_prefetch(s + r[i + SCREEN_AHEAD] * words);
-        o[i] = (uint16_t)screen_line(s + r[i] * words, q, width, planes, c + i);
-    }
-}
-
 /* The rows whose unequal count is within limits[code]: written to out, their number returned. */
 MULTIVERSION
 static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
@@ -270,7 +256,7 @@ static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k,
     return n;
 }
 
-/* Checks shared by the screen kernels: query words, planes, rows inside the screen. */
+/* screen_filter's checks: the query row is whole planes, every row is inside the screen. */
 static int check_screen(Py_buffer *screen, Py_buffer *rows, Py_buffer *query, Py_ssize_t planes,
                         const char *name)
 {
@@ -321,38 +307,6 @@ done:
     PyBuffer_Release(&rows);
     PyBuffer_Release(&query);
     PyBuffer_Release(&limits);
-    return result;
-}
-
-/* screen_unequal(screen: u64[N*words], rows: i64[k], query: u64[words], planes, out: u16[k],
- *                codes: u8[k])
- * For each row: the values whose screened bits differ from the query's (popcount of the OR of
- * the planes' XOR, the code byte masked out) and the row's count code (top byte of plane 0's
- * last word). Rows are read one cache line each, prefetched a few rows ahead. */
-static PyObject *screen_unequal(PyObject *self, PyObject *args)
-{
-    Py_buffer screen, rows, query, out, codes;
-    Py_ssize_t planes;
-    if (!PyArg_ParseTuple(args, "y*y*y*nw*w*", &screen, &rows, &query, &planes, &out, &codes))
-        return NULL;
-    PyObject *result = NULL;
-    Py_ssize_t words = query.len / 8, k = rows.len / 8;
-    if (check_screen(&screen, &rows, &query, planes, "screen_unequal"))
-        goto done;
-    if (out.len != 2 * k || codes.len != k) {
-        PyErr_SetString(PyExc_ValueError, "screen_unequal: out (uint16) and codes (uint8) need one item per row");
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    screen_rows(screen.buf, rows.buf, k, query.buf, words / planes, planes, out.buf, codes.buf);
-    Py_END_ALLOW_THREADS
-    result = Py_NewRef(Py_None);
-done:
-    PyBuffer_Release(&screen);
-    PyBuffer_Release(&rows);
-    PyBuffer_Release(&query);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&codes);
     return result;
 }
 
@@ -572,8 +526,6 @@ static PyMethodDef methods[] = {
      "minhash_values(hashes, a, b, out): out = min(out, a * fmix32(hashes) + b) per permutation."},
     {"grouped_minhash", grouped_minhash, METH_VARARGS,
      "grouped_minhash(codepoints, lengths, width, a, b, out): one MinHash row per string."},
-    {"screen_unequal", screen_unequal, METH_VARARGS,
-     "screen_unequal(screen, rows, query, planes, out, codes): screened values differing, codes."},
     {"bucket_rows", bucket_rows, METH_VARARGS,
      "bucket_rows(pairs, starts, slots, masks): rows of the band-table buckets, as (bytes, n)."},
     {"subsample", subsample, METH_VARARGS,

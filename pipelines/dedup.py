@@ -301,13 +301,7 @@ def _screen_limits(perms: int, prefilter: float) -> np.ndarray:
     share = np.nan_to_num(share, nan=0.0)
     need = np.floor(prefilter * perms * share * (1 - 1e-9))  # (margin: float rounding)
     limits = np.clip(perms - need, 0, perms)
-    return limits.astype(np.uint8 if perms < 256 else np.uint16)
-
-
-@functools.lru_cache(maxsize=8)
-def _screen_limits_u16(perms: int, prefilter: float) -> np.ndarray:
-    """`_screen_limits` as uint16, rows contiguous (what the compiled screen takes)."""
-    return np.ascontiguousarray(_screen_limits(perms, prefilter), dtype=np.uint16)
+    return np.ascontiguousarray(limits, dtype=np.uint16)  # rows as the compiled screen takes them
 
 
 # Band table: every (row, band) pair of a stored signature is one uint64, the 32-bit hash of
@@ -686,7 +680,7 @@ class DedupIndex:
         if not rows.size:
             return
         if kernels.enabled():
-            limits = _screen_limits_u16(self._hv.shape[1], self.params.prefilter)
+            limits = _screen_limits(self._hv.shape[1], self.params.prefilter)
             rows = kernels.screen_filter(self._screen, rows, _screen_row(signature.hashvalues),
                                          _SCREEN_BITS, limits[_count_code(signature.shingle_count)])
         else:
@@ -727,19 +721,10 @@ class DedupIndex:
         differing in more values than `_screen_limits` allows for the two shingle counts'
         codes would fail the prefilter. Chance collisions share ≈ 2 + perms/16 low nibbles, far
         from the ≈ perms/4 a passing row of similar size needs.
-        """
-        if kernels.enabled():
-            unequal, codes = kernels.screen_unequal(
-                self._screen, rows, _screen_row(signature.hashvalues), _SCREEN_BITS
-            )
-        else:
-            unequal, codes = self._screen_counts_numpy(rows, signature)
-        limits = _screen_limits(self._hv.shape[1], self.params.prefilter)
-        return unequal <= limits[_count_code(signature.shingle_count)][codes]
 
-    def _screen_counts_numpy(self, rows: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
-        """For each row: values whose screened bits differ from the query's, and its count
-        code, in numpy (the compiled kernel's reference)."""
+        The numpy reference of the compiled `kernels.screen_filter`, which `_verify_rows` uses
+        when built (tests/pipelines/test_kernels.py checks they agree).
+        """
         width = self._screen.shape[1] // _SCREEN_BITS
         # Gathered a row at a time (one cache line each), then turned word-major (words x
         # rows) so that every step runs along all rows at once: numpy runs a separate inner
@@ -755,7 +740,8 @@ class DedupIndex:
         unequal = counts[0] if perms < 256 else counts[0].astype(np.uint16)
         for word in range(1, width):
             unequal = unequal + counts[word]
-        return unequal, codes
+        limits = _screen_limits(perms, self.params.prefilter)[_count_code(signature.shingle_count)]
+        return unequal <= limits[codes]
 
     def _verify_row(
         self, row: int, signature: Signature, estimated: float, samples: dict[int, np.ndarray]

@@ -1,13 +1,16 @@
 """The compiled kernels (`pipelines/_kernels.c`) when they are built, and the switch between
 them and the numpy code they replace.
 
-Every kernel is the loop form of a numpy expression that stays in its stage module as the
-reference: `minhash._murmur_windows_numpy`, `MinHasher._hashvalues_numpy`,
-`spam._near_signatures_numpy`, `dedup.DedupIndex._screen_counts_numpy`. The stage modules call
-these wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
-that both give identical arrays, and that a machine with a C compiler did build the kernels.
+Every kernel is the loop form of numpy code that stays in its stage module as the reference:
+`minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
+`spam._near_signatures_numpy` (paragraph signatures), `spam._han_count_regex`, and in
+`dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
+`_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
+wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
+that both give identical results, and that a machine with a C compiler did build the kernels.
 
-The wrappers check dtypes and shapes, so the C code can trust its buffers.
+The wrappers check dtypes and shapes, so the C code can trust its buffers' layout (it checks
+their sizes and every row index itself).
 """
 
 from __future__ import annotations
@@ -48,6 +51,14 @@ def _u32(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.uint32)
 
 
+def _matrix(array: np.ndarray, dtype: type, name: str) -> np.ndarray:
+    """`array` itself, checked to be a C-contiguous 2-D array of `dtype` (the index's
+    matrices are read in place: a copy would cost more than the kernel)."""
+    if array.dtype != dtype or not array.flags.c_contiguous or array.ndim != 2:
+        raise ValueError(f"{name} must be a contiguous 2-D {np.dtype(dtype).name} array")
+    return array
+
+
 def murmur_windows(codepoints: np.ndarray, width: int) -> np.ndarray:
     """murmur3_32 of every `width`-character window of `codepoints` (len ≥ width ≥ 1)."""
     codepoints = _u32(codepoints)
@@ -73,27 +84,11 @@ def grouped_minhash(codepoints: np.ndarray, lengths: np.ndarray, width: int,
     return out
 
 
-def screen_unequal(screen: np.ndarray, rows: np.ndarray, query: np.ndarray,
-                   planes: int) -> tuple[np.ndarray, np.ndarray]:
-    """For each of `rows` of the prefilter screen (uint64, rows x words, `planes` bit-planes):
-    how many values differ from `query` in their screened bits, and the row's count code."""
-    if screen.dtype != np.uint64 or not screen.flags.c_contiguous or screen.ndim != 2:
-        raise ValueError("screen must be a contiguous 2-D uint64 array")
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    unequal = np.empty(rows.size, dtype=np.uint16)
-    codes = np.empty(rows.size, dtype=np.uint8)
-    _kernels.screen_unequal(screen, rows, np.ascontiguousarray(query, dtype=np.uint64), planes,
-                            unequal, codes)
-    return unequal, codes
-
-
 def agreements(matrix: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Equal values of each of `rows` of the signature matrix (uint32, rows x perms) and `query`."""
-    if matrix.dtype != np.uint32 or not matrix.flags.c_contiguous or matrix.ndim != 2:
-        raise ValueError("matrix must be a contiguous 2-D uint32 array")
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     out = np.empty(rows.size, dtype=np.uint16)
-    _kernels.agreements(matrix, rows, _u32(query), out)
+    _kernels.agreements(_matrix(matrix, np.uint32, "matrix"), rows, _u32(query), out)
     return out
 
 
@@ -104,10 +99,7 @@ def bucket_rows(pairs: np.ndarray, starts: np.ndarray, slots: np.ndarray, masks:
     row's line of `screen` (2-D, a row per stored row), if given, is prefetched on the way."""
     if pairs.dtype != np.uint64 or starts.dtype != np.uint32:
         raise ValueError("pairs must be uint64 and starts uint32")
-    if screen is None:
-        screen = _NO_SCREEN
-    elif screen.dtype != np.uint64 or not screen.flags.c_contiguous or screen.ndim != 2:
-        raise ValueError("screen must be a contiguous 2-D uint64 array")
+    screen = _NO_SCREEN if screen is None else _matrix(screen, np.uint64, "screen")
     data, n = _kernels.bucket_rows(
         np.ascontiguousarray(pairs), np.ascontiguousarray(starts),
         np.ascontiguousarray(slots, dtype=np.int64), np.ascontiguousarray(masks, dtype=np.uint64),
@@ -142,10 +134,12 @@ def han_count(text: str) -> int:
 
 def screen_filter(screen: np.ndarray, rows: np.ndarray, query: np.ndarray, planes: int,
                   limits: np.ndarray) -> np.ndarray:
-    """The `rows` whose screened values differ from `query`'s in at most `limits[code]` (uint16,
-    one per count code) values, in order: `screen_unequal` and the limit test in one pass."""
-    if screen.dtype != np.uint64 or not screen.flags.c_contiguous or screen.ndim != 2:
-        raise ValueError("screen must be a contiguous 2-D uint64 array")
+    """The `rows` of the prefilter screen (uint64, a row per stored signature, `planes`
+    bit-planes) whose screened values differ from `query`'s in at most `limits[code]` values
+    (uint16, one per count code of the row), in order (`DedupIndex._screen_passes`)."""
+    screen = _matrix(screen, np.uint64, "screen")
+    if query.shape != (screen.shape[1],):
+        raise ValueError(f"query must be one screen row of {screen.shape[1]} words")
     data, n = _kernels.screen_filter(
         screen, np.ascontiguousarray(rows, dtype=np.int64), np.ascontiguousarray(query, dtype=np.uint64),
         planes, np.ascontiguousarray(limits, dtype=np.uint16),

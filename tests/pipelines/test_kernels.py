@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines import kernels, spam
-from pipelines.dedup import DedupIndex, _count_code, _screen_limits_u16, _screen_row, _subsample
+from pipelines.dedup import DedupIndex, _count_code, _screen_limits, _screen_row, _subsample
 from pipelines.minhash import DEFAULT_SCHEME, MinHasher, SignatureScheme, _murmur_windows_numpy
 from tests.pipelines.policy_texts import DIGITAL_POLICY, LOTTERY_POLICY, SEED_ARTICLE
 from tests.pipelines.test_dedup_scale import Corpus
@@ -148,11 +148,7 @@ def test_screen_and_agreements_equal_numpy(seed: int) -> None:
     rows = np.random.default_rng(seed).integers(0, index._size, 2000)  # repeats, any order
     for _ in range(20):
         signature = corpus.signature()
-        unequal, codes = kernels.screen_unequal(index._screen, rows, _screen_row(signature.hashvalues), 4)
-        reference_unequal, reference_codes = index._screen_counts_numpy(rows, signature)
-        assert np.array_equal(unequal, reference_unequal)
-        assert np.array_equal(codes, reference_codes)
-        limits = _screen_limits_u16(128, index.params.prefilter)[_count_code(signature.shingle_count)]
+        limits = _screen_limits(128, index.params.prefilter)[_count_code(signature.shingle_count)]
         kept = kernels.screen_filter(index._screen, rows, _screen_row(signature.hashvalues), 4, limits)
         with kernels.disabled():
             assert np.array_equal(kept, rows[index._screen_passes(rows, signature)])
@@ -190,16 +186,19 @@ def test_queries_equal_numpy() -> None:
 def test_bad_arguments_raise() -> None:
     index, corpus = _filled_index(4, 10)
     query = _screen_row(corpus.signature().hashvalues)
+    limits = np.zeros(256, np.uint16)
     with pytest.raises(IndexError):
-        kernels.screen_unequal(index._screen, np.array([index._screen.shape[0]]), query, 4)
+        kernels.screen_filter(index._screen, np.array([index._screen.shape[0]]), query, 4, limits)
     with pytest.raises(IndexError):
         kernels.agreements(index._hv, np.array([-1]), corpus.signature().hashvalues)
     with pytest.raises(ValueError):
-        kernels.screen_unequal(index._screen, np.array([0]), query, 3)  # 8 words, not 3 planes
-    with pytest.raises(IndexError):
-        kernels.screen_filter(index._screen, np.array([-1]), query, 4, np.zeros(256, np.uint16))
+        kernels.screen_filter(index._screen, np.array([0]), query, 3, limits)  # 8 words, not 3 planes
     with pytest.raises(ValueError):
-        kernels.screen_filter(index._screen, np.array([0]), query, 4, np.zeros(255, np.uint16))
+        kernels.screen_filter(index._screen, np.array([0]), query[:4], 4, limits)
+    with pytest.raises(IndexError):
+        kernels.screen_filter(index._screen, np.array([-1]), query, 4, limits)
+    with pytest.raises(ValueError):
+        kernels.screen_filter(index._screen, np.array([0]), query, 4, limits[:255])
     with pytest.raises(ValueError):
         kernels.grouped_minhash(np.arange(10), np.array([5, 4]), 3, *MinHasher().permutations)
     with pytest.raises(ValueError):
