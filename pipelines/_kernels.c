@@ -80,6 +80,19 @@ static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, const char *name)
     return 0;
 }
 
+/* Every row index in `rows` (int64) lies in [0, stored): the kernels read through them. */
+static int check_rows(Py_buffer *rows, Py_ssize_t stored, const char *name, const char *what)
+{
+    const int64_t *r = rows->buf;
+    for (Py_ssize_t i = 0, k = rows->len / 8; i < k; i++) {
+        if (r[i] < 0 || r[i] >= stored) {
+            PyErr_Format(PyExc_IndexError, "%s: row %lld outside the %s", name, (long long)r[i], what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* murmur_windows(codepoints: u32[n], width, out: u32[n - width + 1]) */
 static PyObject *murmur_windows(PyObject *self, PyObject *args)
 {
@@ -267,15 +280,7 @@ static int check_screen(Py_buffer *screen, Py_buffer *rows, Py_buffer *query, Py
         PyErr_Format(PyExc_ValueError, "%s: the query row must be whole planes", name);
         return -1;
     }
-    Py_ssize_t stored = screen->len / 8 / words, k = rows->len / 8;
-    const int64_t *r = rows->buf;
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (r[i] < 0 || r[i] >= stored) {
-            PyErr_Format(PyExc_IndexError, "%s: row %lld outside the screen", name, (long long)r[i]);
-            return -1;
-        }
-    }
-    return 0;
+    return check_rows(rows, screen->len / 8 / words, name, "screen");
 }
 
 /* screen_filter(screen, rows: i64[k], query, planes, limits: u16[256]) -> (bytes, n): the rows
@@ -338,16 +343,10 @@ static PyObject *agreements(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "agreements: out (uint16) needs one item per row");
         goto done;
     }
-    Py_ssize_t stored = matrix.len / 4 / perms;
-    const int64_t *r = rows.buf;
-    for (Py_ssize_t i = 0; i < k; i++) {
-        if (r[i] < 0 || r[i] >= stored) {
-            PyErr_Format(PyExc_IndexError, "agreements: row %lld outside the matrix", (long long)r[i]);
-            goto done;
-        }
-    }
+    if (check_rows(&rows, matrix.len / 4 / perms, "agreements", "matrix"))
+        goto done;
     Py_BEGIN_ALLOW_THREADS
-    equal_values(matrix.buf, r, k, query.buf, perms, out.buf);
+    equal_values(matrix.buf, rows.buf, k, query.buf, perms, out.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
