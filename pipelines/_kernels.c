@@ -518,6 +518,263 @@ static PyObject *han_count(PyObject *self, PyObject *text)
     return PyLong_FromSsize_t(count);
 }
 
+/* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
+
+static const uint64_t BLAKE2B_IV[8] = {
+    0x6A09E667F3BCC908ull, 0xBB67AE8584CAA73Bull, 0x3C6EF372FE94F82Bull, 0xA54FF53A5F1D36F1ull,
+    0x510E527FADE682D1ull, 0x9B05688C2B3E6C1Full, 0x1F83D9ABFB41BD6Bull, 0x5BE0CD19137E2179ull,
+};
+
+static const uint8_t BLAKE2B_SIGMA[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+};
+
+static inline uint64_t rotr64(uint64_t x, int r) { return (x >> r) | (x << (64 - r)); }
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#define B2_G(a, b, c, d, x, y)          \
+    do {                                \
+        a = a + b + (x);                \
+        d = rotr64(d ^ a, 32);          \
+        c = c + d;                      \
+        b = rotr64(b ^ c, 24);          \
+        a = a + b + (y);                \
+        d = rotr64(d ^ a, 16);          \
+        c = c + d;                      \
+        b = rotr64(b ^ c, 63);          \
+    } while (0)
+
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t counter, int last)
+{
+    uint64_t m[16], v[16];
+    for (int i = 0; i < 16; i++)
+        m[i] = load64(block + 8 * i);
+    for (int i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = BLAKE2B_IV[i];
+    }
+    v[12] ^= counter; /* inputs here are far below 2**64 bytes: the counter's high word is 0 */
+    if (last)
+        v[14] = ~v[14];
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *s = BLAKE2B_SIGMA[r];
+        B2_G(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
+        B2_G(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
+        B2_G(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
+        B2_G(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
+        B2_G(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
+        B2_G(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
+        B2_G(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
+        B2_G(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
+    }
+    for (int i = 0; i < 8; i++)
+        h[i] ^= v[i] ^ v[i + 8];
+}
+
+/* int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") */
+static uint64_t blake2b_64(const uint8_t *data, Py_ssize_t n)
+{
+    uint64_t h[8];
+    memcpy(h, BLAKE2B_IV, sizeof h);
+    h[0] ^= 0x01010000ull ^ 8; /* depth 1, fanout 1, no key, 8-byte digest */
+    uint64_t counter = 0;
+    while (n > 128) {
+        counter += 128;
+        blake2b_compress(h, data, counter, 0);
+        data += 128;
+        n -= 128;
+    }
+    uint8_t last[128] = {0};
+    memcpy(last, data, (size_t)n);
+    blake2b_compress(h, last, counter + (uint64_t)n, 1);
+    return h[0];
+}
+
+/* The UTF-8 bytes of code points `cp[0:n]` into `out` (room for 4 per code point); their
+ * number, or -1 at a surrogate (which str.encode("utf-8") refuses). */
+static Py_ssize_t utf8_of(const uint32_t *cp, Py_ssize_t n, uint8_t *out)
+{
+    uint8_t *o = out;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = cp[i];
+        if (c < 0x80) {
+            *o++ = (uint8_t)c;
+        } else if (c < 0x800) {
+            *o++ = (uint8_t)(0xC0 | (c >> 6));
+            *o++ = (uint8_t)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            if (c >= 0xD800 && c <= 0xDFFF)
+                return -1;
+            *o++ = (uint8_t)(0xE0 | (c >> 12));
+            *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (uint8_t)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (uint8_t)(0xF0 | (c >> 18));
+            *o++ = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+            *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    return o - out;
+}
+
+/* (1 << 63) | x >> 1 and friends, as Python ints, into a new tuple */
+static PyObject *entry_tuple(const uint64_t *values, Py_ssize_t n)
+{
+    PyObject *entry = PyTuple_New(n);
+    if (entry == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyLong_FromUnsignedLongLong(values[i]);
+        if (value == NULL) {
+            Py_DECREF(entry);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(entry, i, value);
+    }
+    return entry;
+}
+
+#define ENTRY_PERMS 16
+#define ENTRY_BANDS 8
+
+/* paragraph_entries(keys: list[str], a: u32[16], b: u32[16], width, min_skeleton) -> list[tuple]
+ * spam._entries_of_python for every key: (fingerprint,) when the skeleton (the key without
+ * ASCII digits and a-z) has fewer than min_skeleton characters, else (fingerprint, the
+ * skeleton's fingerprint marked, 8 band keys of the skeleton's 16-permutation MinHash). */
+static PyObject *paragraph_entries(PyObject *self, PyObject *args)
+{
+    PyObject *keys;
+    Py_buffer a, b;
+    Py_ssize_t width, min_skeleton;
+    if (!PyArg_ParseTuple(args, "O!y*y*nn", &PyList_Type, &keys, &a, &b, &width, &min_skeleton))
+        return NULL;
+    PyObject *result = NULL, *entries = NULL;
+    uint32_t *cp = NULL, *skeleton = NULL, *k = NULL, *mixed = NULL;
+    uint8_t *bytes = NULL;
+    if (a.len != ENTRY_PERMS * 4 || b.len != ENTRY_PERMS * 4 || width < 1 || min_skeleton < width) {
+        PyErr_SetString(PyExc_ValueError, "paragraph_entries: 16 permutations, 1 <= width <= min_skeleton");
+        goto done;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(keys), longest = 1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "paragraph_entries: keys must be str");
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(key) < 0)
+            goto done;
+#endif
+        if (PyUnicode_GET_LENGTH(key) > longest)
+            longest = PyUnicode_GET_LENGTH(key);
+    }
+    cp = PyMem_Malloc(longest * sizeof(uint32_t));
+    skeleton = PyMem_Malloc(longest * sizeof(uint32_t));
+    k = PyMem_Malloc(longest * sizeof(uint32_t));
+    mixed = PyMem_Malloc(longest * sizeof(uint32_t));
+    bytes = PyMem_Malloc(4 * longest);
+    entries = PyList_New(count);
+    if (cp == NULL || skeleton == NULL || k == NULL || mixed == NULL || bytes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (entries == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key), s = 0;
+        int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        for (Py_ssize_t j = 0; j < n; j++) {
+            uint32_t c = PyUnicode_READ(kind, data, j);
+            cp[j] = c;
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')))
+                skeleton[s++] = c;
+        }
+        uint64_t values[2 + ENTRY_BANDS];
+        Py_ssize_t size = utf8_of(cp, n, bytes);
+        if (size < 0) { /* let Python raise its own UnicodeEncodeError */
+            Py_XDECREF(PyUnicode_AsUTF8String(key));
+            goto done;
+        }
+        values[0] = blake2b_64(bytes, size);
+        Py_ssize_t fields = 1;
+        if (s >= min_skeleton) {
+            uint64_t skeleton_fp = s == n ? values[0] : blake2b_64(bytes, utf8_of(skeleton, s, bytes));
+            values[1] = (1ull << 63) | (skeleton_fp >> 1);
+            uint32_t signature[ENTRY_PERMS];
+            for (int p = 0; p < ENTRY_PERMS; p++)
+                signature[p] = 0xFFFFFFFFu;
+            for (Py_ssize_t j = 0; j < s; j++)
+                k[j] = block_mix(skeleton[j]);
+            Py_ssize_t windows = s - width + 1;
+            for (Py_ssize_t j = 0; j < windows; j++)
+                mixed[j] = fmix32(murmur_window(k + j, width));
+            affine_minima(mixed, windows, a.buf, b.buf, ENTRY_PERMS, signature);
+            /* band key: the fingerprint of the hex digits of the band's bytes (little-endian) */
+            static const char hex[] = "0123456789abcdef";
+            const uint8_t *raw = (const uint8_t *)signature;
+            for (int band = 0; band < ENTRY_BANDS; band++) {
+                uint8_t digits[16];
+                for (int j = 0; j < 8; j++) {
+                    uint8_t byte = raw[8 * band + j];
+                    digits[2 * j] = (uint8_t)hex[byte >> 4];
+                    digits[2 * j + 1] = (uint8_t)hex[byte & 15];
+                }
+                values[2 + band] = ((uint64_t)band << 58) ^ (blake2b_64(digits, 16) >> 6);
+            }
+            fields = 2 + ENTRY_BANDS;
+        }
+        PyObject *entry = entry_tuple(values, fields);
+        if (entry == NULL)
+            goto done;
+        PyList_SET_ITEM(entries, i, entry);
+    }
+    result = entries;
+    entries = NULL;
+done:
+    Py_XDECREF(entries);
+    PyMem_Free(cp);
+    PyMem_Free(skeleton);
+    PyMem_Free(k);
+    PyMem_Free(mixed);
+    PyMem_Free(bytes);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return result;
+}
+
+/* blake2b_64(data: bytes) -> int: the fingerprint function alone (for the tests). */
+static PyObject *blake2b_64_py(PyObject *self, PyObject *args)
+{
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data))
+        return NULL;
+    uint64_t value = blake2b_64(data.buf, data.len);
+    PyBuffer_Release(&data);
+    return PyLong_FromUnsignedLongLong(value);
+}
+
 static PyMethodDef methods[] = {
     {"murmur_windows", murmur_windows, METH_VARARGS,
      "murmur_windows(codepoints, width, out): murmur3_32 of every width-character window."},
@@ -536,6 +793,10 @@ static PyMethodDef methods[] = {
      "screen_filter(screen, rows, query, planes, limits): the rows the screen lets through, as (bytes, n)."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
+    {"paragraph_entries", paragraph_entries, METH_VARARGS,
+     "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"blake2b_64", blake2b_64_py, METH_VARARGS,
+     "blake2b_64(data): int.from_bytes(blake2b(data, digest_size=8).digest(), 'little')."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -3,7 +3,8 @@ them and the numpy code they replace.
 
 Every kernel is the loop form of numpy code that stays in its stage module as the reference:
 `minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
-`spam._near_signatures_numpy` (paragraph signatures), `spam._han_count_regex`, and in
+`spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
+counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -145,3 +146,11 @@ def screen_filter(screen: np.ndarray, rows: np.ndarray, query: np.ndarray, plane
         planes, np.ascontiguousarray(limits, dtype=np.uint16),
     )
     return np.frombuffer(data, dtype=np.int64, count=n)
+
+
+def paragraph_entries(keys: list[str], a: np.ndarray, b: np.ndarray, width: int,
+                      min_skeleton: int) -> list[tuple[int, ...]]:
+    """The paragraph counter's entry of every comparison key (`spam._entries_of_python`):
+    blake2b fingerprints of the key and its skeleton, and the band keys of the skeleton's
+    16-permutation MinHash of `width`-character shingles."""
+    return _kernels.paragraph_entries(keys, _u32(a), _u32(b), width, min_skeleton)

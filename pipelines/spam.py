@@ -648,6 +648,7 @@ _NEAR_BANDS = 8
 _NEAR_ROWS = 2
 _NEAR_MIN_BANDS = 4  # of 8: P(match) ≈ 0.86 at trigram Jaccard 0.8, 0.99 at 0.9, 0.11 at 0.5
 _SKELETON_DROP = re.compile(r"[0-9a-z]+")
+_MIN_SKELETON = 8  # skeleton characters for near-exact matching (shorter: exact only)
 _NEAR_HASHER = MinHasher(_NEAR_SCHEME)
 _BAND_BYTES = 4 * _NEAR_ROWS  # bytes of a band's uint32 values
 assert _NEAR_SCHEME.num_perm == _NEAR_BANDS * _NEAR_ROWS
@@ -703,36 +704,50 @@ def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
     """`ParagraphEvidence.entry` of every key (comparison keys, non-empty), batched."""
     found: dict[str, tuple[int, ...]] = {}
     missing: list[str] = []
-    skeletons: list[str] = []
     for key in keys:
         if key in found:
             continue
         entry = _ENTRIES.get(key)
         if entry is not None:
             found[key] = entry
-            continue
-        skeleton = _SKELETON_DROP.sub("", key)
-        if len(skeleton) < 8:
-            found[key] = (_fingerprint(key),)
         else:
             found[key] = ()  # placeholder, filled below
             missing.append(key)
-            skeletons.append(skeleton)
     if missing:
+        if kernels.enabled():
+            a, b = _NEAR_HASHER.permutations
+            computed = kernels.paragraph_entries(missing, a, b, _NEAR_SCHEME.shingle_size, _MIN_SKELETON)
+        else:
+            computed = _entries_of_python(missing)
+        for key, entry in zip(missing, computed):
+            found[key] = entry
+            _ENTRIES.store(key, entry)
+    return [found[key] for key in keys]
+
+
+def _entries_of_python(keys: Sequence[str]) -> list[tuple[int, ...]]:
+    """The entries of `keys` in Python and numpy (the compiled `paragraph_entries`' reference)."""
+    entries: list[tuple[int, ...]] = []
+    near: list[int] = []
+    skeletons: list[str] = []
+    for key in keys:
+        skeleton = _SKELETON_DROP.sub("", key)
+        entries.append((_fingerprint(key),))
+        if len(skeleton) >= _MIN_SKELETON:
+            near.append(len(entries) - 1)
+            skeletons.append(skeleton)
+    if skeletons:
         signatures = _near_signatures(skeletons)
         # A band key hashes the hex digits of its values' bytes: 2 hex digits a byte.
         hex_digits = signatures.hex().encode("ascii")
-        for key, skeleton, bands in zip(missing, skeletons, _band_keys(hex_digits)):
-            exact = _fingerprint(key)
-            found[key] = (
+        for position, skeleton, bands in zip(near, skeletons, _band_keys(hex_digits)):
+            exact = entries[position][0]
+            entries[position] = (
                 exact,
-                (1 << 63) | ((exact if skeleton == key else _fingerprint(skeleton)) >> 1),
+                (1 << 63) | ((exact if skeleton == keys[position] else _fingerprint(skeleton)) >> 1),
                 *bands,
             )
-    for key, entry in found.items():
-        if key not in _ENTRIES:
-            _ENTRIES.store(key, entry)
-    return [found[key] for key in keys]
+    return entries
 
 
 def _entry_of(key: str) -> tuple[int, ...]:

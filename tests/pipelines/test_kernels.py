@@ -4,6 +4,7 @@ out of bounds."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sysconfig
@@ -142,6 +143,51 @@ def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
 
 
 @needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=700))
+def test_blake2b_equals_hashlib(data: bytes) -> None:
+    # Lengths around the 128-byte block matter most: 0, 127, 128, 129, 256 are all drawn.
+    assert kernels._kernels.blake2b_64(data) == int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+@needs_kernels
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 129, 255, 256, 257, 1000])
+def test_blake2b_at_block_boundaries(size: int) -> None:
+    data = bytes(range(256)) * 4
+    assert kernels._kernels.blake2b_64(data[:size]) == int.from_bytes(
+        hashlib.blake2b(data[:size], digest_size=8).digest(), "little")
+
+
+# Comparison keys: lower-case Latin and digits (dropped from the skeleton), Han, punctuation
+# that keys keep out, and any other code point but surrogates.
+key_text = st.text(
+    alphabet=st.one_of(st.sampled_from("0123456789abcxyz"), st.characters(min_codepoint=0x4E00, max_codepoint=0x4E40),
+                       st.characters(blacklist_categories=("Cs",))),
+    min_size=1, max_size=200,
+)
+
+
+@needs_kernels
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(key_text, min_size=1, max_size=30))
+def test_paragraph_entries_equal_python(keys: list[str]) -> None:
+    a, b = spam._NEAR_HASHER.permutations
+    assert kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON) == spam._entries_of_python(keys)
+
+
+@needs_kernels
+def test_paragraph_entries_of_corpus_paragraphs() -> None:
+    from pipelines.normalize import comparison_key
+
+    keys = [comparison_key(p) for p in (*SEED_ARTICLE, *DIGITAL_POLICY, *LOTTERY_POLICY)]
+    keys = [k for k in keys if k] + ["abc123", "短句", "12345678901234567890abcdefgh本办法自印发之日起施行"]
+    a, b = spam._NEAR_HASHER.permutations
+    entries = kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON)
+    assert entries == spam._entries_of_python(keys)
+    assert {len(e) for e in entries} == {1, 10}  # both kinds of entry occur
+
+
+@needs_kernels
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_screen_and_agreements_equal_numpy(seed: int) -> None:
     index, corpus = _filled_index(seed, 600)
@@ -218,5 +264,14 @@ def test_bad_arguments_raise() -> None:
         kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 0, np.empty(7, dtype=np.uint64))
     with pytest.raises(TypeError):
         kernels.han_count(b"bytes")  # type: ignore[arg-type]
+    near = spam._NEAR_HASHER.permutations
+    with pytest.raises(TypeError):
+        kernels.paragraph_entries([b"bytes"], *near, 3, 8)  # type: ignore[list-item]
+    with pytest.raises(ValueError):
+        kernels.paragraph_entries(["短句"], *MinHasher().permutations, 3, 8)  # 128 permutations, not 16
+    with pytest.raises(ValueError):
+        kernels.paragraph_entries(["短句"], *near, 3, 2)  # a skeleton shorter than a shingle
+    with pytest.raises(UnicodeEncodeError):  # as str.encode("utf-8") of the Python version
+        kernels.paragraph_entries(["政策\ud800文件发布通知内容"], *near, 3, 8)
     with pytest.raises(ValueError):
         kernels.minhash_values(np.arange(5), *MinHasher().permutations, np.empty(3, dtype=np.uint32))
