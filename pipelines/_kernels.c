@@ -518,6 +518,37 @@ static PyObject *han_count(PyObject *self, PyObject *text)
     return PyLong_FromSsize_t(count);
 }
 
+/* key_chars(text: str) -> str: the characters of text that are letters or digits
+ * (str.isalnum), in order: "".join(re.findall(r"[^\W_]+", text)), the comparison key before
+ * lower-casing (normalize.key_of_normalized). The same predicate as the re module's \w. */
+static PyObject *key_chars(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "key_chars: a str is needed");
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), kept = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    char stack[4096];
+    char *out = (Py_ssize_t)kind * n <= (Py_ssize_t)sizeof stack ? stack : PyMem_Malloc((size_t)kind * n);
+    if (out == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISALNUM(c))
+            PyUnicode_WRITE(kind, out, kept++, c);
+    }
+    PyObject *result = kept == n ? Py_NewRef(text) : PyUnicode_FromKindAndData(kind, out, kept);
+    if (out != stack)
+        PyMem_Free(out);
+    return result;
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -795,6 +826,7 @@ static PyMethodDef methods[] = {
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"key_chars", key_chars, METH_O, "key_chars(text): the letters and digits of text (str.isalnum)."},
     {"blake2b_64", blake2b_64_py, METH_VARARGS,
      "blake2b_64(data): int.from_bytes(blake2b(data, digest_size=8).digest(), 'little')."},
     {NULL, NULL, 0, NULL},

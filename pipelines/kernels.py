@@ -4,7 +4,8 @@ them and the numpy code they replace.
 Every kernel is the loop form of numpy code that stays in its stage module as the reference:
 `minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
 `spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
-counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, and in
+counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, the
+`normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -154,3 +155,8 @@ def paragraph_entries(keys: list[str], a: np.ndarray, b: np.ndarray, width: int,
     blake2b fingerprints of the key and its skeleton, and the band keys of the skeleton's
     16-permutation MinHash of `width`-character shingles."""
     return _kernels.paragraph_entries(keys, _u32(a), _u32(b), width, min_skeleton)
+
+
+def key_chars(text: str) -> str:
+    """The letters and digits of `text` (`str.isalnum`, the `re` module's `\\w` without "_")."""
+    return _kernels.key_chars(text)

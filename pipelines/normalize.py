@@ -33,6 +33,8 @@ from typing import Iterable, Literal, Optional, Sequence
 
 import numpy as np
 
+from pipelines import kernels
+
 __all__ = [
     "NormalizedText",
     "Script",
@@ -566,6 +568,8 @@ def key_of_normalized(text: str) -> str:
     """
     if not text:
         return ""
+    if kernels.enabled():
+        return kernels.key_chars(to_simplified(text)).lower()
     return "".join(_KEY_RUN.findall(to_simplified(text))).lower()
 
 

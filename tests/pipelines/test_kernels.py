@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import sysconfig
 
 import numpy as np
@@ -143,6 +144,27 @@ def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
 
 
 @needs_kernels
+def test_key_chars_keep_what_the_re_module_calls_word_characters_but_the_underscore() -> None:
+    from pipelines.normalize import _KEY_RUN
+
+    for start in range(0, sys.maxunicode + 1, 4096):  # every code point, surrogates included
+        text = "".join(map(chr, range(start, min(start + 4096, sys.maxunicode + 1))))
+        assert kernels.key_chars(text) == "".join(_KEY_RUN.findall(text)), hex(start)
+
+
+@needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.characters(), st.sampled_from("_ ，。a1Σ國")), max_size=60))
+def test_key_chars_equal_the_regex(text: str) -> None:
+    from pipelines.normalize import _KEY_RUN, key_of_normalized
+
+    assert kernels.key_chars(text) == "".join(_KEY_RUN.findall(text))
+    with kernels.disabled():
+        expected = key_of_normalized(text)
+    assert key_of_normalized(text) == expected
+
+
+@needs_kernels
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=700))
 def test_blake2b_equals_hashlib(data: bytes) -> None:
@@ -264,6 +286,8 @@ def test_bad_arguments_raise() -> None:
         kernels._kernels.screen_row(np.arange(128, dtype=np.uint32), 4, 0, np.empty(7, dtype=np.uint64))
     with pytest.raises(TypeError):
         kernels.han_count(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernels.key_chars(b"bytes")  # type: ignore[arg-type]
     near = spam._NEAR_HASHER.permutations
     with pytest.raises(TypeError):
         kernels.paragraph_entries([b"bytes"], *near, 3, 8)  # type: ignore[list-item]
