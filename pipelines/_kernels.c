@@ -549,6 +549,80 @@ static PyObject *key_chars(PyObject *self, PyObject *text)
     return result;
 }
 
+/* trigram_screen(keys: list[str], multiplier) -> list[int]
+ * spam._similar_earlier's screen (its numpy form is spam._trigram_screen_numpy): the positions
+ * of the keys (≥ 3 characters each) that may have a similar key, i.e. whose trigram windows
+ * alone in their 16-bit hash bucket among all the keys' windows (windows do not straddle two
+ * keys) number `unique` with 4 * unique <= windows - unique + 1. */
+static PyObject *trigram_screen(PyObject *self, PyObject *args)
+{
+    PyObject *keys;
+    unsigned long long multiplier;
+    if (!PyArg_ParseTuple(args, "O!K", &PyList_Type, &keys, &multiplier))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(keys), total = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "trigram_screen: keys must be str");
+            return NULL;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(key) < 0)
+            return NULL;
+#endif
+        if (PyUnicode_GET_LENGTH(key) < 3) {
+            PyErr_SetString(PyExc_ValueError, "trigram_screen: a key is shorter than a trigram");
+            return NULL;
+        }
+        total += PyUnicode_GET_LENGTH(key) - 2;
+    }
+    uint16_t *bucket = PyMem_Malloc((total ? total : 1) * sizeof(uint16_t));
+    uint8_t *seen = PyMem_Calloc(1 << 16, 1); /* windows per bucket, saturating at 2 */
+    PyObject *possible = PyList_New(0);
+    if (bucket == NULL || seen == NULL || possible == NULL) {
+        PyMem_Free(bucket);
+        PyMem_Free(seen);
+        Py_XDECREF(possible);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+        int kind = PyUnicode_KIND(key);
+        const void *data = PyUnicode_DATA(key);
+        uint64_t p0 = PyUnicode_READ(kind, data, 0), p1 = PyUnicode_READ(kind, data, 1);
+        for (Py_ssize_t j = 2; j < n; j++, w++) {
+            uint64_t p2 = PyUnicode_READ(kind, data, j);
+            uint64_t code = (p0 << 42) | (p1 << 21) | p2;
+            uint16_t b = (uint16_t)((code * multiplier) >> 48);
+            bucket[w] = b;
+            seen[b] += seen[b] < 2;
+            p0 = p1;
+            p1 = p2;
+        }
+    }
+    w = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t windows = PyUnicode_GET_LENGTH(PyList_GET_ITEM(keys, i)) - 2, unique = 0;
+        for (Py_ssize_t j = 0; j < windows; j++, w++)
+            unique += seen[bucket[w]] == 1;
+        if (4 * unique <= windows - unique + 1) {
+            PyObject *position = PyLong_FromSsize_t(i);
+            if (position == NULL || PyList_Append(possible, position) < 0) {
+                Py_XDECREF(position);
+                Py_CLEAR(possible);
+                break;
+            }
+            Py_DECREF(position);
+        }
+    }
+    PyMem_Free(bucket);
+    PyMem_Free(seen);
+    return possible;
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -826,6 +900,8 @@ static PyMethodDef methods[] = {
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"trigram_screen", trigram_screen, METH_VARARGS,
+     "trigram_screen(keys, multiplier): positions of the keys that may have a similar key."},
     {"key_chars", key_chars, METH_O, "key_chars(text): the letters and digits of text (str.isalnum)."},
     {"blake2b_64", blake2b_64_py, METH_VARARGS,
      "blake2b_64(data): int.from_bytes(blake2b(data, digest_size=8).digest(), 'little')."},

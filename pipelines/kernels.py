@@ -5,7 +5,8 @@ Every kernel is the loop form of numpy code that stays in its stage module as th
 `minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
 `spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
 counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, the
-`normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), and in
+`normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), `spam._trigram_screen_numpy`,
+and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -160,3 +161,9 @@ def paragraph_entries(keys: list[str], a: np.ndarray, b: np.ndarray, width: int,
 def key_chars(text: str) -> str:
     """The letters and digits of `text` (`str.isalnum`, the `re` module's `\\w` without "_")."""
     return _kernels.key_chars(text)
+
+
+def trigram_screen(keys: list[str], multiplier: int) -> list[int]:
+    """Positions of the `keys` (≥ 3 characters each) that may have a similar key: those whose
+    trigrams are not mostly alone in their 16-bit hash bucket (`spam._trigram_screen_numpy`)."""
+    return _kernels.trigram_screen(keys, multiplier)

@@ -349,19 +349,27 @@ def _similar_earlier(keys: Sequence[str]) -> dict[int, int]:
     the others, |A| ≤ U + S and U ≤ 0.2·|A| give 4·U ≤ S (+1 of slack). In a body that is
     not printed twice that is nearly every key. The rest go through `_prefix_filter_matches`.
     """
-    n = len(keys)
-    if n < 2:
+    if len(keys) < 2:
         return {}
+    if kernels.enabled():
+        possible = kernels.trigram_screen(list(keys), int(_BUCKET_MULTIPLIER))
+    else:
+        possible = _trigram_screen_numpy(keys)
+    if len(possible) < 2:
+        return {}
+    found = _prefix_filter_matches([keys[i] for i in possible])
+    return {possible[x]: possible[y] for x, y in found.items()}
+
+
+def _trigram_screen_numpy(keys: Sequence[str]) -> list[int]:
+    """The positions `_similar_earlier` keeps after its screen (the compiled kernel's reference)."""
+    n = len(keys)
     tokens, owner = _trigram_tokens(keys)
     buckets = ((tokens.view(np.uint64) * _BUCKET_MULTIPLIER) >> np.uint64(48)).astype(np.intp)
     alone = np.bincount(buckets, minlength=1 << 16)[buckets] == 1
     windows = np.bincount(owner, minlength=n)
     unique = np.bincount(owner, weights=alone, minlength=n).astype(np.int64)
-    possible = np.flatnonzero(4 * unique <= windows - unique + 1).tolist()
-    if len(possible) < 2:
-        return {}
-    found = _prefix_filter_matches([keys[i] for i in possible])
-    return {possible[x]: possible[y] for x, y in found.items()}
+    return np.flatnonzero(4 * unique <= windows - unique + 1).tolist()  # type: ignore[no-any-return]
 
 
 def _prefix_filter_matches(keys: Sequence[str]) -> dict[int, int]:

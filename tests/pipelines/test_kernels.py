@@ -144,6 +144,18 @@ def _filled_index(seed: int, count: int) -> tuple[DedupIndex, Corpus]:
 
 
 @needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(keys=st.lists(st.text(alphabet=st.one_of(st.sampled_from("政策文件发布通知ab1"), st.characters(blacklist_categories=("Cs",))),
+                             min_size=3, max_size=80), min_size=2, max_size=30),
+       repeat=st.booleans())
+def test_trigram_screens_equal_numpy(keys: list[str], repeat: bool) -> None:
+    if repeat:  # a body printed twice: every key has its twin
+        keys = keys + [k[:-1] + "改" for k in keys]
+    multiplier = int(spam._BUCKET_MULTIPLIER)
+    assert kernels.trigram_screen(keys, multiplier) == spam._trigram_screen_numpy(keys)
+
+
+@needs_kernels
 def test_key_chars_keep_what_the_re_module_calls_word_characters_but_the_underscore() -> None:
     from pipelines.normalize import _KEY_RUN
 
@@ -288,6 +300,10 @@ def test_bad_arguments_raise() -> None:
         kernels.han_count(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         kernels.key_chars(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        kernels.trigram_screen(["政策文件", "政策"], 3)  # a key without a trigram
+    with pytest.raises(TypeError):
+        kernels.trigram_screen(["政策文件", 3], 3)  # type: ignore[list-item]
     near = spam._NEAR_HASHER.permutations
     with pytest.raises(TypeError):
         kernels.paragraph_entries([b"bytes"], *near, 3, 8)  # type: ignore[list-item]
