@@ -623,6 +623,182 @@ static PyObject *trigram_screen(PyObject *self, PyObject *args)
     return possible;
 }
 
+/* --- the paragraph counter's postings: sorted runs of values, with the docs beside them ------ */
+
+/* Buffers of every item of `list` (1-D, `itemsize`-byte items, C-contiguous): into views[],
+ * which the caller releases with release_views. -1 with an exception set on failure. */
+static int get_views(PyObject *list, Py_buffer *views, Py_ssize_t itemsize, const char *name)
+{
+    Py_ssize_t runs = PyList_GET_SIZE(list);
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        if (PyObject_GetBuffer(PyList_GET_ITEM(list, r), &views[r], PyBUF_C_CONTIGUOUS) < 0
+            || check_buffer(&views[r], itemsize, name) < 0) {
+            if (views[r].obj != NULL)
+                PyBuffer_Release(&views[r]);
+            for (Py_ssize_t q = 0; q < r; q++)
+                PyBuffer_Release(&views[q]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void release_views(Py_buffer *views, Py_ssize_t runs)
+{
+    for (Py_ssize_t r = 0; r < runs; r++)
+        PyBuffer_Release(&views[r]);
+    PyMem_Free(views);
+}
+
+/* First position in run[lo:n] whose value is > v (run[lo] == v or lo == n), by galloping:
+ * values are held by few docs mostly, boilerplate by many. */
+static Py_ssize_t gallop_past(const uint64_t *run, Py_ssize_t lo, Py_ssize_t n, uint64_t v)
+{
+    Py_ssize_t step = 1, hi = lo + 1;
+    while (hi < n && run[hi] <= v) {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+    }
+    if (hi > n)
+        hi = n;
+    while (lo + 1 < hi) { /* run[lo] <= v, and hi == n or run[hi] > v */
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (run[mid] <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}
+
+/* postings_find(runs: list[u64 array], values: u64[n], first: i64[R*n], end: i64[R*n])
+ * For each run r and value i: run[first[r*n+i] : end[r*n+i]] are the items equal to values[i]
+ * (np.searchsorted(run, values, "left") and "right"). */
+static PyObject *postings_find(PyObject *self, PyObject *args)
+{
+    PyObject *runs_list;
+    Py_buffer values, first, end;
+    if (!PyArg_ParseTuple(args, "O!y*w*w*", &PyList_Type, &runs_list, &values, &first, &end))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t runs = PyList_GET_SIZE(runs_list), n = values.len / 8;
+    Py_buffer *views = PyMem_Calloc(runs ? runs : 1, sizeof(Py_buffer));
+    if (views == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (check_buffer(&values, 8, "values") || first.len != runs * n * 8 || end.len != runs * n * 8) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "postings_find: first and end need runs x values items");
+        PyMem_Free(views);
+        goto done;
+    }
+    if (get_views(runs_list, views, 8, "run") < 0) {
+        PyMem_Free(views);
+        goto done;
+    }
+    const uint64_t *v = values.buf;
+    int64_t *f = first.buf, *e = end.buf;
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        const uint64_t *run = views[r].buf;
+        Py_ssize_t size = views[r].len / 8;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t lo = 0, hi = size; /* first item >= v[i] */
+            while (lo < hi) {
+                Py_ssize_t mid = lo + (hi - lo) / 2;
+                if (run[mid] < v[i])
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            f[r * n + i] = lo;
+            e[r * n + i] = lo < size && run[lo] == v[i] ? gallop_past(run, lo, size, v[i]) : lo;
+        }
+    }
+    release_views(views, runs);
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&end);
+    return result;
+}
+
+/* postings_gather(docs: list[u32 array], first: i64[R*n], end: i64[R*n], which: i64[k])
+ *   -> (bytes of u32 docs, bytes of i64 owners)
+ * Run by run, for each w of which in order: docs[r][first[r,w] : end[r,w]], each with owner w
+ * (spam._Postings.postings). */
+static PyObject *postings_gather(PyObject *self, PyObject *args)
+{
+    PyObject *docs_list;
+    Py_buffer first, end, which;
+    if (!PyArg_ParseTuple(args, "O!y*y*y*", &PyList_Type, &docs_list, &first, &end, &which))
+        return NULL;
+    PyObject *result = NULL, *docs_out = NULL, *owners_out = NULL;
+    Py_ssize_t runs = PyList_GET_SIZE(docs_list), k = which.len / 8;
+    Py_ssize_t n = runs ? first.len / 8 / runs : 0;
+    Py_buffer *views = PyMem_Calloc(runs ? runs : 1, sizeof(Py_buffer));
+    if (views == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (check_buffer(&which, 8, "which") || check_buffer(&first, 8, "first") || first.len != end.len
+        || first.len != runs * n * 8) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "postings_gather: first and end need runs x values items");
+        PyMem_Free(views);
+        goto done;
+    }
+    if (get_views(docs_list, views, 4, "docs") < 0) {
+        PyMem_Free(views);
+        goto done;
+    }
+    const int64_t *f = first.buf, *e = end.buf, *w = which.buf;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        Py_ssize_t size = views[r].len / 4;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (w[j] < 0 || w[j] >= n) {
+                PyErr_Format(PyExc_IndexError, "postings_gather: value %lld of %zd", (long long)w[j], n);
+                goto release;
+            }
+            int64_t a = f[r * n + w[j]], b = e[r * n + w[j]];
+            if (a < 0 || a > b || b > size) {
+                PyErr_SetString(PyExc_IndexError, "postings_gather: a bound outside its run");
+                goto release;
+            }
+            total += b - a;
+        }
+    }
+    docs_out = PyBytes_FromStringAndSize(NULL, total * 4);
+    owners_out = PyBytes_FromStringAndSize(NULL, total * 8);
+    if (docs_out == NULL || owners_out == NULL)
+        goto release;
+    uint32_t *d = (uint32_t *)PyBytes_AS_STRING(docs_out);
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(owners_out);
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        const uint32_t *run = views[r].buf;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            int64_t a = f[r * n + w[j]], b = e[r * n + w[j]];
+            for (int64_t x = a; x < b; x++) {
+                *d++ = run[x];
+                *o++ = w[j];
+            }
+        }
+    }
+    result = PyTuple_Pack(2, docs_out, owners_out);
+release:
+    release_views(views, runs);
+done:
+    Py_XDECREF(docs_out);
+    Py_XDECREF(owners_out);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&end);
+    PyBuffer_Release(&which);
+    return result;
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -900,6 +1076,10 @@ static PyMethodDef methods[] = {
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"postings_find", postings_find, METH_VARARGS,
+     "postings_find(runs, values, first, end): where each value lies in each sorted run."},
+    {"postings_gather", postings_gather, METH_VARARGS,
+     "postings_gather(docs, first, end, which): the docs under the chosen values, and their owners."},
     {"trigram_screen", trigram_screen, METH_VARARGS,
      "trigram_screen(keys, multiplier): positions of the keys that may have a similar key."},
     {"key_chars", key_chars, METH_O, "key_chars(text): the letters and digits of text (str.isalnum)."},

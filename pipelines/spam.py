@@ -905,27 +905,35 @@ class _Postings:
         order = np.argsort(values, kind="stable")
         self.values, self.docs = [values[order]], [docs[order].astype(np.uint32)]
 
-    def find(self, values: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Where each of `values` lies in each run: [(first, end)] per run."""
-        return [(np.searchsorted(run, values, "left"), np.searchsorted(run, values, "right"))
-                for run in self.values]
+    def find(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of `values` lies in each run: (first, end), each (runs x values)."""
+        if kernels.enabled():
+            return kernels.postings_find(self.values, values)
+        first = np.empty((len(self.values), values.size), dtype=np.int64)
+        end = np.empty((len(self.values), values.size), dtype=np.int64)
+        for r, run in enumerate(self.values):
+            first[r] = np.searchsorted(run, values, "left")
+            end[r] = np.searchsorted(run, values, "right")
+        return first, end
 
     @staticmethod
-    def counts(found: list[tuple[np.ndarray, np.ndarray]], size: int) -> np.ndarray:
+    def counts(found: tuple[np.ndarray, np.ndarray], size: int) -> np.ndarray:
         """Postings under each value `find` looked up, dead docs included (an upper bound of
         the live docs holding it)."""
-        total = np.zeros(size, dtype=np.int64)
-        for first, end in found:
-            total += end - first
-        return total
+        first, end = found
+        if not first.size:
+            return np.zeros(size, dtype=np.int64)
+        return (end - first).sum(axis=0)  # type: ignore[no-any-return]
 
     def postings(
-        self, found: list[tuple[np.ndarray, np.ndarray]], which: np.ndarray
+        self, found: tuple[np.ndarray, np.ndarray], which: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """(doc numbers, value position) of every posting under the values at positions
         `which` of those `find` looked up."""
+        if kernels.enabled():
+            return kernels.postings_gather(self.docs, found[0], found[1], which)
         docs, owners = [], []
-        for (first, end), run_docs in zip(found, self.docs):
+        for first, end, run_docs in zip(found[0], found[1], self.docs):
             first, held = first[which], end[which] - first[which]
             total = int(held.sum())
             if not total:
