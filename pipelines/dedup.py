@@ -188,6 +188,13 @@ class _Entry:
     hashvalues: Optional[np.ndarray] = None
 
 
+@functools.lru_cache(maxsize=64)
+def _scheme_tag_of(params: DedupParams) -> int:
+    """The tag stored in every encoded entry: a checksum of the index's shape (a JSON dump per
+    entry written cost 1 % of ingestion; params are frozen, so one per params)."""
+    return zlib.crc32(json.dumps(params.index_shape()).encode())
+
+
 def _sample_bits(count: int, target: int) -> int:
     return max(0, int(math.floor(math.log2(count / target)))) if count > target else 0
 
@@ -868,7 +875,7 @@ class DedupIndex:
 
     # -- persistence --
     def _scheme_tag(self) -> int:
-        return zlib.crc32(json.dumps(self.params.index_shape()).encode())
+        return _scheme_tag_of(self.params)
 
     def encode_entry(self, doc: DedupDoc) -> bytes:
         """One entry as bytes for a database column (rebuild with `from_rows`)."""
