@@ -615,9 +615,12 @@ class StoreBatch:
 
     def _article_exists(self, article_id: int) -> bool:
         if article_id not in self._articles:
-            articles = Article.__table__.c
-            if self.connection.execute(select(articles.id).where(articles.id == article_id)).first() is None:
-                return False
+            # Its canonical copy, which the caller reads next anyway, proves it: a copy cannot
+            # outlive its article (foreign key, ON DELETE CASCADE).
+            if self._canonical_of(article_id) is None:
+                articles = Article.__table__.c
+                if self.connection.execute(select(articles.id).where(articles.id == article_id)).first() is None:
+                    return False
             self._articles.add(article_id)
         return True
 

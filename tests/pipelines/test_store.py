@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord
 from models import Article, ArticleCopy, RejectedPage, Removal
@@ -82,6 +82,30 @@ def test_exact_copy_elsewhere_joins_the_article(store: ArticleStore) -> None:
     )
     assert outcome.outcome == NEW_COPY and outcome.relation == "exact"
     assert not outcome.became_canonical
+    assert counts(store)[:2] == (1, 2)
+
+
+def test_a_copy_of_an_article_deleted_meanwhile_starts_a_new_article(store: ArticleStore) -> None:
+    # Dedup matched the page to an article that an operator deleted since (with its copies):
+    # the page must not point at a missing article.
+    first = store.save_article(make_item())
+    with store.sessions.begin() as s:
+        s.execute(delete(Article).where(Article.id == first.article_id))  # its copies go too
+    near = make_item(url="http://news.portal.test/n/2.html", site="portal",
+                     duplicate_of=first.article_id, relation="near_duplicate", similarity=0.9)
+    outcome = store.save_article(near)
+    assert outcome.outcome == NEW_ARTICLE and outcome.relation == "canonical"
+    assert counts(store)[:2] == (1, 1)
+    with store.sessions() as s:
+        assert s.get(Article, outcome.article_id).url == near.url
+
+
+def test_a_copy_of_an_article_stored_earlier_joins_it(store: ArticleStore) -> None:
+    first = store.save_article(make_item())
+    near = make_item(url="http://news.portal.test/n/3.html", site="portal",
+                     duplicate_of=first.article_id, relation="near_duplicate", similarity=0.9)
+    outcome = store.save_article(near)
+    assert outcome.outcome == NEW_COPY and outcome.article_id == first.article_id
     assert counts(store)[:2] == (1, 2)
 
 
