@@ -799,6 +799,102 @@ done:
     return result;
 }
 
+/* --- normalize_text's punctuation rule ----------------------------------------------------- */
+
+/* normalize._CJK_CLASS: Han, kana, CJK punctuation, full-width forms, curly quotes. */
+static inline int is_cjk(Py_UCS4 c)
+{
+    return (c >= 0x2E80 && c <= 0x2FFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0x3040 && c <= 0x30FF)
+           || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF)
+           || (c >= 0xFF00 && c <= 0xFFEF) || c == 0x201C || c == 0x201D || c == 0x2018 || c == 0x2019;
+}
+
+/* normalize._TO_FULLWIDTH, 0 for a character it does not convert */
+static inline Py_UCS4 fullwidth_of(Py_UCS4 c)
+{
+    switch (c) {
+    case ',': return 0xFF0C;
+    case ':': return 0xFF1A;
+    case ';': return 0xFF1B;
+    case '(': return 0xFF08;
+    case ')': return 0xFF09;
+    case '!': return 0xFF01;
+    case '?': return 0xFF1F;
+    default: return 0;
+    }
+}
+
+/* punct_to_fullwidth(text: str) -> str
+ * normalize._ASCII_PUNCT_NEAR_CJK.sub(normalize._punct_to_fullwidth, text), for any text: ASCII
+ * , : ; ( ) ! ? made full-width where it touches a CJK character, with the whitespace between
+ * them dropped. The regex's two branches, tried in order at each position left to right:
+ *   (?<=[CJK])\s*([,:;()!?])   a CJK character before; whitespace, then the mark
+ *   ([,:;()!?])\s*(?=[CJK])    the mark; the longest whitespace run after which a CJK
+ *                              character follows (backtracking: \u3000 is both) */
+static PyObject *punct_to_fullwidth(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "punct_to_fullwidth: a str is needed");
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), out_len = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 *out = NULL;
+    Py_ssize_t copied = 0; /* text[copied:i] is still to copy to out */
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!fullwidth_of(c) && !Py_UNICODE_ISSPACE(c)) { /* both branches start on one of these */
+            i++;
+            continue;
+        }
+        Py_ssize_t end = -1;
+        Py_UCS4 mark = 0;
+        if (i > 0 && is_cjk(PyUnicode_READ(kind, data, i - 1))) {
+            Py_ssize_t k = i;
+            while (k < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)))
+                k++;
+            if (k < n && (mark = fullwidth_of(PyUnicode_READ(kind, data, k))) != 0)
+                end = k + 1;
+        }
+        if (end < 0 && (mark = fullwidth_of(PyUnicode_READ(kind, data, i))) != 0) {
+            Py_ssize_t k = i + 1;
+            while (k < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k)))
+                k++;
+            for (; k > i; k--) {
+                if (k < n && is_cjk(PyUnicode_READ(kind, data, k))) {
+                    end = k;
+                    break;
+                }
+            }
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        if (out == NULL) {
+            out = PyMem_Malloc((n ? n : 1) * sizeof(Py_UCS4));
+            if (out == NULL)
+                return PyErr_NoMemory();
+        }
+        for (; copied < i; copied++)
+            out[out_len++] = PyUnicode_READ(kind, data, copied);
+        out[out_len++] = mark;
+        copied = i = end;
+    }
+    if (out == NULL)
+        return Py_NewRef(text);
+    for (; copied < n; copied++)
+        out[out_len++] = PyUnicode_READ(kind, data, copied);
+    PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, out_len);
+    PyMem_Free(out);
+    return result;
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -1082,6 +1178,8 @@ static PyMethodDef methods[] = {
      "postings_gather(docs, first, end, which): the docs under the chosen values, and their owners."},
     {"trigram_screen", trigram_screen, METH_VARARGS,
      "trigram_screen(keys, multiplier): positions of the keys that may have a similar key."},
+    {"punct_to_fullwidth", punct_to_fullwidth, METH_O,
+     "punct_to_fullwidth(text): ASCII punctuation touching CJK made full-width (normalize_text)."},
     {"key_chars", key_chars, METH_O, "key_chars(text): the letters and digits of text (str.isalnum)."},
     {"blake2b_64", blake2b_64_py, METH_VARARGS,
      "blake2b_64(data): int.from_bytes(blake2b(data, digest_size=8).digest(), 'little')."},

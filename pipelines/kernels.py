@@ -5,7 +5,8 @@ Every kernel is the loop form of numpy code that stays in its stage module as th
 `minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
 `spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
 counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, the
-`normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), `spam._trigram_screen_numpy`,
+`normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), the punctuation rule of
+`normalize_text` (`punct_to_fullwidth`), `spam._trigram_screen_numpy`,
 the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
@@ -195,3 +196,9 @@ def postings_gather(docs: list[np.ndarray], first: np.ndarray, end: np.ndarray,
         np.ascontiguousarray(end, dtype=np.int64), np.ascontiguousarray(which, dtype=np.int64),
     )
     return np.frombuffer(doc_bytes, dtype=np.uint32), np.frombuffer(owner_bytes, dtype=np.int64)
+
+
+def punct_to_fullwidth(text: str) -> str:
+    """ASCII , : ; ( ) ! ? made full-width where it touches a CJK character, whitespace between
+    them dropped (`normalize._ASCII_PUNCT_NEAR_CJK.sub(normalize._punct_to_fullwidth, text)`)."""
+    return _kernels.punct_to_fullwidth(text)

@@ -183,7 +183,11 @@ def normalize_text(text: Optional[str]) -> str:
         if "  " in text or _OTHER_SPACE.search(text) is not None:
             text = _SPACES.sub(" ", text)
     text = text.strip()
-    if not text.isascii() and _ASCII_PUNCT.search(text) is not None:
+    if text.isascii():
+        return text
+    if kernels.enabled():
+        return kernels.punct_to_fullwidth(text)
+    if _ASCII_PUNCT.search(text) is not None:
         # = _ASCII_PUNCT_NEAR_CJK.sub(_punct_to_fullwidth, text): whitespace is single spaces now
         text = _PUNCT_NEAR_CJK.sub(_punct_match_to_fullwidth, text)
     return text

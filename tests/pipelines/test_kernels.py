@@ -189,6 +189,21 @@ def test_posting_lookups_equal_numpy(seed: int) -> None:
 
 
 @needs_kernels
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.sampled_from(",:;()!? \u3000\t\n\u00a0\u2028政（）“”‘’ーa1"),
+                                       st.characters()), max_size=24))
+def test_punctuation_rule_equals_the_regex(text: str) -> None:
+    # The general pattern (any whitespace: \u3000 is whitespace and CJK, which the regex's
+    # backtracking finds), not only the single-space text normalize_text hands it.
+    from pipelines.normalize import _ASCII_PUNCT_NEAR_CJK, _punct_to_fullwidth, normalize_text
+
+    assert kernels.punct_to_fullwidth(text) == _ASCII_PUNCT_NEAR_CJK.sub(_punct_to_fullwidth, text)
+    with kernels.disabled():
+        expected = normalize_text(text)
+    assert normalize_text(text) == expected
+
+
+@needs_kernels
 def test_key_chars_keep_what_the_re_module_calls_word_characters_but_the_underscore() -> None:
     from pipelines.normalize import _KEY_RUN
 
@@ -333,6 +348,8 @@ def test_bad_arguments_raise() -> None:
         kernels.han_count(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         kernels.key_chars(b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        kernels.punct_to_fullwidth(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         kernels.trigram_screen(["政策文件", "政策"], 3)  # a key without a trigram
     runs = [np.arange(10, dtype=np.uint64)]
