@@ -107,8 +107,26 @@ _TOPIC_WORDS: dict[str, re.Pattern[str]] = {
     "porn": re.compile(r"色情|淫秽|扫黄|涉黄|低俗"),
     "fraud": re.compile(r"发票|伪造|假证|诈骗|侦探|枪支|违禁"),
 }
+# Han words only: no case, so they occur in a text exactly where they occur in its lower-cased
+# form, and `_topics` need not lower-case a text to look for them.
+assert all(ch == "|" or "\u3400" <= ch <= "\u9fff" for words in _TOPIC_WORDS.values() for ch in words.pattern)
 
 _ANY_TOPIC_WORD = re.compile("|".join(words.pattern for words in _TOPIC_WORDS.values()))
+_TOPIC_OF = {word: category for category, words in _TOPIC_WORDS.items() for word in words.pattern.split("|")}
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether occurrences of a and b can overlap in a text (one inside the other, or a suffix
+    of one the prefix of the other)."""
+    return a in b or b in a or any(a.endswith(b[:k]) or b.endswith(a[:k]) for k in range(1, min(len(a), len(b))))
+
+
+# No word of one category overlaps a word of another: then the categories of the words
+# `_ANY_TOPIC_WORD.findall` finds (leftmost, not overlapping) are all the categories with a word
+# in the text, and `_topics` needs no search per category.
+assert not any(
+    _overlap(a, b) for a, ca in _TOPIC_OF.items() for b, cb in _TOPIC_OF.items() if ca != cb
+)
 
 # Suffixes that stay with a spliced brand ("澳门新葡京娱乐场官网手机版").
 _SPAM_SUFFIX = r"(?:娱乐场|娱乐城|娱乐|官网|官方网站|网址|网站|平台|app|下载|注册|开户|登录|登陆|入口|首页|手机版|在线|[a-z0-9]{2,}(?:\.[a-z0-9]+)+)*"
@@ -223,12 +241,15 @@ def _normalized(text: str) -> str:
 
 def _topics(text: str) -> frozenset[str]:
     """Categories whose topic words occur in `text.lower()` outside its lexicon hits."""
-    lowered = text.lower()
-    if _ANY_TOPIC_WORD.search(lowered) is None:
-        return frozenset()
+    words = _ANY_TOPIC_WORD.findall(text)  # (Han words: as in text.lower())
+    if not words:
+        return _NO_TOPICS
     if _HITS[text]:
-        lowered = _TERM_PATTERN.sub(" ", lowered)
-    return frozenset(category for category, words in _TOPIC_WORDS.items() if words.search(lowered))
+        words = _ANY_TOPIC_WORD.findall(_TERM_PATTERN.sub(" ", text.lower()))
+    return frozenset(map(_TOPIC_OF.__getitem__, words))
+
+
+_NO_TOPICS: frozenset[str] = frozenset()
 
 
 def _lowered_key_length(text: str) -> int:

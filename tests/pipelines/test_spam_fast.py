@@ -25,6 +25,7 @@ from pipelines.spam import (
     _similar_earlier,
     _similar_keys,
     _TOPIC_WORDS,
+    _topics,
     spam_term_hits,
     strip_repeated_body,
 )
@@ -172,6 +173,22 @@ def test_prefiltered_hits_equal_the_plain_regex(text: str) -> None:
     for candidate in (text, text.lower(), normalize_text(text).lower()):
         expected = [(m.group(0), m.start(), m.end()) for m in _TERM_PATTERN.finditer(candidate)]
         assert [(h.term, h.start, h.end) for h in spam_term_hits(candidate)] == expected
+
+
+_TOPIC_TEXT = st.lists(
+    st.sampled_from(["彩票", "博彩", "赌博", "涉赌", "涉黄", "扫黄", "低俗", "发票", "伪造", "枪支", "体彩", "福彩",
+                     "百家乐", "六合彩", "澳门新葡京", "代开发票", "的", "赌", "涉", "票", " ", "Σ", "İ"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_TOPIC_TEXT)
+def test_topics_of_a_text_equal_one_search_per_category(text: str) -> None:
+    # One findall over the text, not lower-cased, against the definition: each category's words
+    # searched in the lower-cased text with its lexicon hits taken out.
+    outside = _TERM_PATTERN.sub(" ", text.lower())
+    assert _topics(text) == {c for c, w in _TOPIC_WORDS.items() if w.search(outside)}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
