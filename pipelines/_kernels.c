@@ -895,6 +895,39 @@ static PyObject *punct_to_fullwidth(PyObject *self, PyObject *text)
     return result;
 }
 
+/* count_in_set(text: str, bitmap: bytes (8192: a bit per BMP code point), stop: bool) -> int
+ * The characters of text whose bit is set (stop: 0 or 1, at the first), or -1 when text holds
+ * a character beyond the BMP, which the caller looks up another way (kernels.CharClass). */
+static PyObject *count_in_set(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_buffer bitmap;
+    int stop;
+    if (!PyArg_ParseTuple(args, "Uy*p", &text, &bitmap, &stop))
+        return NULL;
+    if (bitmap.len != 8192) {
+        PyBuffer_Release(&bitmap);
+        PyErr_SetString(PyExc_ValueError, "count_in_set: the bitmap has 8192 bytes, a bit per BMP code point");
+        return NULL;
+    }
+    const uint8_t *bits = bitmap.buf;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0;
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) { /* the compact form: some character is beyond U+FFFF */
+        count = -1;
+    } else if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *u = PyUnicode_1BYTE_DATA(text);
+        for (Py_ssize_t i = 0; i < n && !(stop && count); i++)
+            count += bits[u[i] >> 3] >> (u[i] & 7) & 1;
+    } else {
+        const Py_UCS2 *u = PyUnicode_2BYTE_DATA(text);
+        for (Py_ssize_t i = 0; i < n && !(stop && count); i++)
+            count += bits[u[i] >> 3] >> (u[i] & 7) & 1;
+    }
+    PyBuffer_Release(&bitmap);
+    return PyLong_FromSsize_t(count);
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -1180,6 +1213,8 @@ static PyMethodDef methods[] = {
      "trigram_screen(keys, multiplier): positions of the keys that may have a similar key."},
     {"punct_to_fullwidth", punct_to_fullwidth, METH_O,
      "punct_to_fullwidth(text): ASCII punctuation touching CJK made full-width (normalize_text)."},
+    {"count_in_set", count_in_set, METH_VARARGS,
+     "count_in_set(text, bitmap, stop): characters of text in a BMP set; -1 beyond the BMP."},
     {"key_chars", key_chars, METH_O, "key_chars(text): the letters and digits of text (str.isalnum)."},
     {"blake2b_64", blake2b_64_py, METH_VARARGS,
      "blake2b_64(data): int.from_bytes(blake2b(data, digest_size=8).digest(), 'little')."},

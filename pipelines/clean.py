@@ -23,6 +23,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
+from pipelines import kernels
 from pipelines.normalize import normalize_record, normalize_text, to_simplified
 from pipelines.spam import (
     LexiconCut,
@@ -60,11 +61,14 @@ _UNSTORABLE = re.compile(
 # Bidi embeddings, overrides and marks: normalize_text drops them from text; the body HTML loses
 # them here, so that no stored field can reorder what a reader sees (RLO spoofing).
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+# The same classes searched in one compiled pass (most text holds none of them).
+_UNSTORABLE_CHARS = kernels.CharClass(_UNSTORABLE)
+_BIDI_CHARS = kernels.CharClass(_BIDI_CONTROLS)
 
 
 def storable_text(text: Optional[str]) -> Optional[str]:
     """`text` without the characters no store accepts (None stays None)."""
-    if not text:
+    if not text or not _UNSTORABLE_CHARS.occurs_in(text):
         return text
     return _UNSTORABLE.sub("", text)
 
@@ -282,7 +286,8 @@ def storable_item(item: ArticleItem) -> ArticleItem:
 def _storable_html(body_html: Optional[str]) -> Optional[str]:
     if not body_html:
         return body_html
-    return _BIDI_CONTROLS.sub("", storable_text(body_html) or "")
+    body_html = storable_text(body_html) or ""
+    return _BIDI_CONTROLS.sub("", body_html) if _BIDI_CHARS.occurs_in(body_html) else body_html
 
 
 def _plausible_date(value: datetime | date, fetched_at: Optional[datetime]) -> bool:

@@ -6,7 +6,8 @@ Every kernel is the loop form of numpy code that stays in its stage module as th
 `spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
 counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, the
 `normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), the punctuation rule of
-`normalize_text` (`punct_to_fullwidth`), `spam._trigram_screen_numpy`,
+`normalize_text` (`punct_to_fullwidth`), character-class searches and counts (`CharClass`, on
+`count_in_set`), `spam._trigram_screen_numpy`,
 the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
@@ -19,6 +20,7 @@ their sizes and every row index itself).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -202,3 +204,55 @@ def punct_to_fullwidth(text: str) -> str:
     """ASCII , : ; ( ) ! ? made full-width where it touches a CJK character, whitespace between
     them dropped (`normalize._ASCII_PUNCT_NEAR_CJK.sub(normalize._punct_to_fullwidth, text)`)."""
     return _kernels.punct_to_fullwidth(text)
+
+
+class CharClass:
+    """A regular expression that matches one character at a time (a character class), searched
+    and counted by the compiled `count_in_set` on a bitmap of the BMP code points it matches.
+
+    `search(text) is None` and `len(findall(text))` as the pattern gives them, by definition:
+    the bitmap is the pattern run over every BMP code point (built on first use, ~1 ms), and a
+    text holding a character beyond the BMP, or any text when the kernels are off, goes to the
+    pattern itself.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self._bitmap: bytes | None = None
+
+    @property
+    def bitmap(self) -> bytes:
+        if self._bitmap is None:
+            members = np.zeros(1 << 16, dtype=bool)
+            for match in self.pattern.finditer(_BMP):
+                if match.end() - match.start() != 1:
+                    raise ValueError(f"{self.pattern.pattern!r} does not match one character at a time")
+                members[match.start()] = True
+            self._bitmap = np.packbits(members, bitorder="little").tobytes()
+        return self._bitmap
+
+    def bmp_count(self, text: str) -> int | None:
+        """`count(text)` when the kernel can tell (a text within the BMP, kernels on), else None."""
+        if not _enabled:
+            return None
+        found = _kernels.count_in_set(text, self.bitmap, False)
+        return found if found >= 0 else None  # type: ignore[no-any-return]
+
+    def occurs_in(self, text: str) -> bool:
+        """`self.pattern.search(text) is not None`."""
+        if _enabled:
+            found = _kernels.count_in_set(text, self.bitmap, True)
+            if found >= 0:
+                return found > 0
+        return self.pattern.search(text) is not None
+
+    def count(self, text: str) -> int:
+        """`len(self.pattern.findall(text))`."""
+        if _enabled:
+            found = _kernels.count_in_set(text, self.bitmap, False)
+            if found >= 0:
+                return found  # type: ignore[no-any-return]
+        return len(self.pattern.findall(text))
+
+
+_BMP = "".join(map(chr, range(1 << 16)))

@@ -136,6 +136,7 @@ _PLAIN_CHARS = _plain_ranges()
 # A character that is neither plain nor one of the kept full-width marks (which split the text
 # into the pieces NFKC is applied to): where there is none, only the spaces step can change text.
 _NOT_PLAIN = re.compile(f"[^{_PLAIN_CHARS}{_KEEP_FULLWIDTH}]")
+_NOT_PLAIN_CHARS = kernels.CharClass(_NOT_PLAIN)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -169,7 +170,7 @@ def normalize_text(text: Optional[str]) -> str:
     # Each step is skipped when a quick search shows it would change nothing.
     if "&" in text:
         text = _NBSP_ENTITY.sub(" ", text)
-    if _NOT_PLAIN.search(text) is None:
+    if not _NOT_PLAIN_CHARS.occurs_in(text):
         # Plain characters only (most paragraphs): nothing to drop, every NFKC piece is already
         # normalised, the only whitespace is the ASCII space.
         if "  " in text:
@@ -239,6 +240,7 @@ class _OpenccTables:
             "[" + "".join(re.escape(c) for c in sorted(trigger | anchors) if ord(c) <= 0xFFFF)
             + "\U00010000-\U0010ffff]"
         )
+        self.t2s_maybe_chars = kernels.CharClass(self.t2s_maybe)
         # The same test as one regex search (a set test iterates the text in Python): a character
         # class of the BMP triggers, and the set itself only for text with astral characters.
         self.t2s_trigger_bmp: re.Pattern[str] = re.compile(
@@ -258,6 +260,8 @@ class _OpenccTables:
         # The same sets as regex character classes (BMP part) for counting in one C-level scan.
         self.traditional_only_bmp = _char_class(c for c in self.traditional_only if ord(c) <= 0xFFFF)
         self.simplified_only_bmp = _char_class(c for c in self.simplified_only if ord(c) <= 0xFFFF)
+        self.traditional_only_chars = kernels.CharClass(self.traditional_only_bmp)
+        self.simplified_only_chars = kernels.CharClass(self.simplified_only_bmp)
         # Traditional-only characters of the BMP and every astral character, in one class.
         self.traditional_only_or_astral = re.compile(
             "["
@@ -440,7 +444,7 @@ def to_simplified(text: str) -> str:
     tables = _get_tables()
     # The exact tests (no trigger, no hidden phrase) run only where the one-scan prefilter finds
     # a trigger, a character of a hidden phrase or an astral character.
-    if tables.t2s_maybe.search(text) is None or (
+    if not tables.t2s_maybe_chars.occurs_in(text) or (
         not tables.has_trigger(text)
         and (tables.t2s_hidden_phrases is None or tables.t2s_hidden_phrases.search(text) is None)
     ):
@@ -506,6 +510,11 @@ def detect_script(text: str) -> Script:
     # = script_shares(text)[1:], counting the Simplified-only characters (a third of a
     # Simplified text) only when the Traditional-only ones do not decide already.
     tables = _get_tables()
+    trad_bmp = tables.traditional_only_chars.bmp_count(text)  # a text within the BMP, in C
+    if trad_bmp is not None:
+        if trad_bmp <= 1:
+            return "simplified"
+        return _script_of(trad_bmp, tables.simplified_only_chars.count(text))
     found = tables.traditional_only_or_astral.findall(text)
     trad = len(found)
     astral = [ch for ch in found if ord(ch) > 0xFFFF] if max(found, default="") > "\uffff" else []
@@ -516,8 +525,12 @@ def detect_script(text: str) -> Script:
     simp += sum(
         1 for ch in astral if ch not in tables.traditional_only and ch in tables.simplified_only
     )
-    total = trad + simp
-    share = trad / total
+    return _script_of(trad, simp)
+
+
+def _script_of(trad: int, simp: int) -> Script:
+    """`detect_script`'s verdict from the counts of script-specific characters (trad > 1)."""
+    share = trad / (trad + simp)
     if share >= 0.9:
         return "traditional"
     if share <= 0.1:

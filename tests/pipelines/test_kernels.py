@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sys
 import sysconfig
@@ -203,6 +204,40 @@ def test_punctuation_rule_equals_the_regex(text: str) -> None:
     assert normalize_text(text) == expected
 
 
+def _char_classes() -> list[kernels.CharClass]:
+    from pipelines import clean, normalize
+
+    tables = normalize._get_tables()
+    return [normalize._NOT_PLAIN_CHARS, tables.t2s_maybe_chars, tables.traditional_only_chars,
+            tables.simplified_only_chars, clean._UNSTORABLE_CHARS, clean._BIDI_CHARS]
+
+
+@needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.characters(), st.sampled_from("發展国國\x00\u200e\ufffe\ud800 ，a")),
+                    max_size=40))
+def test_char_classes_search_and_count_as_their_patterns(text: str) -> None:
+    for chars in _char_classes():
+        assert chars.occurs_in(text) == (chars.pattern.search(text) is not None)
+        assert chars.count(text) == len(chars.pattern.findall(text))
+        assert chars.bmp_count(text) in (None, len(chars.pattern.findall(text)))
+        with kernels.disabled():
+            assert chars.occurs_in(text) == (chars.pattern.search(text) is not None)
+            assert chars.count(text) == len(chars.pattern.findall(text)) and chars.bmp_count(text) is None
+
+
+@needs_kernels
+def test_char_class_bitmaps_hold_exactly_the_bmp_characters_their_patterns_match() -> None:
+    bmp = "".join(map(chr, range(1 << 16)))
+    for chars in _char_classes():
+        members = np.unpackbits(np.frombuffer(chars.bitmap, dtype=np.uint8), bitorder="little")
+        assert np.flatnonzero(members).tolist() == [m.start() for m in chars.pattern.finditer(bmp)]
+        assert chars.count(bmp) == int(members.sum())  # every BMP character, in one pass
+    assert kernels.CharClass(re.compile("[a-c]")).bmp_count("b\U00020000") is None  # beyond the BMP
+    with pytest.raises(ValueError):
+        kernels.CharClass(re.compile("ab")).bitmap  # not one character at a time
+
+
 @needs_kernels
 def test_key_chars_keep_what_the_re_module_calls_word_characters_but_the_underscore() -> None:
     from pipelines.normalize import _KEY_RUN
@@ -350,6 +385,8 @@ def test_bad_arguments_raise() -> None:
         kernels.key_chars(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         kernels.punct_to_fullwidth(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        kernels._kernels.count_in_set("text", b"\0" * 100, False)  # not a bit per BMP code point
     with pytest.raises(ValueError):
         kernels.trigram_screen(["政策文件", "政策"], 3)  # a key without a trigram
     runs = [np.arange(10, dtype=np.uint64)]
