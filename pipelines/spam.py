@@ -198,6 +198,13 @@ class _Memo(dict):  # type: ignore[type-arg]
             self.clear()
         self[text] = value
 
+    def store_many(self, values: Mapping[Any, Any]) -> None:
+        """`store` each of `values` (a text held already gets the same value again: the
+        function is pure), in one dict update."""
+        if len(self) + len(values) > self._limit:
+            self.clear()
+        self.update(values)
+
 
 @dataclass(frozen=True)
 class TermHit:
@@ -307,10 +314,7 @@ def adopt_memo_values(values: MemoValues) -> None:
     """Take `memo_values` of another process into this one's memos (pure functions of the
     text: the same values this process would compute)."""
     for name, entries in values.items():
-        memo = _MEMOS[name]
-        for text, value in entries.items():
-            if text not in memo:
-                memo.store(text, value)
+        _MEMOS[name].store_many(entries)
 
 
 def remember_body_key(paragraphs: Sequence[str]) -> None:
