@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && defined(__linux__)
@@ -354,6 +355,87 @@ done:
     PyBuffer_Release(&rows);
     PyBuffer_Release(&query);
     PyBuffer_Release(&out);
+    return result;
+}
+
+static int compare_rows(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* band_candidates(matrix: u64 (stored rows x columns), columns, rows: i64[k],
+ *                 has_signature: u8[stored], keys: u64[bands]) -> (bytes, n)
+ * The distinct rows (ascending) that have a signature and share a band key with `keys`: row r's
+ * band keys are matrix[r, :bands]. `sorted_distinct(rows[has_signature[rows]])` then
+ * `_shares_a_band` in dedup._verify_rows, in one pass. */
+static PyObject *band_candidates(PyObject *self, PyObject *args)
+{
+    Py_buffer matrix, rows, has, keys;
+    Py_ssize_t columns;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*", &matrix, &columns, &rows, &has, &keys))
+        return NULL;
+    PyObject *result = NULL, *data = NULL;
+    Py_ssize_t bands = keys.len / 8, k = rows.len / 8;
+    if (check_buffer(&matrix, 8, "matrix") || check_buffer(&rows, 8, "rows") || check_buffer(&keys, 8, "keys"))
+        goto done;
+    if (columns < 1 || bands < 1 || bands > columns || matrix.len % (columns * 8) || has.len != matrix.len / 8 / columns) {
+        PyErr_SetString(PyExc_ValueError,
+                        "band_candidates: a matrix of `columns` keys a row, keys for its first bands, a flag per row");
+        goto done;
+    }
+    if (check_rows(&rows, has.len, "band_candidates", "matrix"))
+        goto done;
+    data = PyBytes_FromStringAndSize(NULL, (k ? k : 1) * 8);
+    if (data == NULL)
+        goto done;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(data);
+    const int64_t *r = rows.buf;
+    const uint8_t *flag = has.buf;
+    /* Distinct rows first (a row comes once per band it matched), through a small hash set. */
+    size_t slots = 64;
+    while (slots < 2 * (size_t)k)
+        slots *= 2;
+    int64_t stack[1024], *set = slots <= 1024 ? stack : PyMem_Malloc(slots * sizeof(int64_t));
+    if (set == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < slots; i++)
+        set[i] = -1;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (!flag[r[i]])
+            continue;
+        size_t h = ((uint64_t)r[i] * 0x9E3779B97F4A7C15ull) >> 40 & (slots - 1);
+        while (set[h] >= 0 && set[h] != r[i])
+            h = (h + 1) & (slots - 1);
+        if (set[h] < 0) {
+            set[h] = r[i];
+            out[m++] = r[i];
+        }
+    }
+    if (set != stack)
+        PyMem_Free(set);
+    const uint64_t *keys_of = matrix.buf, *q = keys.buf;
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        const uint64_t *row = keys_of + out[i] * columns;
+        for (Py_ssize_t b = 0; b < bands; b++) {
+            if (row[b] == q[b]) {
+                out[n++] = out[i];
+                break;
+            }
+        }
+    }
+    qsort(out, (size_t)n, sizeof(int64_t), compare_rows);
+    result = Py_BuildValue("(On)", data, n);
+done:
+    Py_XDECREF(data);
+    PyBuffer_Release(&matrix);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&has);
+    PyBuffer_Release(&keys);
     return result;
 }
 
@@ -1201,6 +1283,8 @@ static PyMethodDef methods[] = {
     {"han_count", han_count, METH_O, "han_count(text): characters in U+4E00..U+9FFF."},
     {"screen_filter", screen_filter, METH_VARARGS,
      "screen_filter(screen, rows, query, planes, limits): the rows the screen lets through, as (bytes, n)."},
+    {"band_candidates", band_candidates, METH_VARARGS,
+     "band_candidates(matrix, columns, rows, has_signature, keys): distinct rows sharing a band, as (bytes, n)."},
     {"agreements", agreements, METH_VARARGS,
      "agreements(matrix, rows, query, out): equal values of each row and the query."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,

@@ -694,8 +694,11 @@ class DedupIndex:
             rows = rows[self._screen_passes(rows, signature)]
         if not rows.size:
             return
-        rows = sorted_distinct(rows[self._has_signature[rows]])
-        rows = rows[_shares_a_band(self._band_keys, rows, keys)]
+        if kernels.enabled():
+            rows = kernels.band_candidates(self._key_matrix(), rows, self._has_signature, keys)
+        else:
+            rows = sorted_distinct(rows[self._has_signature[rows]])
+            rows = rows[_shares_a_band(self._band_keys, rows, keys)]
         if not rows.size:
             return
         a = signature.shingle_count
@@ -716,6 +719,17 @@ class DedupIndex:
             candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]), samples)
             if candidate is not None:
                 yield candidate
+
+    def _key_matrix(self) -> np.ndarray:
+        """A contiguous uint64 matrix whose rows start with the stored rows' band keys: the
+        signature matrix itself when the keys are a view of it (two rows a band)."""
+        keys = self._band_keys
+        if keys.flags.c_contiguous:
+            return keys
+        matrix = self._hv.view(np.uint64)
+        if not np.shares_memory(keys, matrix) or keys.strides != matrix.strides:
+            raise AssertionError("band keys are neither contiguous nor the signature matrix's view")
+        return matrix
 
     def _screen_passes(self, rows: np.ndarray, signature: Signature) -> np.ndarray:
         """False for rows the prefilter would surely reject, read from the screen alone.

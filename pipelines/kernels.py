@@ -10,7 +10,7 @@ counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex
 `count_in_set`), `spam._trigram_screen_numpy`,
 the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
-`_verify_rows` (agreements), `_subsample`, `_screen_row`. The stage modules call these
+`_verify_rows` (agreements, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
 that both give identical results, and that a machine with a C compiler did build the kernels.
 
@@ -256,3 +256,17 @@ class CharClass:
 
 
 _BMP = "".join(map(chr, range(1 << 16)))
+
+
+def band_candidates(matrix: np.ndarray, rows: np.ndarray, has_signature: np.ndarray,
+                    keys: np.ndarray) -> np.ndarray:
+    """The distinct rows (ascending) among `rows` that have a signature and share a band key
+    with `keys`; row r's band keys are `matrix[r, :keys.size]` (`dedup._verify_rows`)."""
+    matrix = _matrix(matrix, np.uint64, "matrix")
+    if has_signature.dtype != np.bool_ or has_signature.shape != (matrix.shape[0],):
+        raise ValueError("has_signature must be one bool per matrix row")
+    data, n = _kernels.band_candidates(
+        matrix, matrix.shape[1], np.ascontiguousarray(rows, dtype=np.int64),
+        np.ascontiguousarray(has_signature).view(np.uint8), np.ascontiguousarray(keys, dtype=np.uint64),
+    )
+    return np.frombuffer(data, dtype=np.int64, count=n)

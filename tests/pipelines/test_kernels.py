@@ -346,6 +346,28 @@ def test_queries_equal_numpy() -> None:
 
 
 @needs_kernels
+@pytest.mark.parametrize("seed", [4, 5])
+def test_band_candidates_equal_numpy(seed: int) -> None:
+    from pipelines.dedup import _shares_a_band
+    from pipelines.minhash import sorted_distinct
+
+    index, corpus = _filled_index(seed, 600)
+    for copy_id in range(0, 600, 7):
+        index.remove(copy_id)  # rows without a signature any more
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for _ in range(40):
+        keys = index._table.keys(corpus.signature().hashvalues)
+        rows = np.concatenate([index._table.matches(keys), rng.integers(0, 600, 50)])  # repeats, misses
+        expected = sorted_distinct(rows[index._has_signature[rows]])
+        expected = expected[_shares_a_band(index._band_keys, expected, keys)]
+        got = kernels.band_candidates(index._key_matrix(), rows, index._has_signature, keys)
+        assert got.tolist() == expected.tolist()
+        checked += expected.size
+    assert checked > 0
+
+
+@needs_kernels
 def test_bad_arguments_raise() -> None:
     index, corpus = _filled_index(4, 10)
     query = _screen_row(corpus.signature().hashvalues)
@@ -387,6 +409,14 @@ def test_bad_arguments_raise() -> None:
         kernels.punct_to_fullwidth(None)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         kernels._kernels.count_in_set("text", b"\0" * 100, False)  # not a bit per BMP code point
+    keys = index._table.keys(corpus.signature().hashvalues)
+    with pytest.raises(IndexError):
+        kernels.band_candidates(index._key_matrix(), np.array([index._hv.shape[0]]), index._has_signature, keys)
+    with pytest.raises(ValueError):
+        kernels.band_candidates(index._key_matrix(), np.array([0]), index._has_signature[:-1], keys)
+    with pytest.raises(ValueError):
+        kernels._kernels.band_candidates(index._key_matrix(), 64, np.array([0]), index._has_signature.view(np.uint8),
+                                         np.zeros(65, dtype=np.uint64))  # more keys than columns
     with pytest.raises(ValueError):
         kernels.trigram_screen(["政策文件", "政策"], 3)  # a key without a trigram
     runs = [np.arange(10, dtype=np.uint64)]
