@@ -107,6 +107,8 @@ class PreparedItem:
     cleaned: Cleaned
     title: Optional[str]  # before `storable_item`'s cut to TITLE_MAX_CHARS
     paragraphs: tuple[str, ...]  # normalised, before the spam cuts
+    #: What the paragraph counter needs of each paragraph; () once handed over by a worker
+    #: process, which sends only `evidence_arrays` (all the counter reads).
     evidence: tuple[ParagraphEvidence, ...]
     evidence_arrays: EvidenceArrays  # the same, as the counter reads it
     lexicon: tuple[LexiconCut, ...]

@@ -836,6 +836,8 @@ class EvidenceArrays:
     near: np.ndarray  # intp, which of them (positions in `tracked`) have near-match keys
     bands: np.ndarray  # uint64, (len(near) x 9): skeleton fingerprint and band keys of each
     spammy: np.ndarray  # uint64, sorted distinct fingerprints of those with spam terms
+    spam: np.ndarray  # bool, which of the tracked paragraphs have spam terms
+    paragraphs: int  # all the page's paragraphs, tracked or not
 
     @classmethod
     def of(cls, evidence: Sequence[ParagraphEvidence]) -> EvidenceArrays:
@@ -844,6 +846,7 @@ class EvidenceArrays:
         near: list[int] = []
         bands: list[tuple[int, ...]] = []
         spammy: set[int] = set()
+        spam: list[bool] = []
         for i, e in enumerate(evidence):
             entry = e.entry
             if not entry:
@@ -855,25 +858,28 @@ class EvidenceArrays:
                 spammy.add(entry[0])
             tracked.append(i)
             exact.append(entry[0])
+            spam.append(e.has_spam)
         width = _NEAR_BANDS + 1
         return cls(
             tuple(tracked), np.array(exact, dtype=_U64), np.array(near, dtype=np.intp),
             np.array(bands, dtype=_U64).reshape(-1, width), np.array(sorted(spammy), dtype=_U64),
+            np.array(spam, dtype=bool), len(evidence),
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # As bytes (see `minhash.Signature.__reduce__`); the arrays come back read-only.
         return (_evidence_arrays_from_bytes, (
             self.tracked, self.exact.tobytes(), self.near.tobytes(), self.bands.tobytes(),
-            self.spammy.tobytes(),
+            self.spammy.tobytes(), self.spam.tobytes(), self.paragraphs,
         ))
 
 
 def _evidence_arrays_from_bytes(tracked: tuple[int, ...], exact: bytes, near: bytes, bands: bytes,
-                                spammy: bytes) -> EvidenceArrays:
+                                spammy: bytes, spam: bytes, paragraphs: int) -> EvidenceArrays:
     return EvidenceArrays(
         tracked, np.frombuffer(exact, dtype=_U64), np.frombuffer(near, dtype=np.intp),
         np.frombuffer(bands, dtype=_U64).reshape(-1, _NEAR_BANDS + 1), np.frombuffer(spammy, dtype=_U64),
+        np.frombuffer(spam, dtype=bool), paragraphs,
     )
 
 
@@ -1216,8 +1222,9 @@ class ParagraphFrequency:
     ) -> list[Optional[str]]:
         """`kind_of` of each paragraph of a page, all looked up at once. A bound first, from
         the number of postings under each value: most paragraphs are on one page or a few, and
-        only those that may reach the threshold have their pages counted exactly."""
-        kinds: list[Optional[str]] = [None] * len(evidence)
+        only those that may reach the threshold have their pages counted exactly. With
+        `arrays`, `evidence` is not read (a page handed over by a worker comes without it)."""
+        kinds: list[Optional[str]] = [None] * (arrays.paragraphs if arrays is not None else len(evidence))
         counts = self._sites.get(site)
         if counts is None or len(counts) < self.min_site_docs:
             return kinds
@@ -1264,15 +1271,15 @@ class ParagraphFrequency:
         for k, first, end in zip(candidates.tolist(), *(b.tolist() for b in bounds)):
             if end - first >= needed:
                 kinds[tracked[k]] = self._judge(
-                    site, counts, evidence[tracked[k]], set(docs[first:end].tolist()), needed
+                    site, counts, int(exact[k]), bool(arrays.spam[k]), set(docs[first:end].tolist()), needed
                 )
         return kinds
 
     def _judge(
-        self, site: str, counts: _SiteCounts, evidence: ParagraphEvidence, docs: set[int], needed: int
+        self, site: str, counts: _SiteCounts, fp: int, has_spam: bool, docs: set[int], needed: int
     ) -> Optional[str]:
-        """The kind of a paragraph held by `docs` (live doc numbers, at least `needed`)."""
-        fp = evidence.entry[0]
+        """The kind of a paragraph (exact fingerprint `fp`) held by `docs` (live doc numbers, at
+        least `needed`)."""
         cache_key = (site, fp)
         cached = self._cache.get(cache_key)
         if cached is not None and cached[0] == len(docs):
@@ -1282,7 +1289,7 @@ class ParagraphFrequency:
             self._cache[cache_key] = (len(docs), frequent)
         if not frequent:
             return None
-        kind = KIND_INJECTED_PARAGRAPH if evidence.has_spam else KIND_BOILERPLATE
+        kind = KIND_INJECTED_PARAGRAPH if has_spam else KIND_BOILERPLATE
         self._judged.setdefault(site, {})[fp] = kind
         return kind
 

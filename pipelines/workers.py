@@ -136,8 +136,10 @@ def _prepare(item: ArticleItem, params: DedupParams, judged: Optional[Mapping[in
     page = prepare_page(item, params, judged)
     if not _IN_WORKER:
         return page
+    # The paragraph counter reads the evidence as arrays (`evidence_arrays`): the per-paragraph
+    # objects (~240 a page) stay here instead of being pickled and unpickled.
     memos = memo_values(page.prepared.paragraphs)
-    return replace(page, prepared=replace(page.prepared, memos=memos))
+    return replace(page, prepared=replace(page.prepared, memos=memos, evidence=()))
 
 
 def _prepare_chunk(
