@@ -71,6 +71,19 @@ static void affine_minima(const uint32_t *mixed, Py_ssize_t count, const uint32_
     }
 }
 
+/* out[0:perms] = the MinHash of the murmur3 hashes of the width-character windows of a string
+ * of n >= width code points, given block-mixed (`k`); `mixed` is scratch room for n values. */
+static void string_minhash(const uint32_t *k, Py_ssize_t n, Py_ssize_t width, const uint32_t *a,
+                           const uint32_t *b, Py_ssize_t perms, uint32_t *mixed, uint32_t *out)
+{
+    Py_ssize_t count = n - width + 1;
+    for (Py_ssize_t i = 0; i < count; i++)
+        mixed[i] = fmix32(murmur_window(k + i, width));
+    for (Py_ssize_t p = 0; p < perms; p++)
+        out[p] = 0xFFFFFFFFu;
+    affine_minima(mixed, count, a, b, perms, out);
+}
+
 static int check_buffer(Py_buffer *view, Py_ssize_t itemsize, const char *name)
 {
     if (view->len % itemsize != 0) {
@@ -211,12 +224,7 @@ static PyObject *grouped_minhash(PyObject *self, PyObject *args)
     uint32_t *row = out.buf;
     Py_ssize_t offset = 0;
     for (Py_ssize_t g = 0; g < groups; g++, row += perms) {
-        Py_ssize_t count = len[g] - width + 1;
-        for (Py_ssize_t i = 0; i < count; i++)
-            mixed[i] = fmix32(murmur_window(k + offset + i, width));
-        for (Py_ssize_t p = 0; p < perms; p++)
-            row[p] = 0xFFFFFFFFu;
-        affine_minima(mixed, count, a.buf, b.buf, perms, row);
+        string_minhash(k + offset, len[g], width, a.buf, b.buf, perms, mixed, row);
         offset += len[g];
     }
     Py_END_ALLOW_THREADS
@@ -1101,7 +1109,8 @@ static uint64_t blake2b_64(const uint8_t *data, Py_ssize_t n)
 }
 
 /* The UTF-8 bytes of code points `cp[0:n]` into `out` (room for 4 per code point); their
- * number, or -1 at a surrogate (which str.encode("utf-8") refuses). */
+ * number, or -1 at a surrogate (which str.encode("utf-8") refuses). Not PyUnicode_AsUTF8:
+ * that keeps a UTF-8 copy on every key string for as long as the string lives. */
 static Py_ssize_t utf8_of(const uint32_t *cp, Py_ssize_t n, uint8_t *out)
 {
     uint8_t *o = out;
@@ -1215,14 +1224,9 @@ static PyObject *paragraph_entries(PyObject *self, PyObject *args)
             uint64_t skeleton_fp = s == n ? values[0] : blake2b_64(bytes, utf8_of(skeleton, s, bytes));
             values[1] = (1ull << 63) | (skeleton_fp >> 1);
             uint32_t signature[ENTRY_PERMS];
-            for (int p = 0; p < ENTRY_PERMS; p++)
-                signature[p] = 0xFFFFFFFFu;
             for (Py_ssize_t j = 0; j < s; j++)
                 k[j] = block_mix(skeleton[j]);
-            Py_ssize_t windows = s - width + 1;
-            for (Py_ssize_t j = 0; j < windows; j++)
-                mixed[j] = fmix32(murmur_window(k + j, width));
-            affine_minima(mixed, windows, a.buf, b.buf, ENTRY_PERMS, signature);
+            string_minhash(k, s, width, a.buf, b.buf, ENTRY_PERMS, mixed, signature);
             /* band key: the fingerprint of the hex digits of the band's bytes (little-endian) */
             static const char hex[] = "0123456789abcdef";
             const uint8_t *raw = (const uint8_t *)signature;
