@@ -248,11 +248,8 @@ class CharClass:
 
     def count(self, text: str) -> int:
         """`len(self.pattern.findall(text))`."""
-        if _enabled:
-            found = _kernels.count_in_set(text, self.bitmap, False)
-            if found >= 0:
-                return found  # type: ignore[no-any-return]
-        return len(self.pattern.findall(text))
+        found = self.bmp_count(text)
+        return found if found is not None else len(self.pattern.findall(text))
 
 
 _BMP = "".join(map(chr, range(1 << 16)))
