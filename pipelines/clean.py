@@ -243,7 +243,43 @@ def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = No
 
 
 def storable_item(item: ArticleItem) -> ArticleItem:
-    """`item` with every value in a shape both store backends accept; changes go to signals."""
+    """`item` with every value in a shape both store backends accept; changes go to signals.
+    `item` itself when it is storable as it is (almost every page)."""
+    if _storable_as_is(item):
+        return item
+    return _storable_copy(item)
+
+
+def _storable_as_is(item: ArticleItem) -> bool:
+    """True when `_storable_copy` would change no value of `item`: no field over its size, a
+    plausible date, no empty paragraph, no None among the attachments' values or the cuts'
+    contents, and no unstorable character in all the text (one scan of it joined)."""
+    if item.title and len(item.title) > TITLE_MAX_CHARS:
+        return False
+    if any(value and len(value) > SHORT_FIELDS_MAX_CHARS for value in (item.source, item.author, item.editor)):
+        return False
+    if item.published_at is not None and not _plausible_date(item.published_at, item.fetched_at):
+        return False
+    if not all(item.paragraphs):
+        return False
+    texts = [item.title, item.title_raw, item.source, item.author, item.editor, item.author_unit,
+             item.column_path, item.body_html, *item.paragraphs]
+    for attachment in item.attachments:
+        values = attachment.values()
+        if not all(isinstance(value, str) for value in values):
+            return False
+        texts.extend(values)
+    for removal in item.removals:
+        if removal.content is None:
+            return False
+        texts.append(removal.content)
+        texts.append(removal.detail)
+    if _UNSTORABLE_CHARS.occurs_in("\n".join(filter(None, texts))):
+        return False
+    return not (item.body_html and _BIDI_CHARS.occurs_in(item.body_html))
+
+
+def _storable_copy(item: ArticleItem) -> ArticleItem:
     signals: dict[str, Any] = dict(item.signals)
     title = storable_text(item.title)
     if title and len(title) > TITLE_MAX_CHARS:

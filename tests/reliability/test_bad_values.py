@@ -220,3 +220,58 @@ def test_a_batch_with_bad_values_is_written_whole(db_url: str) -> None:
                 assert not unstorable(content) and not unstorable(detail)
     finally:
         engine.dispose()
+
+
+# --- the fast path: an item storable as it is comes back itself ----------------------------------
+
+
+def one_bad_value_each() -> list[tuple[str, ArticleItem]]:
+    """A clean item, and copies of it with one bad value each (every field storable_item mends)."""
+    from dataclasses import replace
+
+    good = ArticleItem(
+        url=URL.format(60), site="hostile", fetched_at=NOW, title=article_title(60), title_raw="标题",
+        published_at=datetime(2025, 10, 1), source="来源", author="作者", editor="编辑",
+        author_unit="单位", column_path="政策 > 文件", paragraphs=article_paragraphs(60),
+        body_html="<p>" + "</p><p>".join(article_paragraphs(60)) + "</p>",
+        attachments=[{"url": "http://www.hostile.test/f.pdf", "title": "附件"}],
+        removals=[RemovalRecord("hidden_block", "百家乐", "style")],
+    )
+    bad = {
+        "title": {"title": "标题\x00"}, "long title": {"title": "长" * (TITLE_MAX_CHARS + 1)},
+        "title_raw": {"title_raw": "\ud800"}, "source": {"source": "来源\x07"},
+        "long source": {"source": "很" * (SHORT_FIELDS_MAX_CHARS + 1)},
+        "long author": {"author": "作" * (SHORT_FIELDS_MAX_CHARS + 1)},
+        "long editor": {"editor": "编" * (SHORT_FIELDS_MAX_CHARS + 1)},
+        "author": {"author": "\x1b作者"}, "editor": {"editor": "编辑\ufffe"},
+        "author_unit": {"author_unit": "单位\x00"}, "column_path": {"column_path": "政策\udc00"},
+        "future date": {"published_at": datetime(2999, 1, 1)}, "old date": {"published_at": date(1900, 1, 1)},
+        "paragraph": {"paragraphs": ["正文\x00", *article_paragraphs(60)]},
+        "empty paragraph": {"paragraphs": ["", *article_paragraphs(60)]},
+        "body_html": {"body_html": "<p>\x9f</p>"}, "bidi in body_html": {"body_html": "<p>\u202e正文</p>"},
+        "attachment": {"attachments": [{"url": "http://www.hostile.test/f\x00.pdf", "title": "附件"}]},
+        "attachment None": {"attachments": [{"url": "http://www.hostile.test/f.pdf", "title": None}]},
+        "removal": {"removals": [RemovalRecord("hidden_block", "百家乐\x00", None)]},
+        "removal detail": {"removals": [RemovalRecord("hidden_block", "百家乐", "\ud800")]},
+        "removal None": {"removals": [RemovalRecord("hidden_block", None, None)]},  # type: ignore[arg-type]
+    }
+    return [("good", good), *((name, replace(good, **changes)) for name, changes in bad.items())]
+
+
+@pytest.mark.parametrize("name,item", one_bad_value_each(), ids=lambda v: v if isinstance(v, str) else "")
+def test_only_a_storable_item_comes_back_as_it_is(name: str, item: ArticleItem) -> None:
+    from pipelines.clean import _storable_copy, storable_item
+
+    stored = storable_item(item)
+    assert (stored is item) == (name == "good")
+    assert stored == _storable_copy(item)  # the fast path changes nothing the full one keeps
+
+
+def test_corpus_items_are_storable_as_they_are() -> None:
+    from benchmarks.corpus import build_corpus, render_page
+    from pipelines.clean import _storable_copy, storable_item
+
+    for doc in build_corpus(30, seed=11, traditional_share=0.3):
+        item = clean_item(item_from_page(extract(render_page(doc), doc.url), site=doc.site, fetched_at=NOW)).item
+        assert storable_item(item) is item
+        assert _storable_copy(item) == item
