@@ -282,21 +282,17 @@ class WorkerCpu:
 
 
 def stage_end_to_end_batched(items: Sequence[Any], directory: Path, pool: Any) -> Any:
-    """The batch path: `prepare_page` in the pool's worker processes (or here, without
-    workers), then `Ingestor.ingest_prepared` BATCH pages to a transaction in this process."""
+    """The batch path (`reprocess`'s): `prepare_page` in the pool's worker processes (or here,
+    without workers), each page ingested here as it arrives (`Ingestor.ingest_stream`), BATCH
+    pages to a transaction."""
     from pipelines.ingest import Ingestor
 
     ingestor = Ingestor(fresh_store(directory))
     outcomes: dict[str, int] = {}
-    pending = []
-    for prepared in pool.prepare((replace(item) for item in items), ingestor.frequencies.judged):
-        pending.append(prepared)
-        if len(pending) >= BATCH:
-            for result in ingestor.ingest_prepared(pending):
-                _count(outcomes, result)
-            pending = []
-    for result in ingestor.ingest_prepared(pending):
-        _count(outcomes, result)
+    pages = pool.prepare((replace(item) for item in items), ingestor.frequencies.judged)
+    for results in ingestor.ingest_stream(pages, BATCH):
+        for result in results:
+            _count(outcomes, result)
     ingestor.close()
     return outcomes
 

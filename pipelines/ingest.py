@@ -10,6 +10,8 @@ The one orchestration of the stages, used by the crawl (through the Scrapy shell
   the near-duplicate decision against the index, and the store's writes, a whole batch of pages
   in one transaction. Decide-then-insert is atomic because one process does it; when the
   transaction fails, what the batch changed in the index is taken back before it is retried.
+  `Ingestor.ingest_stream` does the same for pages still being prepared: each is written as it
+  arrives, so the serial part and the workers run side by side from the first page on.
 
 The `Ingestor` holds the heavy objects of a process: the near-duplicate index (rebuilt from the
 store at start, so tomorrow's crawl recognises today's articles) and the per-site paragraph
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Optional
 
 from crawler.items import ArticleItem, RejectedPageItem
@@ -44,6 +47,10 @@ log = logging.getLogger(__name__)
 #: Where sessions before the counter's window kept its whole state (read once, then moved
 #: into `paragraph_counts`).
 LEGACY_FREQUENCY_STATE = "paragraph_frequency/v1"
+
+#: Pages of a stream taken at a time (`Ingestor.ingest_stream`): their stored copies are read in
+#: one query. A worker sends 16 pages at a time (`pipelines.workers.CHUNK`).
+STREAM_GROUP = 16
 
 
 @dataclass(frozen=True)
@@ -164,18 +171,49 @@ class Ingestor:
             return [result for page in pages for result in self._ingest_shared(page)]
         return self._ingest_batch(pages, rejections)
 
+    def ingest_stream(
+        self, pages: Iterable[PreparedPage], batch_size: int = 500
+    ) -> Iterator[list[IngestResult]]:
+        """Ingest pages as they come, `batch_size` to a transaction; yields the results of
+        each transaction once it has committed.
+
+        Unlike collecting `batch_size` pages and then calling `ingest_prepared`, a page is
+        decided and written as soon as it arrives: when `pages` come from worker processes
+        (`StagePool.prepare`), this process works on the first pages while the workers prepare
+        the next ones, instead of waiting for a whole batch at the start and leaving the
+        workers idle while it writes. A transaction that is retried goes over the pages it
+        had taken again, then takes the rest of its batch.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        source = iter(pages)
+        if getattr(self.index, "shared", False):
+            for page in source:
+                yield self.ingest_prepared([page])
+            return
+        while True:
+            run = _PageRun(source, batch_size)
+            results = self._ingest_batch(run)
+            if results:
+                yield results
+            if run.exhausted:
+                return
+
     def _ingest_batch(
-        self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = ()
+        self, pages: Sequence[PreparedPage] | _PageRun, rejections: Sequence[RejectedPageItem] = ()
     ) -> list[IngestResult]:
         undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]] = []
         counted: list[Any] = []
+        run = pages if isinstance(pages, _PageRun) else None
 
         def work(batch: StoreBatch) -> list[IngestResult]:
             undo.clear()
             for rejection in rejections:
                 batch.save_rejection(rejection)
-            batch.copy_states(page.url for page in pages)
-            results = [self._ingest_one(batch, page, undo) for page in pages]
+            results = []
+            for group in run.groups() if run is not None else [pages]:
+                batch.copy_states(page.url for page in group)
+                results.extend(self._ingest_one(batch, page, undo) for page in group)
             # The paragraph counts of these pages are kept with them, in the same transaction.
             counted[:] = self.frequencies.take_changes()
             batch.save_paragraph_counts(*counted)
@@ -301,3 +339,29 @@ class Ingestor:
     def close(self) -> None:
         """Nothing is left to save: the index entries and the paragraph counts are written
         with each batch of pages. Kept for callers that close what they open."""
+
+
+class _PageRun:
+    """The pages of one transaction of `Ingestor.ingest_stream`, taken from the stream as the
+    transaction goes, `STREAM_GROUP` at a time; a retried transaction gets those it had taken
+    again (as one group) before the stream's next ones."""
+
+    def __init__(self, source: Iterator[PreparedPage], limit: int) -> None:
+        self._source = source
+        self._limit = limit
+        self.pages: list[PreparedPage] = []
+        self.exhausted = False  # the stream has ended
+
+    def groups(self) -> Iterator[list[PreparedPage]]:
+        if self.pages:
+            yield list(self.pages)
+        while not self.exhausted and len(self.pages) < self._limit:
+            wanted = min(STREAM_GROUP, self._limit - len(self.pages))
+            group = list(islice(self._source, wanted))
+            if len(group) < wanted:
+                self.exhausted = True
+            if not group:
+                return
+            self.pages.extend(group)
+            yield group
+

@@ -102,18 +102,10 @@ def reprocess(
         total = store.count_raw_pages(site, since)
         jobs = (_job(site_name, raw, registry, ingestor)
                 for site_name, raw in store.raw_pages(site, since))
-        pending: list[PreparedPage] = []
 
-        def write() -> None:
-            for result in ingestor.ingest_prepared(pending):
-                report.outcomes[result.outcome] += 1
-            report.pages += len(pending)
-            if progress is not None:
-                progress(report.pages, total, pending[-1].url)
-            pending.clear()
+        last_url = [""]  # of the last page taken: a batch ends with the page last taken
 
-        with StagePool(default_processes(caller_busy=False) if workers is None else workers,
-                       ingestor.params) as pool:
+        def prepared_pages(pool: StagePool) -> Iterator[PreparedPage]:
             for job, extracted in zip_jobs(pool, jobs):
                 prepared = extracted.prepared
                 if prepared is None:
@@ -122,11 +114,18 @@ def reprocess(
                     _join_parts(store, job, extracted.item, extracted.next_pages, report)
                     prepared = prepare_page(extracted.item, ingestor.params)
                 prepared.prepared.cleaned.item.crawl_run_id = run_id
-                pending.append(prepared)
-                if len(pending) >= batch_size:
-                    write()
-            if pending:
-                write()
+                last_url[0] = prepared.url
+                yield prepared
+
+        with StagePool(default_processes(caller_busy=False) if workers is None else workers,
+                       ingestor.params) as pool:
+            # Each page is written as it arrives, while the workers prepare the next ones.
+            for results in ingestor.ingest_stream(prepared_pages(pool), batch_size):
+                for result in results:
+                    report.outcomes[result.outcome] += 1
+                report.pages += len(results)
+                if progress is not None:
+                    progress(report.pages, total, last_url[0])
         ingestor.close()
         status = "ok"
     finally:

@@ -205,3 +205,60 @@ def test_batches_with_workers_store_what_page_by_page_stores(
     with store.sessions() as s:
         bodies = [(a.content_hash, a.body_text) for a in s.scalars(select(Article))]
     assert bodies and all(digest == content_hash(body) for digest, body in bodies)
+
+
+# --- pages ingested as they arrive (Ingestor.ingest_stream) -------------------------------------
+
+
+def test_a_stream_from_workers_stores_what_page_by_page_stores(
+    corpus_items: list[ArticleItem], store: ArticleStore, tmp_path: Any
+) -> None:
+    from pipelines.workers import StagePool
+
+    items = planted(corpus_items)
+    single = Ingestor(ArticleStore(open_store(f"sqlite:///{tmp_path / 'one.db'}")))
+    expected = [single.ingest(item) for item in fresh(items)]
+    ingestor = Ingestor(store)
+    batches = []
+    with StagePool(1) as pool:
+        # 17 a transaction: the stream's groups of 16 do not fit the batches.
+        for results in ingestor.ingest_stream(pool.prepare(fresh(items), ingestor.frequencies.judged), 17):
+            batches.append(results)
+    assert [len(b) for b in batches] == [17] * (len(items) // 17) + [len(items) % 17]
+    got = [r for batch in batches for r in batch]
+    assert [(r.outcome, r.relation) for r in got] == [(r.outcome, r.relation) for r in expected]
+    stored = snapshot(store)
+    assert stored == snapshot(single.store)
+    assert {"injected_paragraph", "boilerplate"} <= {kind for _, kind, _ in stored["removals"]}
+    assert counted(store) == {item.url for item in items if item.paragraphs}
+
+
+def test_a_stream_transaction_that_lost_a_race_takes_its_pages_again(
+    corpus_items: list[ArticleItem], db_url: str
+) -> None:
+    """Another writer stores a page of the open transaction first: the transaction fails on
+    the unique URL, is retried over the pages it had taken, and goes on with the stream."""
+    from pipelines.ingest import prepare_page
+
+    items = fresh(corpus_items[:40])
+    ours, theirs = ArticleStore(open_store(db_url)), ArticleStore(open_store(db_url))
+    ingestor = Ingestor(ours)
+    taken: list[str] = []
+
+    def pages():
+        for k, item in enumerate(items):
+            if k == 30:  # in the second transaction, which has taken 25..29 already
+                Ingestor(theirs).ingest(fresh(items[27:28])[0])
+            taken.append(item.url)
+            yield prepare_page(item)
+
+    results = [r for batch in ingestor.ingest_stream(pages(), 25) for r in batch]
+    assert taken == [item.url for item in items]  # each page taken from the stream once
+    assert len(results) == len(items)
+    assert results[27].outcome == "unchanged"  # stored by the other writer, found on the retry
+    with ours.sessions() as s:
+        urls = list(s.scalars(select(ArticleCopy.url)))
+    assert sorted(urls) == sorted(item.url for item in items if item.paragraphs)
+    # The retry took back what the failed attempt indexed: the index holds each copy this
+    # ingestor stored once (the other writer's copy is in the stored entries, for the next run).
+    assert len(ingestor.index) == sum(r.outcome in ("new_article", "new_copy") for r in results) == len(urls) - 1
