@@ -31,8 +31,8 @@ from pipelines.spam import (
     ParagraphEvidence,
     ParagraphFrequency,
     SpamVerdict,
-    MemoValues,
-    adopt_memo_values,
+    TermHit,
+    VerdictRow,
     adopt_normalized,
     assemble_spam_cuts,
     classify_page,
@@ -42,6 +42,9 @@ from pipelines.spam import (
     remember_body_key,
     strip_injected_title,
     strip_repeated_body,
+    title_hits,
+    verdict_of,
+    verdict_row,
 )
 
 
@@ -113,11 +116,12 @@ class PreparedItem:
     evidence_arrays: EvidenceArrays  # the same, as the counter reads it
     lexicon: tuple[LexiconCut, ...]
     early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
+    #: What the page verdict reads of each of `paragraphs` (`spam.verdict_row`) and of the
+    #: title: `cut_paragraphs` judges the page again from them, in whatever process it runs.
+    verdict_rows: tuple[Optional[VerdictRow], ...] = ()
+    title_hits: tuple[TermHit, ...] = ()
     #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
     guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
-    #: What this process's memos held for `paragraphs` (`spam.memo_values`): a process that
-    #: must cut the page again (`cut_paragraphs`) adopts them instead of recomputing.
-    memos: Optional[MemoValues] = None
 
 
 def prepare_item(item: ArticleItem) -> PreparedItem:
@@ -186,6 +190,8 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         evidence_arrays=EvidenceArrays.of(evidence),
         lexicon=tuple(lexicon),
         early_cuts=tuple(cuts),
+        verdict_rows=tuple(map(verdict_row, paragraphs)),
+        title_hits=title_hits(title or ""),
     )
 
 
@@ -201,8 +207,6 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
         return prepared.cleaned
     if prepared.guess is not None and prepared.guess[0] == kinds:
         return prepared.guess[1]  # cut ahead, in a worker, exactly as below
-    if prepared.memos is not None:
-        adopt_memo_values(prepared.memos)
     return cut_paragraphs(prepared, kinds)
 
 
@@ -212,7 +216,7 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
     cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
-    verdict = classify_page(prepared.title or "", paragraphs, item.signals)
+    verdict = verdict_of(prepared.title_hits, paragraphs, _kept_rows(prepared, kinds), item.signals)
     recut = replace(
         item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
         removals=[*extractor_removals, *cuts],
@@ -221,6 +225,21 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     if stored.paragraphs and not verdict.is_spam_page:
         remember_body_key(stored.paragraphs)  # its dedup key, from the paragraphs' keys
     return Cleaned(stored, verdict, tuple(cuts))
+
+
+def _kept_rows(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> list[VerdictRow]:
+    """The verdict rows of the paragraphs `assemble_spam_cuts` keeps (`classify_page` of them
+    reads these): those of `prepared.verdict_rows` for paragraphs kept whole, a spliced one's
+    computed here."""
+    rows = []
+    for kind, row, (text, cuts) in zip(kinds, prepared.verdict_rows, prepared.lexicon):
+        if kind is not None or text is None:
+            continue
+        if cuts:
+            row = verdict_row(text)  # the text left by the lexicon's splice cuts
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:

@@ -47,7 +47,7 @@ __all__ = [
     "SPAM_TERMS",
     "SpamVerdict",
     "TermHit",
-    "adopt_memo_values",
+    "VerdictRow",
     "adopt_normalized",
     "assemble_spam_cuts",
     "classify_page",
@@ -57,9 +57,11 @@ __all__ = [
     "strip_repeated_body",
     "strip_spam_paragraphs",
     "lexicon_cuts",
-    "memo_values",
     "normalized_paragraphs",
     "remember_body_key",
+    "title_hits",
+    "verdict_of",
+    "verdict_row",
 ]
 
 KIND_INJECTED_PARAGRAPH = "injected_paragraph"
@@ -198,13 +200,6 @@ class _Memo(dict):  # type: ignore[type-arg]
             self.clear()
         self[text] = value
 
-    def store_many(self, values: Mapping[Any, Any]) -> None:
-        """`store` each of `values` (a text held already gets the same value again: the
-        function is pure), in one dict update."""
-        if len(self) + len(values) > self._limit:
-            self.clear()
-        self.update(values)
-
 
 @dataclass(frozen=True)
 class TermHit:
@@ -294,27 +289,6 @@ def adopt_normalized(raw: Sequence[str], normalized: Sequence[str]) -> None:
         if n in _KEY or _NORM[n] != n or _NORM[r] != n:
             continue
         _KEY.store(n, _KEY[r])
-
-
-_MEMOS = {"norm": _NORM, "key": _KEY, "hits": _HITS, "topics": _TOPICS, "han": _HAN,
-          "lowered_key_length": _LOWERED_KEY_LENGTH}
-
-#: What the memos hold for some texts, by memo: {memo name: {text: value}}.
-MemoValues = dict[str, dict[str, Any]]
-
-
-def memo_values(texts: Iterable[str]) -> MemoValues:
-    """The memos' values for `texts`, where held: computed in a worker process, they spare the
-    process that finishes the page (whose memos are cold) computing them again."""
-    texts = list(texts)
-    return {name: {t: memo[t] for t in texts if t in memo} for name, memo in _MEMOS.items()}
-
-
-def adopt_memo_values(values: MemoValues) -> None:
-    """Take `memo_values` of another process into this one's memos (pure functions of the
-    text: the same values this process would compute)."""
-    for name, entries in values.items():
-        _MEMOS[name].store_many(entries)
 
 
 def remember_body_key(paragraphs: Sequence[str]) -> None:
@@ -1424,9 +1398,14 @@ def _related_categories(paragraphs: Sequence[str]) -> set[str]:
 
 def _spam_paragraph(paragraph: str, hits: list[TermHit]) -> bool:
     """A paragraph that is spam as a whole rather than an article sentence with a splice."""
+    return _spam_hits(len(_KEY[paragraph]), hits)
+
+
+def _spam_hits(key_length: int, hits: list[TermHit]) -> bool:
+    """`_spam_paragraph` of a paragraph whose comparison key is `key_length` long."""
     if not hits:
         return False
-    key_len = len(_KEY[paragraph]) or 1
+    key_len = key_length or 1
     covered = sum(h.end - h.start for h in hits)
     distinct = len({h.term.lower() for h in hits})
     return covered / key_len >= 0.2 or (distinct >= 2 and key_len < 200) or distinct >= 4
@@ -1570,25 +1549,61 @@ def classify_page(
     found to be a mirror by dedup. Lexicon terms of a subject the page is about (彩票 policy,
     anti-gambling notice) do not count.
     """
+    clean_paragraphs = [p for p in (_NORM[p] for p in paragraphs) if p]
+    return verdict_of(title_hits(title), clean_paragraphs, [_verdict_row(p) for p in clean_paragraphs], signals)
+
+
+def title_hits(title: str) -> tuple[TermHit, ...]:
+    """The lexicon hits of a title as `classify_page` finds them (of its normalised text)."""
+    return _HITS[_NORM[title]] if title else ()
+
+
+#: What the page verdict reads of one paragraph (its normalised text): Han characters, length of
+#: its lower-cased comparison key, length of its comparison key, lexicon hits, topic categories.
+VerdictRow = tuple[int, int, int, tuple["TermHit", ...], frozenset[str]]
+
+
+def _verdict_row(text: str) -> VerdictRow:
+    return _HAN[text], _LOWERED_KEY_LENGTH[text], len(_KEY[text]), _HITS[text], _TOPICS[text]
+
+
+def verdict_row(paragraph: str) -> Optional[VerdictRow]:
+    """What `classify_page` reads of `paragraph`; None when it normalises to nothing (the
+    verdict leaves it out). Kept with a cleaned page (`clean.PreparedItem.verdict_rows`), so
+    that a process judging the page again after more cuts needs neither the text's memos nor
+    its scans for lexicon terms and topic words."""
+    text = _NORM[paragraph]
+    return _verdict_row(text) if text else None
+
+
+def verdict_of(
+    title_hits: Sequence[TermHit],
+    paragraphs: Sequence[str],
+    rows: Sequence[VerdictRow],
+    signals: Optional[PageSignals | Mapping[str, Any]] = None,
+) -> SpamVerdict:
+    """`classify_page` of a page whose normalised title has the lexicon hits `title_hits` and
+    whose paragraphs (`paragraphs`, read only when t2s is not piecewise) have the verdict rows
+    `rows` (one per paragraph that normalises to something)."""
     if signals is None:
         page_signals = PageSignals()
     elif isinstance(signals, PageSignals):
         page_signals = signals
     else:
         page_signals = PageSignals.from_mapping(signals)
-    clean_paragraphs = [_NORM[p] for p in paragraphs]
-    clean_paragraphs = [p for p in clean_paragraphs if p]
-    related = _related_categories(clean_paragraphs)
+    related: set[str] = set()
+    for row in rows:
+        related.update(row[4])
     # The hits of the lower-cased body are those of its lines one after the other (no term
     # spans a line break), and so is its comparison key when t2s is piecewise.
-    body_hits = [h for p in clean_paragraphs for h in _HITS[p] if h.category not in related]
-    title_hits = _HITS[_NORM[title]] if title else ()
+    body_hits = [h for row in rows for h in row[3] if h.category not in related]
 
     score = 0.0
     reasons: list[str] = []
     if t2s_is_piecewise():
-        body_chars = max(sum(_LOWERED_KEY_LENGTH[p] for p in clean_paragraphs), 1)
+        body_chars = max(sum(row[1] for row in rows), 1)
     else:
+        clean_paragraphs = [p for p in (_NORM[p] for p in paragraphs) if p]
         body_chars = max(len(comparison_key("\n".join(clean_paragraphs).lower())), 1)
     per_thousand = 1000 * len(body_hits) / body_chars
     distinct = {h.term.lower() for h in body_hits}
@@ -1606,8 +1621,8 @@ def classify_page(
         if count >= 4:
             score += 0.2
             reasons.append(f"keyword_stuffing:{term}x{count}")
-    running = [p for p in clean_paragraphs if _HAN[p] >= 30]
-    running_han = sum(_HAN[p] for p in running)
+    running = [row for row in rows if row[0] >= 30]
+    running_han = sum(row[0] for row in running)
     if running_han < 100:
         score += 0.25
         reasons.append("no_running_text")
@@ -1622,12 +1637,10 @@ def classify_page(
         reasons.append("hidden_spam_blocks")
     score = min(score, 1.0)
 
-    spam_paragraphs = {
-        i
-        for i, p in enumerate(running)
-        if _HITS[p] and _spam_paragraph(p, [h for h in _HITS[p] if h.category not in related])
-    }
-    clean_chars = sum(_HAN[p] for i, p in enumerate(running) if i not in spam_paragraphs)
-    all_han = sum(_HAN[p] for p in clean_paragraphs) or 1
+    clean_chars = sum(
+        row[0] for row in running
+        if not (row[3] and _spam_hits(row[2], [h for h in row[3] if h.category not in related]))
+    )
+    all_han = sum(row[0] for row in rows) or 1
     substantial = clean_chars >= 400 and clean_chars >= 0.7 * all_han
     return SpamVerdict(score >= 0.6 and not substantial, round(score, 3), tuple(reasons), clean_chars)

@@ -27,7 +27,6 @@ from typing import Any, Optional, TypeVar
 from crawler.items import ArticleItem, RawPageRecord
 from pipelines.dedup import DedupParams
 from pipelines.ingest import PreparedPage, prepare_page
-from pipelines.spam import memo_values
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -120,8 +119,7 @@ def _leave_with(owner: int) -> None:
     threading.Thread(target=watch, name="leave-with-owner", daemon=True).start()
 
 
-# True in a worker process: what it prepares is finished in another process, whose memos are
-# cold; the page takes along the memo values of its paragraphs (`clean.PreparedItem.memos`).
+# True in a worker process: what it prepares is finished in another process.
 _IN_WORKER = False
 
 
@@ -138,8 +136,7 @@ def _prepare(item: ArticleItem, params: DedupParams, judged: Optional[Mapping[in
         return page
     # The paragraph counter reads the evidence as arrays (`evidence_arrays`): the per-paragraph
     # objects (~240 a page) stay here instead of being pickled and unpickled.
-    memos = memo_values(page.prepared.paragraphs)
-    return replace(page, prepared=replace(page.prepared, memos=memos, evidence=()))
+    return replace(page, prepared=replace(page.prepared, evidence=()))
 
 
 def _prepare_chunk(

@@ -262,3 +262,42 @@ def test_a_stream_transaction_that_lost_a_race_takes_its_pages_again(
     # The retry took back what the failed attempt indexed: the index holds each copy this
     # ingestor stored once (the other writer's copy is in the stored entries, for the next run).
     assert len(ingestor.index) == sum(r.outcome in ("new_article", "new_copy") for r in results) == len(urls) - 1
+
+
+SPLICED = ("为加快推进集成电路产业高质量发展，进一步优化营商环境，现将有关事项通知如下。请各地结合实际认真贯彻执行，"
+           "确保各项政策措施落地见效，一本道，并于每季度末报送工作进展情况，加强统筹协调和督促检查，"
+           "及时研究解决政策实施中遇到的困难和问题，重大情况及时报告。")
+
+
+def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
+    corpus_items: list[ArticleItem],
+) -> None:
+    """`cut_paragraphs` judges the page from the verdict rows kept with it (no memo, no scan
+    of its text): the verdict is `classify_page`'s of the paragraphs it keeps, computed with
+    every memo emptied first."""
+    import pickle
+    import random
+
+    from pipelines import spam
+    from pipelines.clean import cut_paragraphs, prepare_item
+
+    rng = random.Random(7)
+    items = planted(corpus_items)
+    for item in items[::4]:
+        item.paragraphs = [*item.paragraphs[:3], SPLICED, *item.paragraphs[3:]]
+    memos = [m for m in vars(spam).values() if isinstance(m, spam._Memo)]
+    spliced = verdicts = 0
+    for item in items:
+        prepared = pickle.loads(pickle.dumps(prepare_item(item)))  # as a worker hands it over
+        spliced += any(text and cuts for text, cuts in prepared.lexicon)
+        for _ in range(3):
+            kinds = [rng.choice((None, None, "boilerplate")) for _ in prepared.paragraphs]
+            for memo in memos:
+                memo.clear()
+            cut = cut_paragraphs(prepared, kinds)
+            kept, _ = spam.assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
+            for memo in memos:
+                memo.clear()
+            assert cut.verdict == spam.classify_page(prepared.title or "", kept, item.signals), item.url
+            verdicts += 1
+    assert spliced >= 5 and verdicts == 3 * len(items)

@@ -33,19 +33,6 @@ def as_bytes(value: object) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
-def without_memos(page: PreparedPage) -> PreparedPage:
-    """A worker's page without the memo values it takes along, which must be those of the
-    memos' own functions here (the process that finishes the page adopts them)."""
-    from pipelines.spam import _MEMOS
-
-    memos = page.prepared.memos
-    assert memos is not None and memos["key"]
-    for name, entries in memos.items():
-        for text, value in entries.items():
-            assert value == _MEMOS[name]._function(text), (name, text)
-    return replace(page, prepared=replace(page.prepared, memos=None))
-
-
 def handed_over(page: PreparedPage) -> PreparedPage:
     """A page as a worker sends it: the paragraph counter's evidence as arrays only."""
     return replace(page, prepared=replace(page.prepared, evidence=()))
@@ -64,7 +51,7 @@ def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
         # The served bytes never travel to a worker; they are back on the cleaned item.
         assert theirs.prepared.cleaned.item.raw_pages == item.raw_pages
         theirs.prepared.cleaned.item.raw_pages = []
-        assert as_bytes(without_memos(theirs)) == as_bytes(handed_over(mine))
+        assert as_bytes(theirs) == as_bytes(handed_over(mine))
     assert any(p.prepared.cleaned.item.original_script == "traditional" for p in there)
 
 
@@ -80,7 +67,7 @@ def test_extract_in_workers_equals_extract_here(pages, pool) -> None:
             assert as_bytes(result.item) == as_bytes(item)
         else:
             assert result.prepared is not None
-            assert as_bytes(without_memos(result.prepared)) == as_bytes(handed_over(prepare_page(item)))
+            assert as_bytes(result.prepared) == as_bytes(handed_over(prepare_page(item)))
 
 
 def test_inline_pool_runs_the_same_calls() -> None:
