@@ -24,7 +24,7 @@ from typing import Any, Mapping, Optional, Sequence
 from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
 from pipelines import kernels
-from pipelines.normalize import normalize_record, normalize_text, to_simplified
+from pipelines.normalize import normalize_record, normalize_text, remember_joined_key, to_simplified
 from pipelines.spam import (
     LexiconCut,
     EvidenceArrays,
@@ -39,6 +39,7 @@ from pipelines.spam import (
     lexicon_cuts,
     normalized_paragraphs,
     paragraph_evidence,
+    paragraph_keys,
     remember_body_key,
     strip_injected_title,
     strip_repeated_body,
@@ -120,6 +121,9 @@ class PreparedItem:
     #: title: `cut_paragraphs` judges the page again from them, in whatever process it runs.
     verdict_rows: tuple[Optional[VerdictRow], ...] = ()
     title_hits: tuple[TermHit, ...] = ()
+    #: The comparison key of each of `paragraphs`: the body key of the page cut again is
+    #: theirs joined (`normalize.remember_joined_key`), not the whole body normalised again.
+    keys: tuple[str, ...] = ()
     #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
     guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
 
@@ -192,6 +196,7 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         early_cuts=tuple(cuts),
         verdict_rows=tuple(map(verdict_row, paragraphs)),
         title_hits=title_hits(title or ""),
+        keys=tuple(paragraph_keys(paragraphs)),
     )
 
 
@@ -216,30 +221,39 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
     cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
-    verdict = verdict_of(prepared.title_hits, paragraphs, _kept_rows(prepared, kinds), item.signals)
+    rows, keys = _kept_rows_and_keys(prepared, kinds)
+    verdict = verdict_of(prepared.title_hits, paragraphs, rows, item.signals)
     recut = replace(
         item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
         removals=[*extractor_removals, *cuts],
     )
     stored = storable_item(recut)
     if stored.paragraphs and not verdict.is_spam_page:
-        remember_body_key(stored.paragraphs)  # its dedup key, from the paragraphs' keys
+        # Its dedup key, from the paragraphs' keys (those kept with the page, when storing
+        # changed none of its paragraphs).
+        if stored is recut:
+            remember_joined_key(paragraphs, keys)
+        else:
+            remember_body_key(stored.paragraphs)
     return Cleaned(stored, verdict, tuple(cuts))
 
 
-def _kept_rows(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> list[VerdictRow]:
-    """The verdict rows of the paragraphs `assemble_spam_cuts` keeps (`classify_page` of them
-    reads these): those of `prepared.verdict_rows` for paragraphs kept whole, a spliced one's
-    computed here."""
-    rows = []
-    for kind, row, (text, cuts) in zip(kinds, prepared.verdict_rows, prepared.lexicon):
+def _kept_rows_and_keys(
+    prepared: PreparedItem, kinds: Sequence[Optional[str]]
+) -> tuple[list[VerdictRow], list[str]]:
+    """The verdict rows (what `classify_page` reads) and the comparison keys of the paragraphs
+    `assemble_spam_cuts` keeps: those kept with `prepared` for paragraphs kept whole, a spliced
+    one's computed here."""
+    rows, keys = [], []
+    for kind, row, key, (text, cuts) in zip(kinds, prepared.verdict_rows, prepared.keys, prepared.lexicon):
         if kind is not None or text is None:
             continue
-        if cuts:
-            row = verdict_row(text)  # the text left by the lexicon's splice cuts
+        if cuts:  # the text left by the lexicon's splice cuts
+            row, key = verdict_row(text), paragraph_keys([text])[0]
+        keys.append(key)
         if row is not None:
             rows.append(row)
-    return rows
+    return rows, keys
 
 
 def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:

@@ -52,6 +52,7 @@ __all__ = [
     "assemble_spam_cuts",
     "classify_page",
     "paragraph_evidence",
+    "paragraph_keys",
     "spam_term_hits",
     "strip_injected_title",
     "strip_repeated_body",
@@ -294,7 +295,12 @@ def adopt_normalized(raw: Sequence[str], normalized: Sequence[str]) -> None:
 def remember_body_key(paragraphs: Sequence[str]) -> None:
     """Remember `comparison_key("\\n".join(paragraphs))` from the paragraphs' keys, for the
     dedup document of the body (`normalize.remember_joined_key` says when it may)."""
-    remember_joined_key(paragraphs, [_KEY[p] for p in paragraphs])
+    remember_joined_key(paragraphs, paragraph_keys(paragraphs))
+
+
+def paragraph_keys(paragraphs: Sequence[str]) -> list[str]:
+    """`comparison_key` of each paragraph, through the memo the stages share."""
+    return [_KEY[p] for p in paragraphs]
 
 
 # --- repeated body -----------------------------------------------------------------------------

@@ -221,10 +221,10 @@ def test_a_stream_from_workers_stores_what_page_by_page_stores(
     ingestor = Ingestor(store)
     batches = []
     with StagePool(1) as pool:
-        # 17 a transaction: the stream's groups of 16 do not fit the batches.
-        for results in ingestor.ingest_stream(pool.prepare(fresh(items), ingestor.frequencies.judged), 17):
+        # 70 a transaction: taken 64 and 6, then the last 20 (the stream's groups are of 64).
+        for results in ingestor.ingest_stream(pool.prepare(fresh(items), ingestor.frequencies.judged), 70):
             batches.append(results)
-    assert [len(b) for b in batches] == [17] * (len(items) // 17) + [len(items) % 17]
+    assert [len(b) for b in batches] == [70, len(items) - 70]
     got = [r for batch in batches for r in batch]
     assert [(r.outcome, r.relation) for r in got] == [(r.outcome, r.relation) for r in expected]
     stored = snapshot(store)
@@ -274,11 +274,11 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
 ) -> None:
     """`cut_paragraphs` judges the page from the verdict rows kept with it (no memo, no scan
     of its text): the verdict is `classify_page`'s of the paragraphs it keeps, computed with
-    every memo emptied first."""
+    every memo emptied first; the body key it remembers from the kept keys is the body's."""
     import pickle
     import random
 
-    from pipelines import spam
+    from pipelines import normalize, spam
     from pipelines.clean import cut_paragraphs, prepare_item
 
     rng = random.Random(7)
@@ -300,4 +300,10 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
                 memo.clear()
             assert cut.verdict == spam.classify_page(prepared.title or "", kept, item.signals), item.url
             verdicts += 1
+            # The body key it remembered, from the keys kept with the page, is the body's own.
+            body = cut.item.body_text
+            remembered = normalize._KNOWN_KEYS.get(body)
+            assert remembered is not None or cut.verdict.is_spam_page or not body
+            normalize._KNOWN_KEYS.clear()
+            assert remembered in (None, normalize.comparison_key(body))
     assert spliced >= 5 and verdicts == 3 * len(items)
