@@ -889,6 +889,247 @@ done:
     return result;
 }
 
+/* [first, end) of the items equal to v in run[0:n] (np.searchsorted left and right). */
+static inline Py_ssize_t run_first(const uint64_t *run, Py_ssize_t n, uint64_t v)
+{
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (run[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Grows *items (of `itemsize`-byte items, *capacity of them) to hold at least `needed`. */
+static int grow_to(void **items, Py_ssize_t *capacity, Py_ssize_t needed, size_t itemsize)
+{
+    if (needed <= *capacity)
+        return 0;
+    Py_ssize_t grown = *capacity ? *capacity : 64;
+    while (grown < needed)
+        grown *= 2;
+    void *moved = PyMem_Realloc(*items, (size_t)grown * itemsize);
+    if (moved == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *items = moved;
+    *capacity = grown;
+    return 0;
+}
+
+/* Growable buffers of docs (u32) and of i64 values. */
+typedef struct {
+    uint32_t *items;
+    Py_ssize_t size, capacity;
+} DocBuffer;
+
+typedef struct {
+    int64_t *items;
+    Py_ssize_t size, capacity;
+} I64Buffer;
+
+static int doc_reserve(DocBuffer *b, Py_ssize_t more)
+{
+    return grow_to((void **)&b->items, &b->capacity, b->size + more, sizeof(uint32_t));
+}
+
+static int i64_append(I64Buffer *b, int64_t value)
+{
+    if (grow_to((void **)&b->items, &b->capacity, b->size + 1, sizeof(int64_t)) < 0)
+        return -1;
+    b->items[b->size++] = value;
+    return 0;
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends the docs of every run under value v to b; returns how many, -1 on failure. */
+static Py_ssize_t gather_docs(const Py_buffer *runs, const Py_buffer *docs, Py_ssize_t nruns,
+                              uint64_t v, DocBuffer *b)
+{
+    Py_ssize_t added = 0;
+    for (Py_ssize_t r = 0; r < nruns; r++) {
+        const uint64_t *run = runs[r].buf;
+        Py_ssize_t size = runs[r].len / 8, a = run_first(run, size, v);
+        if (a == size || run[a] != v)
+            continue;
+        Py_ssize_t e = gallop_past(run, a, size, v);
+        if (doc_reserve(b, e - a) < 0)
+            return -1;
+        memcpy(b->items + b->size, (const uint32_t *)docs[r].buf + a, (e - a) * sizeof(uint32_t));
+        b->size += e - a;
+        added += e - a;
+    }
+    return added;
+}
+
+/* Postings under value v, over every run (dead docs included). */
+static Py_ssize_t count_postings(const Py_buffer *runs, Py_ssize_t nruns, uint64_t v)
+{
+    Py_ssize_t held = 0;
+    for (Py_ssize_t r = 0; r < nruns; r++) {
+        const uint64_t *run = runs[r].buf;
+        Py_ssize_t size = runs[r].len / 8, a = run_first(run, size, v);
+        if (a < size && run[a] == v)
+            held += gallop_past(run, a, size, v) - a;
+    }
+    return held;
+}
+
+/* counter_candidates(exact_runs, exact_docs, band_runs, band_docs: lists of sorted u64 runs and
+ *                    their u32 docs, live: u8[L], exact: u64[T], row_of: i64[T] (a paragraph's
+ *                    row of bands, or -1), bands: u64[N x width], width, needed, min_bands)
+ *   -> (candidates: bytes of i64, offsets: bytes of i64 (candidates + 1), docs: bytes of u32)
+ * spam.ParagraphFrequency._candidates_numpy in one pass: for each tracked paragraph, an upper
+ * bound of the pages holding it (postings under its exact fingerprint; for a paragraph with
+ * bands, plus those under its skeleton and its band keys' // min_bands). Where the bound
+ * reaches `needed`: the sorted distinct live docs holding it by exact fingerprint, skeleton,
+ * or at least min_bands band keys (docs[offsets[i]:offsets[i+1]] for candidates[i]). */
+static PyObject *counter_candidates(PyObject *self, PyObject *args)
+{
+    PyObject *exact_runs_list, *exact_docs_list, *band_runs_list, *band_docs_list;
+    Py_buffer live, exact, row_of, bands;
+    Py_ssize_t width, needed, min_bands;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!y*y*y*y*nnn", &PyList_Type, &exact_runs_list,
+                          &PyList_Type, &exact_docs_list, &PyList_Type, &band_runs_list,
+                          &PyList_Type, &band_docs_list, &live, &exact, &row_of, &bands,
+                          &width, &needed, &min_bands))
+        return NULL;
+    PyObject *result = NULL, *cand_out = NULL, *off_out = NULL, *docs_out = NULL;
+    Py_ssize_t n_exact = PyList_GET_SIZE(exact_runs_list), n_bands = PyList_GET_SIZE(band_runs_list);
+    Py_ssize_t views_ok = 0;
+    Py_buffer *views = NULL;
+    DocBuffer out = {0}, tmp = {0}, band_tmp = {0};
+    I64Buffer cands = {0}, offsets = {0};
+    Py_ssize_t tracked = exact.len / 8, rows = width > 0 ? bands.len / 8 / width : 0;
+    if (check_buffer(&exact, 8, "exact") || check_buffer(&row_of, 8, "row_of")
+        || check_buffer(&bands, 8, "bands"))
+        goto done;
+    if (width < 1 || min_bands < 1 || row_of.len != exact.len || bands.len != rows * width * 8
+        || PyList_GET_SIZE(exact_docs_list) != n_exact || PyList_GET_SIZE(band_docs_list) != n_bands) {
+        PyErr_SetString(PyExc_ValueError, "counter_candidates: inconsistent shapes");
+        goto done;
+    }
+    views = PyMem_Calloc(2 * (n_exact + n_bands) + 1, sizeof(Py_buffer));
+    if (views == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_buffer *er = views, *ed = views + n_exact, *br = ed + n_exact, *bd = br + n_bands;
+    PyObject *lists[4] = {exact_runs_list, exact_docs_list, band_runs_list, band_docs_list};
+    Py_buffer *parts[4] = {er, ed, br, bd};
+    for (; views_ok < 4; views_ok++)
+        if (get_views(lists[views_ok], parts[views_ok], views_ok % 2 ? 4 : 8,
+                      views_ok % 2 ? "docs" : "run") < 0)
+            goto done;
+    for (Py_ssize_t r = 0; r < n_exact + n_bands; r++) {
+        const Py_buffer *run = r < n_exact ? &er[r] : &br[r - n_exact];
+        const Py_buffer *docs = r < n_exact ? &ed[r] : &bd[r - n_exact];
+        if (docs->len / 4 != run->len / 8) {
+            PyErr_SetString(PyExc_ValueError, "counter_candidates: a run and its docs differ in length");
+            goto done;
+        }
+    }
+    const uint64_t *ex = exact.buf, *bv = bands.buf;
+    const int64_t *ro = row_of.buf;
+    const uint8_t *alive = live.buf;
+    Py_ssize_t n_live = live.len;
+    for (Py_ssize_t k = 0; k < tracked; k++) {
+        int64_t row = ro[k];
+        if (row >= rows) {
+            PyErr_Format(PyExc_IndexError, "counter_candidates: row %lld of %zd", (long long)row, rows);
+            goto done;
+        }
+        const uint64_t *own = row >= 0 ? bv + row * width : NULL;
+        Py_ssize_t bound = count_postings(er, n_exact, ex[k]);
+        if (own != NULL) {
+            Py_ssize_t banded = 0;
+            bound += count_postings(br, n_bands, own[0]);
+            for (Py_ssize_t j = 1; j < width; j++)
+                banded += count_postings(br, n_bands, own[j]);
+            bound += banded / min_bands;
+        }
+        if (bound < needed)
+            continue;
+        tmp.size = 0;
+        if (gather_docs(er, ed, n_exact, ex[k], &tmp) < 0)
+            goto done;
+        if (own != NULL) {
+            if (gather_docs(br, bd, n_bands, own[0], &tmp) < 0)
+                goto done;
+            band_tmp.size = 0;
+            for (Py_ssize_t j = 1; j < width; j++)
+                if (gather_docs(br, bd, n_bands, own[j], &band_tmp) < 0)
+                    goto done;
+            qsort(band_tmp.items, band_tmp.size, sizeof(uint32_t), compare_u32);
+            for (Py_ssize_t i = 0; i < band_tmp.size;) { /* docs under min_bands band keys */
+                Py_ssize_t e = i;
+                while (e < band_tmp.size && band_tmp.items[e] == band_tmp.items[i])
+                    e++;
+                if (e - i >= min_bands) {
+                    if (doc_reserve(&tmp, 1) < 0)
+                        goto done;
+                    tmp.items[tmp.size++] = band_tmp.items[i];
+                }
+                i = e;
+            }
+        }
+        qsort(tmp.items, tmp.size, sizeof(uint32_t), compare_u32);
+        if (i64_append(&cands, k) < 0 || i64_append(&offsets, out.size) < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < tmp.size; i++) {
+            uint32_t doc = tmp.items[i];
+            if (i > 0 && doc == tmp.items[i - 1])
+                continue;
+            if ((Py_ssize_t)doc >= n_live) {
+                PyErr_Format(PyExc_IndexError, "counter_candidates: doc %u of %zd", doc, n_live);
+                goto done;
+            }
+            if (!alive[doc])
+                continue;
+            if (doc_reserve(&out, 1) < 0)
+                goto done;
+            out.items[out.size++] = doc;
+        }
+    }
+    if (i64_append(&offsets, out.size) < 0)
+        goto done;
+    cand_out = PyBytes_FromStringAndSize((const char *)cands.items, cands.size * 8);
+    off_out = PyBytes_FromStringAndSize((const char *)offsets.items, offsets.size * 8);
+    docs_out = PyBytes_FromStringAndSize((const char *)out.items, out.size * 4);
+    if (cand_out != NULL && off_out != NULL && docs_out != NULL)
+        result = PyTuple_Pack(3, cand_out, off_out, docs_out);
+done:
+    if (views != NULL) { /* the lists whose views were all taken (get_views frees a partial one) */
+        Py_ssize_t sizes[4] = {n_exact, n_exact, n_bands, n_bands}, at = 0;
+        for (Py_ssize_t list = 0; list < 4; at += sizes[list], list++)
+            for (Py_ssize_t r = 0; list < views_ok && r < sizes[list]; r++)
+                PyBuffer_Release(&views[at + r]);
+        PyMem_Free(views);
+    }
+    PyMem_Free(cands.items);
+    PyMem_Free(offsets.items);
+    PyMem_Free(out.items);
+    PyMem_Free(tmp.items);
+    PyMem_Free(band_tmp.items);
+    Py_XDECREF(cand_out);
+    Py_XDECREF(off_out);
+    Py_XDECREF(docs_out);
+    PyBuffer_Release(&live);
+    PyBuffer_Release(&exact);
+    PyBuffer_Release(&row_of);
+    PyBuffer_Release(&bands);
+    return result;
+}
+
 /* --- normalize_text's punctuation rule ----------------------------------------------------- */
 
 /* normalize._CJK_CLASS: Han, kana, CJK punctuation, full-width forms, curly quotes. */
@@ -1297,6 +1538,8 @@ static PyMethodDef methods[] = {
      "postings_find(runs, values, first, end): where each value lies in each sorted run."},
     {"postings_gather", postings_gather, METH_VARARGS,
      "postings_gather(docs, first, end, which): the docs under the chosen values, and their owners."},
+    {"counter_candidates", counter_candidates, METH_VARARGS,
+     "counter_candidates(exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, width, needed, min_bands): the counter's candidate paragraphs and their live docs."},
     {"trigram_screen", trigram_screen, METH_VARARGS,
      "trigram_screen(keys, multiplier): positions of the keys that may have a similar key."},
     {"punct_to_fullwidth", punct_to_fullwidth, METH_O,

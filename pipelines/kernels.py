@@ -8,7 +8,8 @@ counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex
 `normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), the punctuation rule of
 `normalize_text` (`punct_to_fullwidth`), character-class searches and counts (`CharClass`, on
 `count_in_set`), `spam._trigram_screen_numpy`,
-the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`), and in
+the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`) and
+its whole lookup (`counter_candidates`, of `spam.ParagraphFrequency._candidates_numpy`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -198,6 +199,30 @@ def postings_gather(docs: list[np.ndarray], first: np.ndarray, end: np.ndarray,
         np.ascontiguousarray(end, dtype=np.int64), np.ascontiguousarray(which, dtype=np.int64),
     )
     return np.frombuffer(doc_bytes, dtype=np.uint32), np.frombuffer(owner_bytes, dtype=np.int64)
+
+
+def counter_candidates(
+    exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
+    band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
+    bands: np.ndarray, needed: int, min_bands: int,
+) -> list[tuple[int, np.ndarray]]:
+    """(paragraph, sorted live docs holding it) of every paragraph whose bound reaches
+    `needed`: the paragraph counter's lookup in one pass (`spam.ParagraphFrequency.
+    _candidates_numpy`, which takes the same arguments: `row_of` gives a paragraph's row of
+    `bands` (skeleton, then band keys), or -1)."""
+    if live.dtype != np.bool_ or live.ndim != 1:
+        raise ValueError("live must be a 1-D bool array")
+    bands = _matrix(bands, np.uint64, "bands")
+    candidates, offsets, docs = _kernels.counter_candidates(
+        _runs(exact_runs, np.uint64, "exact runs"), _runs(exact_docs, np.uint32, "exact docs"),
+        _runs(band_runs, np.uint64, "band runs"), _runs(band_docs, np.uint32, "band docs"),
+        np.ascontiguousarray(live), np.ascontiguousarray(exact, dtype=np.uint64),
+        np.ascontiguousarray(row_of, dtype=np.int64), bands, bands.shape[1], needed, min_bands,
+    )
+    found = np.frombuffer(docs, dtype=np.uint32)
+    bounds = np.frombuffer(offsets, dtype=np.int64).tolist()
+    return [(k, found[bounds[i] : bounds[i + 1]])
+            for i, k in enumerate(np.frombuffer(candidates, dtype=np.int64).tolist())]
 
 
 def punct_to_fullwidth(text: str) -> str:

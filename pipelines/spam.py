@@ -1213,47 +1213,73 @@ class ParagraphFrequency:
         if not tracked:
             return kinds
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts)))
-        exact_found = counts.exact.find(exact)
-        bound = counts.exact.counts(exact_found, exact.size)
-        width = _NEAR_BANDS + 1  # skeleton + band keys
+        row_of = np.full(len(tracked), -1, dtype=np.int64)
+        row_of[near] = np.arange(near.size)
+        lookup = kernels.counter_candidates if kernels.enabled() else self._candidates_numpy
+        found = lookup(counts.exact.values, counts.exact.docs, counts.bands.values, counts.bands.docs,
+                       counts.live, exact, row_of, arrays.bands, needed, _NEAR_MIN_BANDS)
+        for k, docs in found:
+            if docs.size >= needed:
+                kinds[tracked[k]] = self._judge(
+                    site, counts, int(exact[k]), bool(arrays.spam[k]), set(docs.tolist()), needed
+                )
+        return kinds
+
+    @staticmethod
+    def _candidates_numpy(
+        exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
+        band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
+        bands: np.ndarray, needed: int, min_bands: int,
+    ) -> list[tuple[int, np.ndarray]]:
+        """(paragraph, sorted live docs holding it) of the paragraphs whose bound reaches
+        `needed` — the reference of the compiled `kernels.counter_candidates`.
+
+        A bound first, from the number of postings under each value: most paragraphs are on
+        one page or a few, and only those that may reach the threshold have their pages
+        counted exactly: by exact fingerprint, skeleton, or `min_bands` band keys. `row_of`:
+        a paragraph's row of `bands` (skeleton, then band keys), or -1."""
+        exact_postings, band_postings = _Postings(), _Postings()
+        exact_postings.values, exact_postings.docs = exact_runs, exact_docs
+        band_postings.values, band_postings.docs = band_runs, band_docs
+        near = np.flatnonzero(row_of >= 0)
+        exact_found = exact_postings.find(exact)
+        bound = exact_postings.counts(exact_found, exact.size)
+        width = bands.shape[1]
+        values = bands[row_of[near]].ravel()
+        band_found = band_postings.find(values)
         if near.size:
-            values = arrays.bands.ravel()
-            band_found = counts.bands.find(values)
-            held = counts.bands.counts(band_found, values.size).reshape(-1, width)
-            bound[near] += held[:, 0] + held[:, 1:].sum(axis=1) // _NEAR_MIN_BANDS
+            held = band_postings.counts(band_found, values.size).reshape(-1, width)
+            bound[near] += held[:, 0] + held[:, 1:].sum(axis=1) // min_bands
         candidates = np.flatnonzero(bound >= needed)
         if not candidates.size:
-            return kinds
-        # Exact: (paragraph, live doc) pairs by exact key, skeleton, or enough band keys.
-        docs, owner = counts.exact.postings(exact_found, candidates)
-        pairs = [owner * counts.live.size + docs]
-        row_of = np.full(len(tracked), -1, dtype=np.intp)
-        row_of[near] = np.arange(near.size)
-        rows = row_of[candidates]
+            return []
+        # (paragraph, live doc) pairs by exact key, skeleton, or enough band keys.
+        docs, owner = exact_postings.postings(exact_found, candidates)
+        pairs = [owner * live.size + docs]
+        position_of = np.full(exact.size, -1, dtype=np.intp)  # a paragraph's row of `values`
+        position_of[near] = np.arange(near.size)
+        rows = position_of[candidates]
         rows = rows[rows >= 0]
         if rows.size:
             which = (rows[:, None] * width + np.arange(width)).ravel()
-            docs, position = counts.bands.postings(band_found, which)
+            docs, position = band_postings.postings(band_found, which)
             owner = near[position // width]
-            key = owner * counts.live.size + docs
+            key = owner * live.size + docs
             skeleton = position % width == 0
             pairs.append(key[skeleton])
             band_keys = np.sort(key[~skeleton])
-            # A pair is held through enough bands when it recurs _NEAR_MIN_BANDS times in a row.
-            steps = _NEAR_MIN_BANDS - 1
+            # A pair is held through enough bands when it recurs min_bands times in a row.
+            steps = min_bands - 1
             if band_keys.size > steps:
-                pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]])
+                pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]] if steps else band_keys)
         pairs_all = sorted_distinct(np.concatenate(pairs))
-        owner, docs = np.divmod(pairs_all, counts.live.size)
-        alive = counts.live[docs]
+        owner, docs = np.divmod(pairs_all, live.size)
+        alive = live[docs]
         owner, docs = owner[alive], docs[alive]
-        bounds = np.searchsorted(owner, candidates, "left"), np.searchsorted(owner, candidates, "right")
-        for k, first, end in zip(candidates.tolist(), *(b.tolist() for b in bounds)):
-            if end - first >= needed:
-                kinds[tracked[k]] = self._judge(
-                    site, counts, int(exact[k]), bool(arrays.spam[k]), set(docs[first:end].tolist()), needed
-                )
-        return kinds
+        first = np.searchsorted(owner, candidates, "left")
+        end = np.searchsorted(owner, candidates, "right")
+        return [(k, docs[a:b].astype(np.uint32))
+                for k, a, b in zip(candidates.tolist(), first.tolist(), end.tolist())]
 
     def _judge(
         self, site: str, counts: _SiteCounts, fp: int, has_spam: bool, docs: set[int], needed: int

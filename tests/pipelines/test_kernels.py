@@ -189,6 +189,47 @@ def test_posting_lookups_equal_numpy(seed: int) -> None:
     assert got[0].size > 1000  # the gather did gather
 
 
+def _counter_lookup(rng: np.random.Generator, min_bands: int) -> tuple[object, ...]:
+    """Arguments of the counter's lookup: runs of exact fingerprints and of band values (values
+    held by many docs, an empty run), docs beside them (some dead), a page of 60 paragraphs,
+    some with bands; exact values, skeletons and band keys drawn from the runs' values."""
+    def runs_of(count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        values, docs = [], []
+        for r in range(count):
+            size = int(rng.integers(0, 2000)) if r else 0
+            pairs = np.unique(np.stack([rng.integers(0, 300, size), rng.integers(0, 500, size)], 1), axis=0)
+            values.append(pairs[:, 0].astype(np.uint64) * np.uint64(2**50) + np.uint64(7))
+            docs.append(pairs[:, 1].astype(np.uint32))  # a doc at most once under a value
+        return values, docs
+
+    exact_runs, exact_docs = runs_of(4)
+    band_runs, band_docs = runs_of(5)
+    live = rng.random(500) < 0.8
+    pool = np.uint64(2**50) * rng.integers(0, 330, 2000).astype(np.uint64) + np.uint64(7)
+    exact = rng.choice(pool, 60)
+    row_of = np.full(60, -1, dtype=np.int64)
+    near = np.sort(rng.choice(60, 35, replace=False))
+    row_of[near] = np.arange(near.size)
+    bands = rng.choice(pool, (near.size, spam._NEAR_BANDS + 1))
+    return exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, 3, min_bands
+
+
+@needs_kernels
+@pytest.mark.parametrize("seed,min_bands", [(1, 1), (2, 2), (3, 3), (4, 2)])
+def test_counter_lookup_equals_numpy(seed: int, min_bands: int) -> None:
+    args = _counter_lookup(np.random.default_rng(seed), min_bands)
+    got = kernels.counter_candidates(*args)
+    with kernels.disabled():
+        want = spam.ParagraphFrequency._candidates_numpy(*args)
+    assert [k for k, _ in got] == [k for k, _ in want]
+    for (_, mine), (_, theirs) in zip(got, want):
+        assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+    assert len(got) > 10 and sum(d.size for _, d in got) > 100  # paragraphs found, docs gathered
+    # No run, no banded paragraph: nothing, or exact postings only.
+    empty = ([], [], [], [], *args[4:])
+    assert kernels.counter_candidates(*empty) == [] == spam.ParagraphFrequency._candidates_numpy(*empty)
+
+
 @needs_kernels
 @settings(max_examples=1000, deadline=None)
 @given(text=st.text(alphabet=st.one_of(st.sampled_from(",:;()!? \u3000\t\n\u00a0\u2028政（）“”‘’ーa1"),
@@ -434,6 +475,20 @@ def test_bad_arguments_raise() -> None:
         kernels.postings_gather(docs, first, end[:, :1], np.array([0]))
     with pytest.raises(TypeError):
         kernels.trigram_screen(["政策文件", 3], 3)  # type: ignore[list-item]
+    args = list(_counter_lookup(np.random.default_rng(1), 2))
+    with pytest.raises(ValueError):  # a run of docs shorter than its run of values
+        kernels.counter_candidates(args[0], [d[:-1] for d in args[1]], *args[2:])
+    with pytest.raises(IndexError):  # a paragraph's row beyond the bands
+        kernels.counter_candidates(*args[:6], np.full(60, 40, dtype=np.int64), *args[7:])
+    with pytest.raises(IndexError):  # docs beyond `live`
+        kernels.counter_candidates(*args[:4], args[4][:10], *args[5:])
+    with pytest.raises(ValueError):
+        kernels.counter_candidates(*args[:4], args[4].astype(np.uint8), *args[5:])
+    with pytest.raises(ValueError):
+        kernels.counter_candidates(*args[:6], args[6][:-1], *args[7:])
+    with pytest.raises(TypeError):  # not a buffer, after two lists of views were taken
+        kernels._kernels.counter_candidates(args[0], args[1], [None] * len(args[3]), args[3], *args[4:8],
+                                            args[7].shape[1], 3, 2)
     near = spam._NEAR_HASHER.permutations
     with pytest.raises(TypeError):
         kernels.paragraph_entries([b"bytes"], *near, 3, 8)  # type: ignore[list-item]
