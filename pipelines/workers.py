@@ -14,6 +14,7 @@ never inherit the caller's threads or open connections.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import threading
@@ -27,6 +28,8 @@ from typing import Any, Optional, TypeVar
 from crawler.items import ArticleItem, RawPageRecord
 from pipelines.dedup import DedupParams
 from pipelines.ingest import PreparedPage, prepare_page
+
+log = logging.getLogger(__name__)
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -176,6 +179,7 @@ class StagePool:
             self._executor = ProcessPoolExecutor(
                 processes, mp_context=context, initializer=_worker_started, initargs=(os.getpid(),)
             )
+            _widen_pipes(self._executor)
 
     def prepare(
         self, items: Iterable[ArticleItem], judged: Optional[Callable[[str], Mapping[int, str]]] = None
@@ -271,6 +275,41 @@ class StagePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: Bytes each pipe between this process and its workers holds (Linux, `F_SETPIPE_SZ`): a chunk
+#: of pages goes through whole, ~300 KB to a worker and ~600 KB back.
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(executor: ProcessPoolExecutor) -> None:
+    """Widen the pool's call and result pipes to `PIPE_BYTES` (or the system's maximum).
+
+    At the default 64 KB, a worker's write of a chunk's results blocks until this process has
+    read them, 64 KB at a time, and each read waits for the GIL that the ingesting thread
+    holds: with one worker, the worker stood ~5 ms between chunks of ~15 ms (reprocess of
+    2,000 corpus pages: 0.55 s of gaps over 5 ms in a 3 s run; 0.14 s with 1 MB pipes, +18 %
+    pages/s). Elsewhere (no `F_SETPIPE_SZ`, a lower limit) the pipes stay as they are.
+    """
+    try:
+        import fcntl
+
+        set_size = fcntl.F_SETPIPE_SZ
+        pipes = [executor._result_queue._reader, executor._call_queue._writer]  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        log.debug("pipes to the workers left at their default size")
+        return
+    size = PIPE_BYTES
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            size = min(size, int(limit.read()))
+    except (OSError, ValueError):
+        pass
+    for pipe in pipes:
+        try:
+            fcntl.fcntl(pipe.fileno(), set_size, size)
+        except OSError as exc:
+            log.debug("pipe to the workers left at its default size: %s", exc)
 
 
 def _give_back(prepared: PreparedPage, raw_pages: list[RawPageRecord]) -> None:

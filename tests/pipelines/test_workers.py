@@ -161,3 +161,17 @@ def test_what_workers_send_back_survives_pickling_with_its_dtypes_and_shapes(pag
             assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b), name
         assert returned.paragraphs == arrays.paragraphs == len(page.prepared.evidence)
         assert back.prepared.evidence == page.prepared.evidence
+
+
+def test_the_pipes_to_the_workers_hold_a_chunk_whole(pool) -> None:
+    """A worker's results (~600 KB a chunk) go into the pipe in one write: at Linux's default
+    64 KB the worker waits for this process to read them piece by piece (see _widen_pipes)."""
+    import fcntl
+    from pathlib import Path
+
+    from pipelines.workers import PIPE_BYTES
+
+    expected = min(PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
+    executor = pool._executor
+    for pipe in (executor._result_queue._reader, executor._call_queue._writer):
+        assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) >= expected
