@@ -126,9 +126,17 @@ def _leave_with(owner: int) -> None:
 _IN_WORKER = False
 
 
+#: Niceness added to a worker process. The serial part (one process, which every page waits on)
+#: is never descheduled for a worker that is ahead of it anyway: with two workers and the
+#: caller on two cores, 765-833 docs/s against 705-721 at equal priority (2,000 corpus pages).
+WORKER_NICENESS = 10
+
+
 def _worker_started(owner: int) -> None:
     global _IN_WORKER
     _IN_WORKER = True
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     gc.set_threshold(*GC_THRESHOLDS)
     _leave_with(owner)
 

@@ -175,3 +175,15 @@ def test_the_pipes_to_the_workers_hold_a_chunk_whole(pool) -> None:
     executor = pool._executor
     for pipe in (executor._result_queue._reader, executor._call_queue._writer):
         assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) >= expected
+
+
+def test_workers_yield_the_cores_to_the_serial_part(pool) -> None:
+    """Workers run at a lower priority than the process that ingests what they prepare."""
+    import os
+
+    from pipelines.workers import WORKER_NICENESS
+
+    pool.submit(ArticleItem(url="http://a.test/n", site="a", fetched_at=FETCHED, title="通知",
+                            paragraphs=["为推进产业高质量发展，现将有关事项通知如下。"])).result()
+    for pid in pool.worker_pids():
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
