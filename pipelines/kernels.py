@@ -8,8 +8,8 @@ counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex
 `normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), the punctuation rule of
 `normalize_text` (`punct_to_fullwidth`), character-class searches and counts (`CharClass`, on
 `count_in_set`), `spam._trigram_screen_numpy`,
-the counter's `spam._Postings.find` and `postings` (`postings_find`, `postings_gather`) and
-its whole lookup (`counter_candidates`, of `spam.ParagraphFrequency._candidates_numpy`), and in
+the paragraph counter's lookup (`counter_candidates`, of
+`spam.ParagraphFrequency._candidates_numpy`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (agreements, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -178,27 +178,6 @@ def _runs(runs: list[np.ndarray], dtype: type, name: str) -> list[np.ndarray]:
         if run.dtype != dtype or run.ndim != 1 or not run.flags.c_contiguous:
             raise ValueError(f"{name} must be contiguous 1-D {np.dtype(dtype).name} arrays")
     return runs
-
-
-def postings_find(runs: list[np.ndarray], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, end), each (runs x values) int64: where each of `values` lies in each sorted
-    uint64 run (`np.searchsorted` left and right), the counter's lookup (`spam._Postings.find`)."""
-    values = np.ascontiguousarray(values, dtype=np.uint64)
-    first = np.empty((len(runs), values.size), dtype=np.int64)
-    end = np.empty((len(runs), values.size), dtype=np.int64)
-    _kernels.postings_find(_runs(runs, np.uint64, "runs"), values, first, end)
-    return first, end
-
-
-def postings_gather(docs: list[np.ndarray], first: np.ndarray, end: np.ndarray,
-                    which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(docs uint32, owners int64): run by run, the docs under each of the values at positions
-    `which` of a `postings_find`, and that position (`spam._Postings.postings`)."""
-    doc_bytes, owner_bytes = _kernels.postings_gather(
-        _runs(docs, np.uint32, "docs"), np.ascontiguousarray(first, dtype=np.int64),
-        np.ascontiguousarray(end, dtype=np.int64), np.ascontiguousarray(which, dtype=np.int64),
-    )
-    return np.frombuffer(doc_bytes, dtype=np.uint32), np.frombuffer(owner_bytes, dtype=np.int64)
 
 
 def counter_candidates(

@@ -918,8 +918,6 @@ class _Postings:
 
     def find(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each of `values` lies in each run: (first, end), each (runs x values)."""
-        if kernels.enabled():
-            return kernels.postings_find(self.values, values)
         first = np.empty((len(self.values), values.size), dtype=np.int64)
         end = np.empty((len(self.values), values.size), dtype=np.int64)
         for r, run in enumerate(self.values):
@@ -941,8 +939,6 @@ class _Postings:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(doc numbers, value position) of every posting under the values at positions
         `which` of those `find` looked up."""
-        if kernels.enabled():
-            return kernels.postings_gather(self.docs, found[0], found[1], which)
         docs, owners = [], []
         for first, end, run_docs in zip(found[0], found[1], self.docs):
             first, held = first[which], end[which] - first[which]

@@ -156,39 +156,6 @@ def test_trigram_screens_equal_numpy(keys: list[str], repeat: bool) -> None:
     assert kernels.trigram_screen(keys, multiplier) == spam._trigram_screen_numpy(keys)
 
 
-def _posting_runs(rng: np.random.Generator, runs: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Sorted uint64 runs with repeated values (boilerplate: held by many docs), docs beside."""
-    values, docs = [], []
-    for r in range(runs):
-        size = int(rng.integers(0, 3000)) if r else 0  # an empty run too
-        run = np.sort(rng.integers(0, 400, size).astype(np.uint64) * np.uint64(2**54))
-        values.append(run)
-        docs.append(rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32))
-    return values, docs
-
-
-@needs_kernels
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_posting_lookups_equal_numpy(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    runs, docs = _posting_runs(rng, 6)
-    values = rng.integers(0, 420, 200).astype(np.uint64) * np.uint64(2**54)  # present and absent
-    values[:3] = [0, 2**64 - 1, 399 * 2**54]
-    postings = spam._Postings()
-    postings.values, postings.docs = runs, docs
-    found = postings.find(values)
-    with kernels.disabled():
-        expected = postings.find(values)
-    assert np.array_equal(found[0], expected[0]) and np.array_equal(found[1], expected[1])
-    which = np.flatnonzero(postings.counts(found, values.size) > 0)
-    got = postings.postings(found, which)
-    with kernels.disabled():
-        want = postings.postings(expected, which)
-    assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
-    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
-    assert got[0].size > 1000  # the gather did gather
-
-
 def _counter_lookup(rng: np.random.Generator, min_bands: int) -> tuple[object, ...]:
     """Arguments of the counter's lookup: runs of exact fingerprints and of band values (values
     held by many docs, an empty run), docs beside them (some dead), a page of 60 paragraphs,
@@ -460,19 +427,6 @@ def test_bad_arguments_raise() -> None:
                                          np.zeros(65, dtype=np.uint64))  # more keys than columns
     with pytest.raises(ValueError):
         kernels.trigram_screen(["政策文件", "政策"], 3)  # a key without a trigram
-    runs = [np.arange(10, dtype=np.uint64)]
-    first, end = kernels.postings_find(runs, np.array([3, 20], dtype=np.uint64))
-    docs = [np.arange(10, dtype=np.uint32)]
-    with pytest.raises(ValueError):
-        kernels.postings_find([np.arange(10, dtype=np.int32)], np.array([3], dtype=np.uint64))
-    with pytest.raises(IndexError):
-        kernels.postings_gather(docs, first, end, np.array([2]))  # no value 2
-    with pytest.raises(IndexError):
-        kernels.postings_gather([np.arange(3, dtype=np.uint32)], first, end, np.array([0]))  # run too short
-    with pytest.raises(IndexError):
-        kernels.postings_gather(docs, end, first, np.array([0]))  # end before first
-    with pytest.raises(ValueError):
-        kernels.postings_gather(docs, first, end[:, :1], np.array([0]))
     with pytest.raises(TypeError):
         kernels.trigram_screen(["政策文件", 3], 3)  # type: ignore[list-item]
     args = list(_counter_lookup(np.random.default_rng(1), 2))
