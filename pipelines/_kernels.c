@@ -337,32 +337,70 @@ static void equal_values(const uint32_t *m, const int64_t *r, Py_ssize_t k, cons
     }
 }
 
-/* agreements(matrix: u32[N*perms], rows: i64[k], query: u32[perms], out: u16[k]):
- * equal values of each row and the query. */
-static PyObject *agreements(PyObject *self, PyObject *args)
+/* prefilter_rows(matrix: u32[N*perms], numbers: i64[M*3], rows: i64[k], query: u32[perms],
+ *                shingle_count, prefilter) -> (bytes of i64 positions, bytes of f64 estimates)
+ * The rows whose MinHash estimate passes dedup's prefilter, in order: J = equal values / perms,
+ * |A∩B| ≈ J(|A|+|B|)/(1+J), kept when max(J, |A∩B|/|A|, |A∩B|/|B|) >= prefilter; |B| is a
+ * row's numbers[row, 1]. The arithmetic of dedup._verify_rows's numpy code, in its order. */
+static PyObject *prefilter_rows(PyObject *self, PyObject *args)
 {
-    Py_buffer matrix, rows, query, out;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*", &matrix, &rows, &query, &out))
+    Py_buffer matrix, numbers, rows, query;
+    Py_ssize_t a;
+    double prefilter;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nd", &matrix, &numbers, &rows, &query, &a, &prefilter))
         return NULL;
-    PyObject *result = NULL;
+    PyObject *result = NULL, *positions = NULL, *estimates = NULL;
     Py_ssize_t perms = query.len / 4, k = rows.len / 8;
-    if (check_buffer(&matrix, 4, "matrix") || check_buffer(&rows, 8, "rows") || check_buffer(&query, 4, "query"))
+    if (check_buffer(&matrix, 4, "matrix") || check_buffer(&numbers, 24, "numbers")
+        || check_buffer(&rows, 8, "rows") || check_buffer(&query, 4, "query"))
         goto done;
-    if (perms == 0 || matrix.len % (perms * 4) || out.len != 2 * k) {
-        PyErr_SetString(PyExc_ValueError, "agreements: out (uint16) needs one item per row");
+    if (perms == 0 || matrix.len % (perms * 4)) {
+        PyErr_SetString(PyExc_ValueError, "prefilter_rows: the matrix needs rows of len(query) values");
         goto done;
     }
-    if (check_rows(&rows, matrix.len / 4 / perms, "agreements", "matrix"))
+    Py_ssize_t stored = matrix.len / 4 / perms;
+    if (numbers.len / 24 < stored)
+        stored = numbers.len / 24;
+    if (check_rows(&rows, stored, "prefilter_rows", "matrix or numbers"))
         goto done;
-    Py_BEGIN_ALLOW_THREADS
-    equal_values(matrix.buf, rows.buf, k, query.buf, perms, out.buf);
-    Py_END_ALLOW_THREADS
-    result = Py_NewRef(Py_None);
+    positions = PyBytes_FromStringAndSize(NULL, k * 8);
+    estimates = PyBytes_FromStringAndSize(NULL, k * 8);
+    if (positions == NULL || estimates == NULL)
+        goto done;
+    uint16_t *equal = PyMem_Malloc(k ? k * sizeof(uint16_t) : 1);
+    if (equal == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int64_t *r = rows.buf, *nums = numbers.buf;
+    equal_values(matrix.buf, r, k, query.buf, perms, equal);
+    int64_t *pos = (int64_t *)PyBytes_AS_STRING(positions);
+    double *est = (double *)PyBytes_AS_STRING(estimates);
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        double j = (double)equal[i] / (double)perms, b = (double)nums[r[i] * 3 + 1];
+        double overlap = a > 0 && b > 0 ? j * ((double)a + b) / (1.0 + j) : 0.0;
+        double by_a = overlap / (double)(a > 1 ? a : 1), by_b = overlap / (b > 1.0 ? b : 1.0);
+        double best = by_a > by_b ? by_a : by_b;
+        if (j > best)
+            best = j;
+        if (best >= prefilter) {
+            pos[kept] = i;
+            est[kept] = j;
+            kept++;
+        }
+    }
+    PyMem_Free(equal);
+    if (_PyBytes_Resize(&positions, kept * 8) < 0 || _PyBytes_Resize(&estimates, kept * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(2, positions, estimates);
 done:
+    Py_XDECREF(positions);
+    Py_XDECREF(estimates);
     PyBuffer_Release(&matrix);
+    PyBuffer_Release(&numbers);
     PyBuffer_Release(&rows);
     PyBuffer_Release(&query);
-    PyBuffer_Release(&out);
     return result;
 }
 
@@ -1403,8 +1441,8 @@ static PyMethodDef methods[] = {
      "screen_filter(screen, rows, query, planes, limits): the rows the screen lets through, as (bytes, n)."},
     {"band_candidates", band_candidates, METH_VARARGS,
      "band_candidates(matrix, columns, rows, has_signature, keys): distinct rows sharing a band, as (bytes, n)."},
-    {"agreements", agreements, METH_VARARGS,
-     "agreements(matrix, rows, query, out): equal values of each row and the query."},
+    {"prefilter_rows", prefilter_rows, METH_VARARGS,
+     "prefilter_rows(matrix, numbers, rows, query, shingle_count, prefilter): rows passing dedup's prefilter, as (positions, estimates) bytes."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
     {"counter_candidates", counter_candidates, METH_VARARGS,

@@ -701,24 +701,37 @@ class DedupIndex:
             rows = rows[_shares_a_band(self._band_keys, rows, keys)]
         if not rows.size:
             return
+        if kernels.enabled():
+            positions, estimated = kernels.prefilter_rows(
+                self._hv, self._numbers, rows, signature.hashvalues, signature.shingle_count,
+                self.params.prefilter,
+            )
+        else:
+            positions, estimated = self._prefilter_numpy(rows, signature)
+        samples: dict[int, np.ndarray] = {}
+        for row, estimate in zip(rows[positions].tolist(), estimated.tolist()):
+            if not samples:
+                # The query's sample at each sample rate the rows ask for, from the smallest.
+                own_bits = _sample_bits(signature.shingle_count, self.params.sample_target)
+                samples[own_bits] = _subsample(signature.shingle_hashes, own_bits)
+            candidate = self._verify_row(row, signature, estimate, samples)
+            if candidate is not None:
+                yield candidate
+
+    def _prefilter_numpy(self, rows: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in `rows`, MinHash estimates) of the rows whose estimate passes the
+        prefilter: max(J, |A∩B|/|A|, |A∩B|/|B|) ≥ prefilter, |A∩B| ≈ J(|A|+|B|)/(1+J). The
+        reference of the compiled `kernels.prefilter_rows`."""
         a = signature.shingle_count
         perms = self._hv.shape[1]
-        if kernels.enabled():
-            estimated = kernels.agreements(self._hv, rows, signature.hashvalues) / perms
-        else:
-            counter = np.uint8 if perms < 256 else np.int64
-            agree = np.take(self._hv, rows, axis=0) == signature.hashvalues
-            estimated = np.add.reduce(agree.view(np.uint8), axis=1, dtype=counter) / perms
+        counter = np.uint8 if perms < 256 else np.int64
+        agree = np.take(self._hv, rows, axis=0) == signature.hashvalues
+        estimated = np.add.reduce(agree.view(np.uint8), axis=1, dtype=counter) / perms
         b = self._numbers[rows, 1].astype(np.float64)
         overlap = np.where((a > 0) & (b > 0), estimated * (a + b) / (1 + estimated), 0.0)
         best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
-        # The query's sample at each sample rate the rows ask for, from the smallest one.
-        own_bits = _sample_bits(a, self.params.sample_target)
-        samples = {own_bits: _subsample(signature.shingle_hashes, own_bits)}
-        for i in np.flatnonzero(best >= self.params.prefilter):
-            candidate = self._verify_row(int(rows[i]), signature, float(estimated[i]), samples)
-            if candidate is not None:
-                yield candidate
+        positions = np.flatnonzero(best >= self.params.prefilter)
+        return positions, estimated[positions]
 
     def _key_matrix(self) -> np.ndarray:
         """A contiguous uint64 matrix whose rows start with the stored rows' band keys: the

@@ -11,7 +11,7 @@ counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex
 the paragraph counter's lookup (`counter_candidates`, of
 `spam.ParagraphFrequency._candidates_numpy`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
-`_verify_rows` (agreements, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
+`_verify_rows` (`prefilter_rows`, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
 that both give identical results, and that a machine with a C compiler did build the kernels.
 
@@ -91,12 +91,18 @@ def grouped_minhash(codepoints: np.ndarray, lengths: np.ndarray, width: int,
     return out
 
 
-def agreements(matrix: np.ndarray, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Equal values of each of `rows` of the signature matrix (uint32, rows x perms) and `query`."""
-    rows = np.ascontiguousarray(rows, dtype=np.int64)
-    out = np.empty(rows.size, dtype=np.uint16)
-    _kernels.agreements(_matrix(matrix, np.uint32, "matrix"), rows, _u32(query), out)
-    return out
+def prefilter_rows(matrix: np.ndarray, numbers: np.ndarray, rows: np.ndarray, query: np.ndarray,
+                   shingle_count: int, prefilter: float) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in `rows`, MinHash estimates) of the rows that pass dedup's prefilter
+    (`dedup.DedupIndex._prefilter_numpy`): the signature matrix (uint32, rows x perms), the
+    index's numbers (int64, rows x 3: key length, shingle count, sample bits)."""
+    if numbers.shape[1:] != (3,):
+        raise ValueError("numbers must have 3 columns")
+    positions, estimates = _kernels.prefilter_rows(
+        _matrix(matrix, np.uint32, "matrix"), _matrix(numbers, np.int64, "numbers"),
+        np.ascontiguousarray(rows, dtype=np.int64), _u32(query), shingle_count, prefilter,
+    )
+    return np.frombuffer(positions, dtype=np.int64), np.frombuffer(estimates, dtype=np.float64)
 
 
 def bucket_rows(pairs: np.ndarray, starts: np.ndarray, slots: np.ndarray, masks: np.ndarray,

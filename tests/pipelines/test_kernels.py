@@ -11,6 +11,8 @@ import shutil
 import sys
 import sysconfig
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -314,17 +316,38 @@ def test_paragraph_entries_of_corpus_paragraphs() -> None:
 
 @needs_kernels
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_screen_and_agreements_equal_numpy(seed: int) -> None:
+def test_screen_and_prefilter_equal_numpy(seed: int) -> None:
     index, corpus = _filled_index(seed, 600)
     rows = np.random.default_rng(seed).integers(0, index._size, 2000)  # repeats, any order
+    passed = 0
     for _ in range(20):
         signature = corpus.signature()
         limits = _screen_limits(128, index.params.prefilter)[_count_code(signature.shingle_count)]
         kept = kernels.screen_filter(index._screen, rows, _screen_row(signature.hashvalues), 4, limits)
         with kernels.disabled():
             assert np.array_equal(kept, rows[index._screen_passes(rows, signature)])
-        agree = kernels.agreements(index._hv, rows, signature.hashvalues)
-        assert np.array_equal(agree, (index._hv[rows] == signature.hashvalues).sum(axis=1))
+        positions, estimated = kernels.prefilter_rows(index._hv, index._numbers, rows, signature.hashvalues,
+                                                      signature.shingle_count, index.params.prefilter)
+        want_positions, want_estimated = index._prefilter_numpy(rows, signature)
+        assert np.array_equal(positions, want_positions)
+        assert estimated.tobytes() == want_estimated.tobytes()  # the same doubles, bit for bit
+        passed += positions.size
+    assert 0 < passed < 20 * rows.size  # some rows pass, not all
+
+
+@needs_kernels
+@pytest.mark.parametrize("count,prefilter", [(0, 0.5), (1, 0.0), (7, 0.3)])
+def test_prefilter_edges_equal_numpy(count: int, prefilter: float) -> None:
+    """Empty shingle sets (either side), a prefilter of 0 (every row passes), rows repeated."""
+    index, corpus = _filled_index(9, 200)
+    index._numbers[::3, 1] = 0  # stored rows with no shingles
+    index.params = replace(index.params, prefilter=prefilter)
+    rows = np.array([0, 0, 1, 2, 3, 5, 199, 3], dtype=np.int64)
+    signature = replace(corpus.signature(), shingle_hashes=np.arange(count, dtype=np.uint32))
+    got = kernels.prefilter_rows(index._hv, index._numbers, rows, signature.hashvalues, signature.shingle_count,
+                                 prefilter)
+    want = index._prefilter_numpy(rows, signature)
+    assert np.array_equal(got[0], want[0]) and got[1].tobytes() == want[1].tobytes()
 
 
 @needs_kernels
@@ -382,8 +405,15 @@ def test_bad_arguments_raise() -> None:
     limits = np.zeros(256, np.uint16)
     with pytest.raises(IndexError):
         kernels.screen_filter(index._screen, np.array([index._screen.shape[0]]), query, 4, limits)
+    signature = corpus.signature()
     with pytest.raises(IndexError):
-        kernels.agreements(index._hv, np.array([-1]), corpus.signature().hashvalues)
+        kernels.prefilter_rows(index._hv, index._numbers, np.array([-1]), signature.hashvalues, 10, 0.5)
+    with pytest.raises(IndexError):  # a row of the matrix beyond the numbers
+        kernels.prefilter_rows(index._hv, index._numbers[:1], np.array([1]), signature.hashvalues, 10, 0.5)
+    with pytest.raises(ValueError):
+        kernels.prefilter_rows(index._hv, index._numbers[:, :2], np.array([0]), signature.hashvalues, 10, 0.5)
+    with pytest.raises(ValueError):
+        kernels.prefilter_rows(index._hv, index._numbers, np.array([0]), signature.hashvalues[:100], 10, 0.5)
     with pytest.raises(ValueError):
         kernels.screen_filter(index._screen, np.array([0]), query, 3, limits)  # 8 words, not 3 planes
     with pytest.raises(ValueError):
