@@ -103,9 +103,10 @@ def reprocess(
         jobs = (_job(site_name, raw, registry, ingestor)
                 for site_name, raw in store.raw_pages(site, since))
 
-        last_url = [""]  # of the last page taken: a batch ends with the page last taken
+        last_url = ""  # of the last page taken: a batch ends with the page last taken
 
         def prepared_pages(pool: StagePool) -> Iterator[PreparedPage]:
+            nonlocal last_url
             for job, extracted in zip_jobs(pool, jobs):
                 prepared = extracted.prepared
                 if prepared is None:
@@ -114,7 +115,7 @@ def reprocess(
                     _join_parts(store, job, extracted.item, extracted.next_pages, report)
                     prepared = prepare_page(extracted.item, ingestor.params)
                 prepared.prepared.cleaned.item.crawl_run_id = run_id
-                last_url[0] = prepared.url
+                last_url = prepared.url
                 yield prepared
 
         with StagePool(default_processes(caller_busy=False) if workers is None else workers,
@@ -125,7 +126,7 @@ def reprocess(
                     report.outcomes[result.outcome] += 1
                 report.pages += len(results)
                 if progress is not None:
-                    progress(report.pages, total, last_url[0])
+                    progress(report.pages, total, last_url)
         ingestor.close()
         status = "ok"
     finally:

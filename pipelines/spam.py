@@ -1588,7 +1588,7 @@ def title_hits(title: str) -> tuple[TermHit, ...]:
 
 #: What the page verdict reads of one paragraph (its normalised text): Han characters, length of
 #: its lower-cased comparison key, length of its comparison key, lexicon hits, topic categories.
-VerdictRow = tuple[int, int, int, tuple["TermHit", ...], frozenset[str]]
+VerdictRow = tuple[int, int, int, tuple[TermHit, ...], frozenset[str]]
 
 
 def _verdict_row(text: str) -> VerdictRow:
