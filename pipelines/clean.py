@@ -35,7 +35,6 @@ from pipelines.spam import (
     VerdictRow,
     adopt_normalized,
     assemble_spam_cuts,
-    classify_page,
     lexicon_cuts,
     normalized_paragraphs,
     paragraph_evidence,
@@ -152,9 +151,16 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         title = title or None
 
     lexicon = lexicon_cuts(paragraphs)
-    kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, [None] * len(paragraphs), lexicon)
+    no_kinds = [None] * len(paragraphs)
+    kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, no_kinds, lexicon)
     all_cuts = [*cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
-    verdict = classify_page(title or "", kept_paragraphs, item.signals)
+    # What the verdict reads of each paragraph, and its key: kept with the page, for the
+    # counter's cuts to be judged and keyed again without the texts' memos (`cut_paragraphs`).
+    rows = tuple(map(verdict_row, paragraphs))
+    keys = tuple(paragraph_keys(paragraphs))
+    found_in_title = title_hits(title or "")
+    kept_rows, kept_keys = _kept_rows_and_keys(no_kinds, rows, keys, lexicon)
+    verdict = verdict_of(found_in_title, kept_paragraphs, kept_rows, item.signals)
 
     body_html = item.body_html
     if repeated or spam_cuts or not body_html:
@@ -184,7 +190,7 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
     )
     stored = storable_item(cleaned)
     if stored.paragraphs and not verdict.is_spam_page:
-        remember_body_key(stored.paragraphs)  # the body's dedup key, from the paragraphs' keys
+        _remember_body_key(stored, cleaned, kept_keys)
     evidence = tuple(paragraph_evidence(paragraphs))
     return PreparedItem(
         cleaned=Cleaned(stored, verdict, tuple(all_cuts)),
@@ -194,9 +200,9 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         evidence_arrays=EvidenceArrays.of(evidence),
         lexicon=tuple(lexicon),
         early_cuts=tuple(cuts),
-        verdict_rows=tuple(map(verdict_row, paragraphs)),
-        title_hits=title_hits(title or ""),
-        keys=tuple(paragraph_keys(paragraphs)),
+        verdict_rows=rows,
+        title_hits=found_in_title,
+        keys=keys,
     )
 
 
@@ -221,7 +227,7 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
     cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
-    rows, keys = _kept_rows_and_keys(prepared, kinds)
+    rows, keys = _kept_rows_and_keys(kinds, prepared.verdict_rows, prepared.keys, prepared.lexicon)
     verdict = verdict_of(prepared.title_hits, paragraphs, rows, item.signals)
     recut = replace(
         item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
@@ -229,31 +235,37 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     )
     stored = storable_item(recut)
     if stored.paragraphs and not verdict.is_spam_page:
-        # Its dedup key, from the paragraphs' keys (those kept with the page, when storing
-        # changed none of its paragraphs).
-        if stored is recut:
-            remember_joined_key(paragraphs, keys)
-        else:
-            remember_body_key(stored.paragraphs)
+        _remember_body_key(stored, recut, keys)
     return Cleaned(stored, verdict, tuple(cuts))
 
 
 def _kept_rows_and_keys(
-    prepared: PreparedItem, kinds: Sequence[Optional[str]]
+    kinds: Sequence[Optional[str]], verdict_rows: Sequence[Optional[VerdictRow]],
+    keys: Sequence[str], lexicon: Sequence[LexiconCut],
 ) -> tuple[list[VerdictRow], list[str]]:
     """The verdict rows (what `classify_page` reads) and the comparison keys of the paragraphs
-    `assemble_spam_cuts` keeps: those kept with `prepared` for paragraphs kept whole, a spliced
-    one's computed here."""
-    rows, keys = [], []
-    for kind, row, key, (text, cuts) in zip(kinds, prepared.verdict_rows, prepared.keys, prepared.lexicon):
+    `assemble_spam_cuts(paragraphs, kinds, lexicon)` keeps, from those of `paragraphs`
+    (`verdict_rows`, `keys`): a paragraph kept whole has its own, a spliced one's are computed
+    here."""
+    kept_rows, kept_keys = [], []
+    for kind, row, key, (text, cuts) in zip(kinds, verdict_rows, keys, lexicon):
         if kind is not None or text is None:
             continue
         if cuts:  # the text left by the lexicon's splice cuts
             row, key = verdict_row(text), paragraph_keys([text])[0]
-        keys.append(key)
+        kept_keys.append(key)
         if row is not None:
-            rows.append(row)
-    return rows, keys
+            kept_rows.append(row)
+    return kept_rows, kept_keys
+
+
+def _remember_body_key(stored: ArticleItem, built: ArticleItem, keys: Sequence[str]) -> None:
+    """Remember the dedup key of `stored`'s body: joined from `keys`, those of `built`'s
+    paragraphs, when storing changed nothing (`stored is built`), else from its own."""
+    if stored is built:
+        remember_joined_key(built.paragraphs, keys)
+    else:
+        remember_body_key(stored.paragraphs)
 
 
 def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:
