@@ -274,7 +274,8 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
 ) -> None:
     """`cut_paragraphs` judges the page from the verdict rows kept with it (no memo, no scan
     of its text): the verdict is `classify_page`'s of the paragraphs it keeps, computed with
-    every memo emptied first; the body key it remembers from the kept keys is the body's."""
+    every memo emptied first (and so is `prepare_item`'s, from the same rows); the body key it
+    remembers from the kept keys is the body's."""
     import pickle
     import random
 
@@ -290,6 +291,10 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
     for item in items:
         prepared = pickle.loads(pickle.dumps(prepare_item(item)))  # as a worker hands it over
         spliced += any(text and cuts for text, cuts in prepared.lexicon)
+        uncut, _ = spam.assemble_spam_cuts(prepared.paragraphs, [None] * len(prepared.paragraphs), prepared.lexicon)
+        for memo in memos:
+            memo.clear()
+        assert prepared.cleaned.verdict == spam.classify_page(prepared.title or "", uncut, item.signals)
         for _ in range(3):
             kinds = [rng.choice((None, None, "boilerplate")) for _ in prepared.paragraphs]
             for memo in memos:
