@@ -620,17 +620,26 @@ done:
     return result;
 }
 
-/* han_count(text: str) -> int: characters in U+4E00..U+9FFF (spam._han_count). */
-static PyObject *han_count(PyObject *self, PyObject *text)
+/* 0 when `text` is a str whose characters can be read (PyUnicode_KIND, PyUnicode_DATA); -1
+ * with TypeError(message), or the error of a legacy string that could not be made ready. */
+static int readable_str(PyObject *text, const char *message)
 {
     if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "han_count: a str is needed");
-        return NULL;
+        PyErr_SetString(PyExc_TypeError, message);
+        return -1;
     }
 #if PY_VERSION_HEX < 0x030C0000
     if (PyUnicode_READY(text) < 0) /* a legacy string (no-op and deprecated from 3.12 on) */
-        return NULL;
+        return -1;
 #endif
+    return 0;
+}
+
+/* han_count(text: str) -> int: characters in U+4E00..U+9FFF (spam._han_count). */
+static PyObject *han_count(PyObject *self, PyObject *text)
+{
+    if (readable_str(text, "han_count: a str is needed") < 0)
+        return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -651,14 +660,8 @@ static PyObject *han_count(PyObject *self, PyObject *text)
  * lower-casing (normalize.key_of_normalized). The same predicate as the re module's \w. */
 static PyObject *key_chars(PyObject *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "key_chars: a str is needed");
+    if (readable_str(text, "key_chars: a str is needed") < 0)
         return NULL;
-    }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-#endif
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), kept = 0;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -691,14 +694,8 @@ static PyObject *trigram_screen(PyObject *self, PyObject *args)
     Py_ssize_t count = PyList_GET_SIZE(keys), total = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
-        if (!PyUnicode_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "trigram_screen: keys must be str");
+        if (readable_str(key, "trigram_screen: keys must be str") < 0)
             return NULL;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(key) < 0)
-            return NULL;
-#endif
         if (PyUnicode_GET_LENGTH(key) < 3) {
             PyErr_SetString(PyExc_ValueError, "trigram_screen: a key is shorter than a trigram");
             return NULL;
@@ -1075,14 +1072,8 @@ static inline Py_UCS4 fullwidth_of(Py_UCS4 c)
  *                              character follows (backtracking: \u3000 is both) */
 static PyObject *punct_to_fullwidth(PyObject *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "punct_to_fullwidth: a str is needed");
+    if (readable_str(text, "punct_to_fullwidth: a str is needed") < 0)
         return NULL;
-    }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-#endif
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), out_len = 0;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -1330,14 +1321,8 @@ static PyObject *paragraph_entries(PyObject *self, PyObject *args)
     Py_ssize_t count = PyList_GET_SIZE(keys), longest = 1;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
-        if (!PyUnicode_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "paragraph_entries: keys must be str");
+        if (readable_str(key, "paragraph_entries: keys must be str") < 0)
             goto done;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(key) < 0)
-            goto done;
-#endif
         if (PyUnicode_GET_LENGTH(key) > longest)
             longest = PyUnicode_GET_LENGTH(key);
     }
