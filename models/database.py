@@ -6,13 +6,17 @@ message is one line that says what to fix, with any password masked.
 
 from __future__ import annotations
 
+import logging
 import os
-import socket
-import zlib
 import re
+import socket
+import threading
+import weakref
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Optional
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -23,6 +27,14 @@ DEFAULT_DATABASE_URL = "sqlite:///data/policy.db"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # Any constant works; it only has to be the same in every process that migrates this store.
 _MIGRATION_LOCK_KEY = 0x706F6C6963795F6D  # "policy_m"
+
+log = logging.getLogger(__name__)
+
+#: Pages of write-ahead log (4 KB each) at which a SQLite connection checkpoints inside its own
+#: COMMIT. SQLite's default is 1,000; ours is higher because a `WalCheckpointer` does it in the
+#: background after every commit of the store. The mark still bounds the log of a writer that
+#: never wakes one (and of a checkpointer that cannot keep up).
+SQLITE_WAL_AUTOCHECKPOINT = 8192
 
 
 class StoreError(RuntimeError):
@@ -92,8 +104,95 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # WAL lets readers (analysts, `policy-ingest runs`) query while a crawl writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite store's write-ahead log in a background thread.
+
+    Left to itself, SQLite checkpoints inside the COMMIT that takes the log past its mark:
+    the log is copied into the database file and both are synced while the writer waits (a
+    batch of 500 pages, ~20 MB of log: ~25 ms a commit, 5 % of ingestion's wall time). Here a
+    commit only wakes this thread (`wake`), whose PASSIVE checkpoint (one that never blocks a
+    reader or the writer) runs beside the writer's next transaction; the sqlite3 module
+    releases the GIL while it runs. The thread ends after `idle_seconds` without a wake-up, so
+    an idle store holds no thread and no connection.
+    """
+
+    def __init__(self, engine: Engine, idle_seconds: float = 5.0) -> None:
+        # Weak: the engine's entry in `_checkpointers` must not keep the engine alive.
+        self._engine = weakref.ref(engine)
+        self._idle_seconds = idle_seconds
+        self._changed = threading.Condition()
+        self._requested = 0  # wake-ups so far
+        self._covered = 0  # wake-ups that a finished checkpoint came after
+        self._thread: Optional[threading.Thread] = None
+        #: Checkpoints run, and how many of them SQLite reported as busy (another checkpoint of
+        #: the same file was running, in this process or another one).
+        self.runs = 0
+        self.busy = 0
+
+    def wake(self) -> None:
+        """A transaction committed: checkpoint the log it grew (soon, in the background)."""
+        with self._changed:
+            self._requested += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._changed.notify_all()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Wait until a checkpoint has run after the last `wake`; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._covered >= self._requested, timeout)
+
+    @property
+    def running(self) -> bool:
+        with self._changed:
+            return self._thread is not None
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if not self._changed.wait_for(
+                    lambda: self._covered < self._requested, self._idle_seconds
+                ):
+                    self._thread = None
+                    return
+                target = self._requested
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                with engine.connect() as conn:
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").scalar()
+                self.runs += 1
+                self.busy += int(bool(busy))
+            except Exception as exc:  # the commit happened; a missed checkpoint is caught up later
+                log.debug("background WAL checkpoint failed: %s", exc)
+            with self._changed:
+                self._covered = target
+                self._changed.notify_all()
+
+
+_checkpointers: "weakref.WeakKeyDictionary[Engine, WalCheckpointer]" = weakref.WeakKeyDictionary()
+_checkpointers_lock = threading.Lock()
+
+
+def wal_checkpointer(engine: Engine) -> Optional[WalCheckpointer]:
+    """The background checkpointer of a SQLite store's engine (one per engine); None for a
+    PostgreSQL store or an in-memory database, which need none."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    with _checkpointers_lock:
+        found = _checkpointers.get(engine)
+        if found is None:
+            found = _checkpointers[engine] = WalCheckpointer(engine)
+        return found
 
 
 def create_store_engine(raw_url: str, *, echo: bool = False) -> Engine:

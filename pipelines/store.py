@@ -36,7 +36,7 @@ from models import (
     RejectedPage,
     Removal,
 )
-from models.database import session_factory
+from models.database import session_factory, wal_checkpointer
 from pipelines.dedup import Copy, choose_canonical
 from pipelines.spam import CountedPage
 
@@ -133,6 +133,8 @@ class ArticleStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
+        # SQLite: the write-ahead log is checkpointed in the background, not in our commits.
+        self.checkpoints = wal_checkpointer(engine)
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -147,7 +149,10 @@ class ArticleStore:
         for attempt in range(1, self.MAX_ATTEMPTS + 1):
             try:
                 with self.sessions.begin() as session:
-                    return work(session)
+                    result = work(session)
+                if self.checkpoints is not None:
+                    self.checkpoints.wake()
+                return result
             except IntegrityError:
                 # Another writer stored the same URL between our read and our insert: the
                 # retry reads its row and takes the update path.

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import text
 
 from models.database import (
     DEFAULT_DATABASE_URL,
+    SQLITE_WAL_AUTOCHECKPOINT,
     StoreError,
+    WalCheckpointer,
     create_store_engine,
     mask_url,
     open_store,
     parse_database_url,
     resolve_database_url,
+    wal_checkpointer,
 )
 from tests.support.postgres import PASSWORD, PostgresServer
 
@@ -100,3 +105,62 @@ def test_open_store_twice_is_a_no_op_migration(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     engine.dispose()
+
+
+def _write_raw_pages(store, count: int, size: int, start: int = 0) -> None:
+    from datetime import datetime, timezone
+
+    from crawler.items import RawPageRecord
+
+    fetched = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    for n in range(start, start + count):
+        page = RawPageRecord(f"https://example.gov.cn/{n}.html", os.urandom(size), fetched)
+        store.write_batch(lambda batch, page=page: batch.save_raw_pages([page], "example", None))
+
+
+def test_sqlite_log_is_checkpointed_in_the_background_not_in_commits(tmp_path) -> None:
+    from pipelines.store import ArticleStore
+
+    engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
+    store = ArticleStore(engine)
+    checkpoints = store.checkpoints
+    assert checkpoints is not None and checkpoints is wal_checkpointer(engine)
+    with engine.connect() as conn:
+        # A commit no longer copies the log into the database file itself before this mark.
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == SQLITE_WAL_AUTOCHECKPOINT
+    empty = (tmp_path / "policy.db").stat().st_size
+    _write_raw_pages(store, 24, 100_000)  # 2.4 MB of log, far below the commits' own mark
+    assert checkpoints.wait(timeout=60)
+    assert checkpoints.runs >= 1
+    # Only a checkpoint writes the database file: the rows reached it.
+    assert (tmp_path / "policy.db").stat().st_size > empty + 2_000_000
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM raw_pages").scalar() == 24
+    engine.dispose()
+
+
+def test_wal_checkpointer_leaves_when_idle_and_comes_back(tmp_path) -> None:
+    from pipelines.store import ArticleStore
+
+    engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
+    store = ArticleStore(engine)
+    store.checkpoints = checkpoints = WalCheckpointer(engine, idle_seconds=0.05)
+    _write_raw_pages(store, 3, 10_000)
+    assert checkpoints.wait(timeout=60) and checkpoints.runs >= 1
+    thread = checkpoints._thread
+    assert thread is not None
+    thread.join(timeout=60)  # nothing to do for 50 ms: the thread ends, its connection returned
+    assert not thread.is_alive() and not checkpoints.running
+    runs = checkpoints.runs
+    _write_raw_pages(store, 2, 10_000, start=3)
+    assert checkpoints.wait(timeout=60) and checkpoints.runs > runs
+    engine.dispose()
+
+
+def test_only_a_sqlite_file_store_has_a_wal_checkpointer(pg_url: str) -> None:
+    engine = create_store_engine(pg_url)
+    assert wal_checkpointer(engine) is None
+    engine.dispose()
+    from sqlalchemy import create_engine
+
+    assert wal_checkpointer(create_engine("sqlite://")) is None
