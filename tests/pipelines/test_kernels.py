@@ -158,14 +158,17 @@ def test_trigram_screens_equal_numpy(keys: list[str], repeat: bool) -> None:
     assert kernels.trigram_screen(keys, multiplier) == spam._trigram_screen_numpy(keys)
 
 
-def _counter_lookup(rng: np.random.Generator, min_bands: int) -> tuple[object, ...]:
+def _counter_lookup(
+    rng: np.random.Generator, min_bands: int, largest: int = 2000, needed: int = 3
+) -> tuple[object, ...]:
     """Arguments of the counter's lookup: runs of exact fingerprints and of band values (values
     held by many docs, an empty run), docs beside them (some dead), a page of 60 paragraphs,
-    some with bands; exact values, skeletons and band keys drawn from the runs' values."""
+    some with bands; exact values, skeletons and band keys drawn from the runs' values (and
+    some values above them all). Runs of up to `largest` postings."""
     def runs_of(count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         values, docs = [], []
         for r in range(count):
-            size = int(rng.integers(0, 2000)) if r else 0
+            size = int(rng.integers(1, largest + 1)) if r else 0
             pairs = np.unique(np.stack([rng.integers(0, 300, size), rng.integers(0, 500, size)], 1), axis=0)
             values.append(pairs[:, 0].astype(np.uint64) * np.uint64(2**50) + np.uint64(7))
             docs.append(pairs[:, 1].astype(np.uint32))  # a doc at most once under a value
@@ -180,7 +183,7 @@ def _counter_lookup(rng: np.random.Generator, min_bands: int) -> tuple[object, .
     near = np.sort(rng.choice(60, 35, replace=False))
     row_of[near] = np.arange(near.size)
     bands = rng.choice(pool, (near.size, spam._NEAR_BANDS + 1))
-    return exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, 3, min_bands
+    return exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, needed, min_bands
 
 
 @needs_kernels
@@ -197,6 +200,21 @@ def test_counter_lookup_equals_numpy(seed: int, min_bands: int) -> None:
     # No run, no banded paragraph: nothing, or exact postings only.
     empty = ([], [], [], [], *args[4:])
     assert kernels.counter_candidates(*empty) == [] == spam.ParagraphFrequency._candidates_numpy(*empty)
+
+
+@needs_kernels
+@pytest.mark.parametrize("largest", [1, 2, 3, 5, 8])
+def test_counter_lookup_in_tiny_runs_equals_numpy(largest: int) -> None:
+    # The search in a run (branch-free) at the sizes where an off-by-one shows: runs of 1 to
+    # `largest` postings, values below, between, on and above theirs.
+    for seed in range(20):
+        args = _counter_lookup(np.random.default_rng(seed), 1, largest=largest, needed=1)
+        got = kernels.counter_candidates(*args)
+        with kernels.disabled():
+            want = spam.ParagraphFrequency._candidates_numpy(*args)
+        assert [k for k, _ in got] == [k for k, _ in want]
+        for (_, mine), (_, theirs) in zip(got, want):
+            assert np.array_equal(mine, theirs)
 
 
 @needs_kernels
