@@ -1042,6 +1042,56 @@ done:
     return result;
 }
 
+/* merge_postings(values_a: u64[A], docs_a: u32[A], values_b: u64[B], docs_b: u32[B], live: u8[L],
+ *                out_values: u64[A+B], out_docs: u32[A+B]) -> kept
+ * Two sorted runs of postings merged into one, a's before b's among equal values (numpy's
+ * stable argsort of the two concatenated), without the postings of docs not `live`:
+ * spam._merge_runs_numpy in one pass. */
+static PyObject *merge_postings(PyObject *self, PyObject *args)
+{
+    Py_buffer va, da, vb, db, live, ov, od;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &va, &da, &vb, &db, &live, &ov, &od))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t na = va.len / 8, nb = vb.len / 8, n_live = live.len, kept = 0;
+    if (check_buffer(&va, 8, "values_a") || check_buffer(&vb, 8, "values_b")
+        || check_buffer(&da, 4, "docs_a") || check_buffer(&db, 4, "docs_b")
+        || check_buffer(&ov, 8, "out_values") || check_buffer(&od, 4, "out_docs"))
+        goto done;
+    if (da.len / 4 != na || db.len / 4 != nb || ov.len / 8 < na + nb || od.len / 4 < na + nb) {
+        PyErr_SetString(PyExc_ValueError, "merge_postings: inconsistent sizes");
+        goto done;
+    }
+    const uint64_t *a = va.buf, *b = vb.buf;
+    const uint32_t *a_docs = da.buf, *b_docs = db.buf;
+    const uint8_t *alive = live.buf;
+    uint64_t *values = ov.buf;
+    uint32_t *docs = od.buf;
+    Py_ssize_t i = 0, j = 0;
+    while (i < na || j < nb) {
+        int from_a = j == nb || (i < na && a[i] <= b[j]);
+        uint64_t value = from_a ? a[i] : b[j];
+        uint32_t doc = from_a ? a_docs[i++] : b_docs[j++];
+        if ((Py_ssize_t)doc >= n_live) {
+            PyErr_Format(PyExc_IndexError, "merge_postings: doc %u of %zd", doc, n_live);
+            goto done;
+        }
+        values[kept] = value;
+        docs[kept] = doc;
+        kept += alive[doc] != 0;
+    }
+    result = PyLong_FromSsize_t(kept);
+done:
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&da);
+    PyBuffer_Release(&vb);
+    PyBuffer_Release(&db);
+    PyBuffer_Release(&live);
+    PyBuffer_Release(&ov);
+    PyBuffer_Release(&od);
+    return result;
+}
+
 /* --- normalize_text's punctuation rule ----------------------------------------------------- */
 
 /* normalize._CJK_CLASS: Han, kana, CJK punctuation, full-width forms, curly quotes. */
@@ -1434,6 +1484,8 @@ static PyMethodDef methods[] = {
      "prefilter_rows(matrix, numbers, rows, query, shingle_count, prefilter): rows passing dedup's prefilter, as (positions, estimates) bytes."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"merge_postings", merge_postings, METH_VARARGS,
+     "merge_postings(values_a, docs_a, values_b, docs_b, live, out_values, out_docs): two sorted runs of postings merged, dead docs dropped; the count kept."},
     {"counter_candidates", counter_candidates, METH_VARARGS,
      "counter_candidates(exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, width, needed, min_bands): the counter's candidate paragraphs and their live docs."},
     {"trigram_screen", trigram_screen, METH_VARARGS,

@@ -9,7 +9,8 @@ counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex
 `normalize_text` (`punct_to_fullwidth`), character-class searches and counts (`CharClass`, on
 `count_in_set`), `spam._trigram_screen_numpy`,
 the paragraph counter's lookup (`counter_candidates`, of
-`spam.ParagraphFrequency._candidates_numpy`), and in
+`spam.ParagraphFrequency._candidates_numpy`) and the merge of its runs (`merge_postings`, of
+`spam._merge_runs_numpy`), and in
 `dedup`: `_BandTable.matches` (bucket lookup), `DedupIndex._screen_passes` (the screen),
 `_verify_rows` (`prefilter_rows`, `band_candidates`), `_subsample`, `_screen_row`. The stage modules call these
 wrappers when `enabled()`, the numpy code otherwise; tests/pipelines/test_kernels.py checks
@@ -208,6 +209,26 @@ def counter_candidates(
     bounds = np.frombuffer(offsets, dtype=np.int64).tolist()
     return [(k, found[bounds[i] : bounds[i + 1]])
             for i, k in enumerate(np.frombuffer(candidates, dtype=np.int64).tolist())]
+
+
+def merge_postings(
+    values_a: np.ndarray, docs_a: np.ndarray, values_b: np.ndarray, docs_b: np.ndarray,
+    live: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs of the paragraph counter's postings merged into one (a's first among
+    equal values), without those of docs not `live` (`spam._merge_runs_numpy`)."""
+    if live.dtype != np.bool_ or live.ndim != 1:
+        raise ValueError("live must be a 1-D bool array")
+    size = values_a.size + values_b.size
+    values, docs = np.empty(size, dtype=np.uint64), np.empty(size, dtype=np.uint32)
+    kept = _kernels.merge_postings(
+        np.ascontiguousarray(values_a, dtype=np.uint64), _u32(docs_a),
+        np.ascontiguousarray(values_b, dtype=np.uint64), _u32(docs_b),
+        np.ascontiguousarray(live), values, docs,
+    )
+    if kept < size:  # dead docs dropped: no larger buffer kept alive behind the run
+        return values[:kept].copy(), docs[:kept].copy()
+    return values, docs
 
 
 def punct_to_fullwidth(text: str) -> str:

@@ -897,13 +897,9 @@ class _Postings:
             return
         run_values, run_docs = values, np.full(values.size, doc, dtype=np.uint32)
         while self.values and self.values[-1].size <= _POSTING_RUN_RATIO * run_values.size:
-            merged_values = np.concatenate((self.values.pop(), run_values))
-            merged_docs = np.concatenate((self.docs.pop(), run_docs))
-            order = np.argsort(merged_values, kind="stable")  # timsort: a linear merge of two runs
-            run_values, run_docs = merged_values[order], merged_docs[order]
-            alive = live[run_docs]
-            if not alive.all():
-                run_values, run_docs = run_values[alive], run_docs[alive]
+            run_values, run_docs = _merge_runs(
+                self.values.pop(), self.docs.pop(), run_values, run_docs, live
+            )
         self.values.append(run_values)
         self.docs.append(run_docs)
 
@@ -951,6 +947,32 @@ class _Postings:
         if not docs:
             return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64)
         return np.concatenate(docs), np.concatenate(owners)
+
+
+def _merge_runs(
+    values_a: np.ndarray, docs_a: np.ndarray, values_b: np.ndarray, docs_b: np.ndarray,
+    live: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs of postings as one, a's first among equal values, without the postings
+    of dead docs."""
+    if kernels.enabled():
+        return kernels.merge_postings(values_a, docs_a, values_b, docs_b, live)
+    return _merge_runs_numpy(values_a, docs_a, values_b, docs_b, live)
+
+
+def _merge_runs_numpy(
+    values_a: np.ndarray, docs_a: np.ndarray, values_b: np.ndarray, docs_b: np.ndarray,
+    live: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_merge_runs` in numpy (the compiled kernel's reference)."""
+    merged_values = np.concatenate((values_a, values_b))
+    merged_docs = np.concatenate((docs_a, docs_b))
+    order = np.argsort(merged_values, kind="stable")  # timsort: a linear merge of two runs
+    run_values, run_docs = merged_values[order], merged_docs[order]
+    alive = live[run_docs]
+    if not alive.all():
+        run_values, run_docs = run_values[alive], run_docs[alive]
+    return run_values, run_docs
 
 
 @dataclass(frozen=True)

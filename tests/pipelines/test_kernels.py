@@ -203,6 +203,34 @@ def test_counter_lookup_equals_numpy(seed: int, min_bands: int) -> None:
 
 
 @needs_kernels
+@pytest.mark.parametrize("seed", range(8))
+def test_postings_merge_equals_numpy(seed: int) -> None:
+    # Runs as the counter holds them: sorted values, many shared by both runs (a's postings go
+    # first among equal values), some docs dead; empty and one-posting runs too.
+    rng = np.random.default_rng(seed)
+    live = rng.random(300) < (0.7 if seed % 2 else 1.0)
+    for size_a, size_b in [(0, 0), (0, 5), (7, 0), (1, 1), (40, 10), (1000, 250), (3, 2000)]:
+        runs = []
+        for size in (size_a, size_b):
+            values = np.sort(rng.integers(0, 60, size).astype(np.uint64) * np.uint64(2**40))
+            runs += [values, rng.integers(0, 300, size).astype(np.uint32)]
+        got = kernels.merge_postings(*runs, live)
+        with kernels.disabled():
+            want = spam._merge_runs_numpy(*runs, live)
+        assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    with pytest.raises(IndexError):  # a doc beyond `live`
+        kernels.merge_postings(np.zeros(1, np.uint64), np.array([300], np.uint32),
+                               np.zeros(0, np.uint64), np.zeros(0, np.uint32), live)
+    with pytest.raises(ValueError):  # docs and values of different lengths
+        kernels.merge_postings(np.zeros(2, np.uint64), np.zeros(1, np.uint32),
+                               np.zeros(0, np.uint64), np.zeros(0, np.uint32), live)
+    with pytest.raises(ValueError):
+        kernels.merge_postings(np.zeros(1, np.uint64), np.zeros(1, np.uint32),
+                               np.zeros(0, np.uint64), np.zeros(0, np.uint32), live.astype(np.uint8))
+
+
+@needs_kernels
 @pytest.mark.parametrize("largest", [1, 2, 3, 5, 8])
 def test_counter_lookup_in_tiny_runs_equals_numpy(largest: int) -> None:
     # The search in a run (branch-free) at the sizes where an off-by-one shows: runs of 1 to
