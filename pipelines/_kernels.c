@@ -1042,6 +1042,75 @@ done:
     return result;
 }
 
+/* sorted_distinct_u32(values: u32[N], out: u32[N], scratch: u32[N]) -> count
+ * The distinct values, sorted, in out[:count] (minhash._sorted_distinct): an LSD radix sort,
+ * four passes of 8 bits (a pass where every value has the same digit is skipped), then one
+ * pass that drops repeats. numpy's sort of a page's ~3,000 shingle hashes: 30 us; this: ~6. */
+static Py_ssize_t radix_distinct(const uint32_t *in, Py_ssize_t n, uint32_t *out, uint32_t *scratch)
+{
+    Py_ssize_t counts[4][256];
+    memset(counts, 0, sizeof counts);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t v = in[i];
+        counts[0][v & 255]++;
+        counts[1][(v >> 8) & 255]++;
+        counts[2][(v >> 16) & 255]++;
+        counts[3][v >> 24]++;
+    }
+    const uint32_t *from = in;
+    /* Four passes end in `out` when `to` alternates scratch, out, scratch, out; a skipped pass
+     * leaves the values where they are, so the buffers are chosen as the passes go. */
+    for (int pass = 0; pass < 4; pass++) {
+        Py_ssize_t *c = counts[pass];
+        int shift = 8 * pass;
+        if (n > 0 && c[(from[0] >> shift) & 255] == n)
+            continue; /* one digit for all: this pass would not move anything */
+        uint32_t *to = from == scratch ? out : scratch;
+        Py_ssize_t at = 0;
+        for (int d = 0; d < 256; d++) {
+            Py_ssize_t held = c[d];
+            c[d] = at;
+            at += held;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            uint32_t v = from[i];
+            to[c[(v >> shift) & 255]++] = v;
+        }
+        from = to;
+    }
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (kept == 0 || from[i] != out[kept - 1])
+            out[kept++] = from[i]; /* from == out: writes never pass the reads */
+    return kept;
+}
+
+static PyObject *sorted_distinct_u32(PyObject *self, PyObject *args)
+{
+    Py_buffer values, out, scratch;
+    if (!PyArg_ParseTuple(args, "y*w*w*", &values, &out, &scratch))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = values.len / 4;
+    if (check_buffer(&values, 4, "values") || check_buffer(&out, 4, "out")
+        || check_buffer(&scratch, 4, "scratch"))
+        goto done;
+    if (out.len / 4 < n || scratch.len / 4 < n) {
+        PyErr_SetString(PyExc_ValueError, "sorted_distinct_u32: out and scratch must hold the values");
+        goto done;
+    }
+    if (out.buf == values.buf || scratch.buf == values.buf || out.buf == scratch.buf) {
+        PyErr_SetString(PyExc_ValueError, "sorted_distinct_u32: values, out and scratch must be apart");
+        goto done;
+    }
+    result = PyLong_FromSsize_t(radix_distinct(values.buf, n, out.buf, scratch.buf));
+done:
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&scratch);
+    return result;
+}
+
 /* merge_postings(values_a: u64[A], docs_a: u32[A], values_b: u64[B], docs_b: u32[B], live: u8[L],
  *                out_values: u64[A+B], out_docs: u32[A+B]) -> kept
  * Two sorted runs of postings merged into one, a's before b's among equal values (numpy's
@@ -1484,6 +1553,8 @@ static PyMethodDef methods[] = {
      "prefilter_rows(matrix, numbers, rows, query, shingle_count, prefilter): rows passing dedup's prefilter, as (positions, estimates) bytes."},
     {"paragraph_entries", paragraph_entries, METH_VARARGS,
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
+    {"sorted_distinct_u32", sorted_distinct_u32, METH_VARARGS,
+     "sorted_distinct_u32(values, out, scratch): the distinct values sorted into out; their count."},
     {"merge_postings", merge_postings, METH_VARARGS,
      "merge_postings(values_a, docs_a, values_b, docs_b, live, out_values, out_docs): two sorted runs of postings merged, dead docs dropped; the count kept."},
     {"counter_candidates", counter_candidates, METH_VARARGS,

@@ -2,7 +2,8 @@
 them and the numpy code they replace.
 
 Every kernel is the loop form of numpy code that stays in its stage module as the reference:
-`minhash._murmur_windows_numpy` and `MinHasher._hashvalues_numpy` (body signatures),
+`minhash._murmur_windows_numpy`, `MinHasher._hashvalues_numpy` and
+`minhash._sorted_distinct_numpy` (body signatures),
 `spam._near_signatures_numpy` (paragraph signatures), `spam._entries_of_python` (the paragraph
 counter's fingerprints and band keys, with BLAKE2b in C), `spam._han_count_regex`, the
 `normalize._KEY_RUN` scan of `key_of_normalized` (`key_chars`), the punctuation rule of
@@ -73,6 +74,14 @@ def murmur_windows(codepoints: np.ndarray, width: int) -> np.ndarray:
     out = np.empty(codepoints.size - width + 1, dtype=np.uint32)
     _kernels.murmur_windows(codepoints, width, out)
     return out
+
+
+def sorted_distinct_u32(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a uint32 array, sorted (`minhash._sorted_distinct_numpy`)."""
+    values = _u32(values)
+    out, scratch = np.empty(values.size, dtype=np.uint32), np.empty(values.size, dtype=np.uint32)
+    kept = _kernels.sorted_distinct_u32(values, out, scratch)
+    return out[:kept] if kept < values.size else out
 
 
 def minhash_values(hashes: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:

@@ -256,7 +256,15 @@ def _murmur_windows_numpy(codepoints: np.ndarray, n: int) -> np.ndarray:
 
 
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """`np.unique` for uint32, ~5x faster on numpy 2 (which no longer sorts for unique)."""
+    """`np.unique` of uint32 shingle hashes."""
+    if kernels.enabled():
+        return kernels.sorted_distinct_u32(values)
+    return _sorted_distinct_numpy(values)
+
+
+def _sorted_distinct_numpy(values: np.ndarray) -> np.ndarray:
+    """`_sorted_distinct` in numpy (the compiled kernel's reference): ~5x faster than
+    `np.unique` on numpy 2 (which no longer sorts for unique)."""
     if values.size < 2:
         return values.copy()
     ordered = np.sort(values)

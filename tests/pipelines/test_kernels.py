@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import kernels, spam
+from pipelines import kernels, minhash, spam
 from pipelines.dedup import DedupIndex, _count_code, _screen_limits, _screen_row, _subsample
 from pipelines.minhash import DEFAULT_SCHEME, MinHasher, SignatureScheme, _murmur_windows_numpy
 from tests.pipelines.policy_texts import DIGITAL_POLICY, LOTTERY_POLICY, SEED_ARTICLE
@@ -200,6 +200,31 @@ def test_counter_lookup_equals_numpy(seed: int, min_bands: int) -> None:
     # No run, no banded paragraph: nothing, or exact postings only.
     empty = ([], [], [], [], *args[4:])
     assert kernels.counter_candidates(*empty) == [] == spam.ParagraphFrequency._candidates_numpy(*empty)
+
+
+@needs_kernels
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 255, 256, 257, 3000, 20_000])
+def test_sorted_distinct_equals_numpy(size: int) -> None:
+    # The radix sort of shingle hashes: random values, many repeats, values that differ in one
+    # byte only (the other passes skipped), all equal (every pass skipped), the extremes.
+    rng = np.random.default_rng(size)
+    cases = [
+        rng.integers(0, 2**32, size, dtype=np.uint64).astype(np.uint32),
+        rng.integers(0, max(1, size // 4), size).astype(np.uint32) * np.uint32(65_537),
+        (rng.integers(0, 256, size).astype(np.uint32) << np.uint32(16)) | np.uint32(0x7F00_00FF),
+        np.full(size, 0xFFFF_FFFF, dtype=np.uint32),
+        np.resize(np.array([0, 0xFFFF_FFFF, 1, 0x8000_0000], dtype=np.uint32), size),
+    ]
+    for values in cases:
+        before = values.copy()
+        got = kernels.sorted_distinct_u32(values)
+        with kernels.disabled():
+            want = minhash._sorted_distinct_numpy(values)
+        assert got.dtype == np.uint32 and np.array_equal(got, want)
+        assert np.array_equal(values, before)  # the input is left as it was
+    with pytest.raises(ValueError):  # too small an output
+        kernels._kernels.sorted_distinct_u32(np.zeros(4, np.uint32), np.empty(2, np.uint32),
+                                             np.empty(4, np.uint32))
 
 
 @needs_kernels
