@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import threading
+import time
 import weakref
 import zlib
 from collections.abc import Iterator
@@ -31,10 +32,14 @@ _MIGRATION_LOCK_KEY = 0x706F6C6963795F6D  # "policy_m"
 log = logging.getLogger(__name__)
 
 #: Pages of write-ahead log (4 KB each) at which a SQLite connection checkpoints inside its own
-#: COMMIT. SQLite's default is 1,000; ours is higher because a `WalCheckpointer` does it in the
-#: background after every commit of the store. The mark still bounds the log of a writer that
-#: never wakes one (and of a checkpointer that cannot keep up).
-SQLITE_WAL_AUTOCHECKPOINT = 8192
+#: COMMIT. SQLite's default is 1,000 (4 MB); ours is higher because a `WalCheckpointer` copies
+#: large batches into the database file in the background. The log still starts afresh only
+#: after a checkpoint that ends while no transaction reads it, which a stream of batches that
+#: follow each other at once never leaves time for: the commit that crosses this mark does it,
+#: cheaply, as the background has copied all but the last batch. So the log of a backfill
+#: grows to ~64 MB and back (its commits took 0.06 s a 2,000-page run at this mark, 0.16 s at
+#: 16 MB, 0.29 s at SQLite's own); a crawl's, with pauses between its batches, stays small.
+SQLITE_WAL_AUTOCHECKPOINT = 16384
 
 
 class StoreError(RuntimeError):
@@ -114,21 +119,27 @@ class WalCheckpointer:
 
     Left to itself, SQLite checkpoints inside the COMMIT that takes the log past its mark:
     the log is copied into the database file and both are synced while the writer waits (a
-    batch of 500 pages, ~20 MB of log: ~25 ms a commit, 5 % of ingestion's wall time). Here a
-    commit only wakes this thread (`wake`), whose PASSIVE checkpoint (one that never blocks a
-    reader or the writer) runs beside the writer's next transaction; the sqlite3 module
-    releases the GIL while it runs. The thread ends after `idle_seconds` without a wake-up, so
-    an idle store holds no thread and no connection.
+    batch of 500 pages: ~25 ms a commit, 5 % of ingestion's wall time). Here the commit of a
+    large batch wakes this thread (`wake`, see `ArticleStore.write_batch`), whose PASSIVE
+    checkpoint (one that never blocks a reader or the writer) runs beside the writer's next
+    transaction; the sqlite3 module releases the GIL while it runs. At most one checkpoint
+    starts every `interval` seconds. The thread ends after `idle_seconds` without a wake-up,
+    so an idle store holds no thread and no connection.
     """
 
-    def __init__(self, engine: Engine, idle_seconds: float = 5.0) -> None:
+    def __init__(
+        self, engine: Engine, idle_seconds: float = 5.0, interval: float = 0.5
+    ) -> None:
         # Weak: the engine's entry in `_checkpointers` must not keep the engine alive.
         self._engine = weakref.ref(engine)
         self._idle_seconds = idle_seconds
+        self._interval = interval
+        self._last = float("-inf")  # time.monotonic() of the last checkpoint
         self._changed = threading.Condition()
         self._requested = 0  # wake-ups so far
         self._covered = 0  # wake-ups that a finished checkpoint came after
         self._thread: Optional[threading.Thread] = None
+        self._closed = False
         #: Checkpoints run, and how many of them SQLite reported as busy (another checkpoint of
         #: the same file was running, in this process or another one).
         self.runs = 0
@@ -155,17 +166,36 @@ class WalCheckpointer:
         with self._changed:
             return self._thread is not None
 
+    def close(self) -> None:
+        """Stop the thread (a checkpoint under way finishes first); `wake` starts it again."""
+        with self._changed:
+            self._closed = True
+            thread = self._thread
+            self._changed.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._changed:
+            self._closed = False
+
     def _run(self) -> None:
         while True:
             with self._changed:
                 if not self._changed.wait_for(
-                    lambda: self._covered < self._requested, self._idle_seconds
-                ):
+                    lambda: self._closed or self._covered < self._requested, self._idle_seconds
+                ) or self._closed:
                     self._thread = None
                     return
+                # Wake-ups until `interval` after the last checkpoint join this one.
+                while (left := self._last + self._interval - time.monotonic()) > 0:
+                    self._changed.wait(left)
+                    if self._closed:
+                        self._thread = None
+                        return
                 target = self._requested
             engine = self._engine()
-            if engine is None:
+            if engine is None:  # the store was closed and dropped: nothing left to checkpoint
+                with self._changed:
+                    self._thread = None
                 return
             try:
                 with engine.connect() as conn:
@@ -174,6 +204,7 @@ class WalCheckpointer:
                 self.busy += int(bool(busy))
             except Exception as exc:  # the commit happened; a missed checkpoint is caught up later
                 log.debug("background WAL checkpoint failed: %s", exc)
+            self._last = time.monotonic()
             with self._changed:
                 self._covered = target
                 self._changed.notify_all()

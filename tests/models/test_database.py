@@ -107,19 +107,25 @@ def test_open_store_twice_is_a_no_op_migration(db_url: str) -> None:
     engine.dispose()
 
 
-def _write_raw_pages(store, count: int, size: int, start: int = 0) -> None:
+def _write_raw_pages(store, batches: int, pages: int, size: int, start: int = 0) -> None:
+    """`batches` transactions of `pages` raw pages of `size` random bytes each."""
     from datetime import datetime, timezone
 
     from crawler.items import RawPageRecord
 
     fetched = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    for n in range(start, start + count):
-        page = RawPageRecord(f"https://example.gov.cn/{n}.html", os.urandom(size), fetched)
-        store.write_batch(lambda batch, page=page: batch.save_raw_pages([page], "example", None))
+    n = start
+    for _ in range(batches):
+        records = []
+        for _ in range(pages):
+            records.append(RawPageRecord(f"https://example.gov.cn/{n}.html", os.urandom(size), fetched))
+            n += 1
+        store.write_batch(lambda batch, records=records: [batch.save_raw_pages([r], "example", None)
+                                                         for r in records])
 
 
-def test_sqlite_log_is_checkpointed_in_the_background_not_in_commits(tmp_path) -> None:
-    from pipelines.store import ArticleStore
+def test_sqlite_log_of_large_batches_is_checkpointed_in_the_background(tmp_path) -> None:
+    from pipelines.store import CHECKPOINT_AFTER_ROWS, ArticleStore
 
     engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
     store = ArticleStore(engine)
@@ -129,31 +135,60 @@ def test_sqlite_log_is_checkpointed_in_the_background_not_in_commits(tmp_path) -
         # A commit no longer copies the log into the database file itself before this mark.
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == SQLITE_WAL_AUTOCHECKPOINT
     empty = (tmp_path / "policy.db").stat().st_size
-    _write_raw_pages(store, 24, 100_000)  # 2.4 MB of log, far below the commits' own mark
+    # 2.4 MB of log, far below the commits' own mark, in two batches large enough to wake it.
+    _write_raw_pages(store, 2, CHECKPOINT_AFTER_ROWS, 12_000)
     assert checkpoints.wait(timeout=60)
     assert checkpoints.runs >= 1
     # Only a checkpoint writes the database file: the rows reached it.
     assert (tmp_path / "policy.db").stat().st_size > empty + 2_000_000
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM raw_pages").scalar() == 24
+        assert conn.exec_driver_sql("SELECT count(*) FROM raw_pages").scalar() == 2 * CHECKPOINT_AFTER_ROWS
     engine.dispose()
 
 
-def test_wal_checkpointer_leaves_when_idle_and_comes_back(tmp_path) -> None:
+def test_small_transactions_leave_the_log_to_sqlite(tmp_path) -> None:
+    # One page at a time, back to back: a background checkpoint could never finish the log
+    # (the writer is always ahead of it) and would only cost time; none is started.
     from pipelines.store import ArticleStore
 
     engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
     store = ArticleStore(engine)
-    store.checkpoints = checkpoints = WalCheckpointer(engine, idle_seconds=0.05)
-    _write_raw_pages(store, 3, 10_000)
+    _write_raw_pages(store, 30, 1, 10_000)
+    assert store.checkpoints is not None
+    assert store.checkpoints.runs == 0 and not store.checkpoints.running
+    engine.dispose()
+
+
+def test_wal_checkpointer_leaves_when_idle_and_comes_back(tmp_path) -> None:
+    from pipelines.store import CHECKPOINT_AFTER_ROWS, ArticleStore
+
+    engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
+    store = ArticleStore(engine)
+    store.checkpoints = checkpoints = WalCheckpointer(engine, idle_seconds=0.05, interval=0)
+    _write_raw_pages(store, 1, CHECKPOINT_AFTER_ROWS, 1_000)
     assert checkpoints.wait(timeout=60) and checkpoints.runs >= 1
     thread = checkpoints._thread
     assert thread is not None
     thread.join(timeout=60)  # nothing to do for 50 ms: the thread ends, its connection returned
     assert not thread.is_alive() and not checkpoints.running
     runs = checkpoints.runs
-    _write_raw_pages(store, 2, 10_000, start=3)
+    _write_raw_pages(store, 1, CHECKPOINT_AFTER_ROWS, 1_000, start=CHECKPOINT_AFTER_ROWS)
     assert checkpoints.wait(timeout=60) and checkpoints.runs > runs
+    engine.dispose()
+
+
+def test_wal_checkpoints_of_a_stream_of_batches_are_at_most_one_an_interval(tmp_path) -> None:
+    from pipelines.store import CHECKPOINT_AFTER_ROWS, ArticleStore
+
+    engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
+    store = ArticleStore(engine)
+    store.checkpoints = checkpoints = WalCheckpointer(engine, interval=3600)
+    _write_raw_pages(store, 5, CHECKPOINT_AFTER_ROWS, 100)
+    # The first batch's wake-up checkpoints at once; the others wait for the interval to pass.
+    assert not checkpoints.wait(timeout=0.2)
+    assert checkpoints.runs == 1 and checkpoints.running
+    checkpoints.close()
+    assert not checkpoints.running and checkpoints.runs == 1
     engine.dispose()
 
 
