@@ -1284,6 +1284,175 @@ static PyObject *count_in_set(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(count);
 }
 
+/* A set of words for literals_in: the tables below, copied and checked once (literal_table). */
+typedef struct {
+    uint8_t first[8192];      /* bit c: some word starts with character c */
+    Py_ssize_t n_pairs;
+    uint32_t *pairs;          /* sorted: first << 16 | second character of the words */
+    int32_t *pair_start;      /* [n_pairs + 1]: the words of pair p are pair_words[pair_start[p]:...] */
+    int32_t *pair_words;      /* word indices, in the words' order within each pair */
+    int32_t *word_start;      /* [words + 1]: word w is chars[word_start[w]:word_start[w + 1]] */
+    uint16_t *chars;
+} LiteralTable;
+
+static void literal_table_free(PyObject *capsule)
+{
+    LiteralTable *t = PyCapsule_GetPointer(capsule, "policy_ingest.literal_table");
+    if (t != NULL) {
+        PyMem_Free(t->pairs);
+        PyMem_Free(t->pair_start);
+        PyMem_Free(t->pair_words);
+        PyMem_Free(t->word_start);
+        PyMem_Free(t->chars);
+        PyMem_Free(t);
+    }
+}
+
+static void *copy_of(const Py_buffer *view)
+{
+    void *copy = PyMem_Malloc(view->len ? (size_t)view->len : 1);
+    if (copy == NULL)
+        PyErr_NoMemory();
+    else
+        memcpy(copy, view->buf, (size_t)view->len);
+    return copy;
+}
+
+/* literal_table(first: bitmap[8192], pairs: u32[P], pair_start: i32[P + 1], pair_words: i32[],
+ *               word_start: i32[W + 1], chars: u16[]) -> capsule for literals_in; every index
+ * checked here, once. */
+static PyObject *literal_table(PyObject *self, PyObject *args)
+{
+    Py_buffer first, pairs, pair_start, pair_words, word_start, chars;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*", &first, &pairs, &pair_start, &pair_words,
+                          &word_start, &chars))
+        return NULL;
+    PyObject *capsule = NULL;
+    LiteralTable *t = NULL;
+    Py_ssize_t n_pairs = pairs.len / 4, n_listed = pair_words.len / 4, n_words = word_start.len / 4 - 1;
+    Py_ssize_t n_chars = chars.len / 2;
+    if (first.len != 8192 || check_buffer(&pairs, 4, "pairs") || check_buffer(&pair_start, 4, "pair_start")
+        || check_buffer(&pair_words, 4, "pair_words") || check_buffer(&word_start, 4, "word_start")
+        || check_buffer(&chars, 2, "chars") || pair_start.len / 4 != n_pairs + 1 || n_words < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "literal_table: inconsistent tables");
+        goto done;
+    }
+    const uint32_t *code = pairs.buf;
+    const int32_t *ps = pair_start.buf, *pw = pair_words.buf, *ws = word_start.buf;
+    int bad = ps[0] != 0;
+    for (Py_ssize_t p = 0; p < n_pairs && !bad; p++)
+        bad = ps[p] > ps[p + 1] || ps[p + 1] > n_listed || (p > 0 && code[p - 1] >= code[p]);
+    for (Py_ssize_t i = 0; i < n_listed && !bad; i++)
+        bad = pw[i] < 0 || pw[i] >= n_words;
+    for (Py_ssize_t w = 0; w < n_words && !bad; w++)
+        bad = ws[w] < 0 || ws[w + 1] - ws[w] < 2 || ws[w + 1] > n_chars;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "literal_table: an index outside the tables, or unsorted pairs");
+        goto done;
+    }
+    t = PyMem_Calloc(1, sizeof(LiteralTable));
+    if (t == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(t->first, first.buf, 8192);
+    t->n_pairs = n_pairs;
+    if ((t->pairs = copy_of(&pairs)) == NULL || (t->pair_start = copy_of(&pair_start)) == NULL
+        || (t->pair_words = copy_of(&pair_words)) == NULL || (t->word_start = copy_of(&word_start)) == NULL
+        || (t->chars = copy_of(&chars)) == NULL)
+        goto done;
+    capsule = PyCapsule_New(t, "policy_ingest.literal_table", literal_table_free);
+    if (capsule != NULL)
+        t = NULL; /* the capsule owns it */
+done:
+    if (t != NULL) {
+        PyMem_Free(t->pairs);
+        PyMem_Free(t->pair_start);
+        PyMem_Free(t->pair_words);
+        PyMem_Free(t->word_start);
+        PyMem_Free(t->chars);
+        PyMem_Free(t);
+    }
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&pairs);
+    PyBuffer_Release(&pair_start);
+    PyBuffer_Release(&pair_words);
+    PyBuffer_Release(&word_start);
+    PyBuffer_Release(&chars);
+    return capsule;
+}
+
+/* literals_in(text, table: literal_table's capsule, stop) -> list of word indices, or None for
+ * a text beyond the BMP
+ * The leftmost non-overlapping occurrences of a set of words (BMP strings of two or more
+ * characters), the words tried in their order at each position: what
+ * re.compile("|".join(map(re.escape, words))).findall finds (kernels.LiteralSet). A position
+ * is tried only when its character starts a word and the pair it starts is one a word starts
+ * with. `stop`: return at the first occurrence. */
+static PyObject *literals_in(PyObject *self, PyObject *args)
+{
+    PyObject *text, *capsule;
+    int stop;
+    if (!PyArg_ParseTuple(args, "UOp", &text, &capsule, &stop))
+        return NULL;
+    const LiteralTable *t = PyCapsule_GetPointer(capsule, "policy_ingest.literal_table");
+    if (t == NULL)
+        return NULL;
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) /* a character beyond U+FFFF: the caller's pattern does it */
+        Py_RETURN_NONE;
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    const void *data = PyUnicode_DATA(text);
+    const uint32_t *code = t->pairs;
+    const int32_t *ps = t->pair_start, *pw = t->pair_words, *ws = t->word_start;
+    const uint16_t *wc = t->chars;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0, n_pairs = t->n_pairs;
+    while (i + 1 < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!(t->first[c >> 3] >> (c & 7) & 1)) {
+            i++;
+            continue;
+        }
+        uint32_t pair = (uint32_t)c << 16 | (uint32_t)PyUnicode_READ(kind, data, i + 1);
+        Py_ssize_t lo = 0, hi = n_pairs; /* the first code not below `pair` */
+        while (lo < hi) {
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (code[mid] < pair)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        Py_ssize_t matched = 0;
+        if (lo < n_pairs && code[lo] == pair) {
+            for (Py_ssize_t k = ps[lo]; k < ps[lo + 1] && !matched; k++) {
+                int32_t w = pw[k];
+                Py_ssize_t length = ws[w + 1] - ws[w], j = 2;
+                if (i + length > n)
+                    continue;
+                while (j < length && PyUnicode_READ(kind, data, i + j) == wc[ws[w] + j])
+                    j++;
+                if (j < length)
+                    continue;
+                PyObject *index = PyLong_FromLong(w);
+                if (index == NULL || PyList_Append(found, index) < 0) {
+                    Py_XDECREF(index);
+                    Py_DECREF(found);
+                    return NULL;
+                }
+                Py_DECREF(index);
+                if (stop)
+                    return found;
+                matched = length;
+            }
+        }
+        i += matched ? matched : 1;
+    }
+    return found;
+}
+
 /* --- BLAKE2b (RFC 7693) with an 8-byte digest: the paragraph counter's fingerprints -------- */
 
 static const uint64_t BLAKE2B_IV[8] = {
@@ -1555,6 +1724,10 @@ static PyMethodDef methods[] = {
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
     {"sorted_distinct_u32", sorted_distinct_u32, METH_VARARGS,
      "sorted_distinct_u32(values, out, scratch): the distinct values sorted into out; their count."},
+    {"literal_table", literal_table, METH_VARARGS,
+     "literal_table(first, pairs, pair_start, pair_words, word_start, chars): a set of words for literals_in, checked once."},
+    {"literals_in", literals_in, METH_VARARGS,
+     "literals_in(text, table, stop): the indices of the words found, leftmost first, as the regex alternation finds them; None beyond the BMP."},
     {"merge_postings", merge_postings, METH_VARARGS,
      "merge_postings(values_a, docs_a, values_b, docs_b, live, out_values, out_docs): two sorted runs of postings merged, dead docs dropped; the count kept."},
     {"counter_candidates", counter_candidates, METH_VARARGS,

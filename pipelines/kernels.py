@@ -24,8 +24,9 @@ their sizes and every row index itself).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Optional
 
 import numpy as np
 
@@ -293,6 +294,61 @@ class CharClass:
 
 
 _BMP = "".join(map(chr, range(1 << 16)))
+
+
+class LiteralSet:
+    """Words (literal BMP strings of two or more characters) found in a text as the regular
+    expression of their alternation finds them: `findall(text)` is
+    `re.compile("|".join(map(re.escape, words))).findall(text)` (leftmost occurrences, not
+    overlapping, the words tried in their order at each position), by the compiled
+    `literals_in` on a table of the words' first two characters. The pattern itself runs when
+    the kernels are off, or for a text beyond the BMP.
+    """
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = tuple(words)
+        if not self.words or any(len(w) < 2 or max(map(ord, w)) > 0xFFFF for w in self.words):
+            raise ValueError("LiteralSet: words of two or more BMP characters")
+        self.pattern = re.compile("|".join(map(re.escape, self.words)))
+        first = np.zeros(1 << 16, dtype=bool)
+        by_pair: dict[int, list[int]] = {}
+        for index, word in enumerate(self.words):
+            first[ord(word[0])] = True
+            by_pair.setdefault(ord(word[0]) << 16 | ord(word[1]), []).append(index)
+        pairs = sorted(by_pair)
+        listed = [index for pair in pairs for index in by_pair[pair]]
+        self._tables = (
+            np.packbits(first, bitorder="little").tobytes(),
+            np.array(pairs, dtype=np.uint32).tobytes(),
+            np.cumsum([0, *(len(by_pair[pair]) for pair in pairs)], dtype=np.int32).tobytes(),
+            np.array(listed, dtype=np.int32).tobytes(),
+            np.cumsum([0, *map(len, self.words)], dtype=np.int32).tobytes(),
+            np.array([ord(c) for word in self.words for c in word], dtype=np.uint16).tobytes(),
+        )
+        # Copied and checked once by the compiled module: ~45 calls a page.
+        self._table = _kernels.literal_table(*self._tables) if COMPILED else None
+
+    def indices(self, text: str, stop: bool = False) -> Optional[list[int]]:
+        """Indices into `words` of the words `findall` finds (only the first with `stop`);
+        None when only the pattern can tell."""
+        if not _enabled:
+            return None
+        return _kernels.literals_in(text, self._table, stop)  # type: ignore[no-any-return]
+
+    def findall(self, text: str) -> list[str]:
+        if _enabled:
+            found = _kernels.literals_in(text, self._table, False)
+            if found is not None:
+                return [self.words[index] for index in found] if found else found
+        return self.pattern.findall(text)
+
+    def occurs_in(self, text: str) -> bool:
+        """`self.pattern.search(text) is not None`."""
+        if _enabled:
+            found = _kernels.literals_in(text, self._table, True)
+            if found is not None:
+                return bool(found)
+        return self.pattern.search(text) is not None
 
 
 def band_candidates(matrix: np.ndarray, rows: np.ndarray, has_signature: np.ndarray,

@@ -469,6 +469,66 @@ def test_band_candidates_equal_numpy(seed: int) -> None:
     assert checked > 0
 
 
+# Words that share their first two characters (in both orders of length), overlap one another,
+# or hold one another: where the alternation's order (the first word that matches at a
+# position wins) and its leftmost, non-overlapping scan show.
+_WORDS = ("赌球", "赌球场", "赌场", "赌博", "博彩", "彩票", "跨境赌", "境赌", "ab", "abc", "bca")
+# Texts of words and their pieces side by side, so that occurrences touch and overlap.
+_WORD_TEXT = st.lists(
+    st.sampled_from([*_WORDS, *"赌球场博彩票跨境abc的 \n", "彩票场", "\U0001f600"]), max_size=14
+).map("".join)
+
+
+@needs_kernels
+@settings(max_examples=400, deadline=None)
+@given(text=_WORD_TEXT, order=st.permutations(_WORDS))
+def test_literal_set_finds_what_the_alternation_finds(text: str, order: list[str]) -> None:
+    words = kernels.LiteralSet(order)
+    assert words.findall(text) == words.pattern.findall(text)
+    assert words.occurs_in(text) == (words.pattern.search(text) is not None)
+
+
+@needs_kernels
+def test_literal_set_on_the_corpus_and_with_kernels_off() -> None:
+    topic = spam._TOPIC_WORD_SET
+    from benchmarks.corpus import build_corpus
+
+    texts = [*SEED_ARTICLE, *DIGITAL_POLICY, *LOTTERY_POLICY]  # LOTTERY_POLICY: topic words
+    texts += [p for d in build_corpus(60, seed=3, traditional_share=0.2) for p in d.paragraphs]
+    texts += ["", "赌", "😀赌博😀", "ascii only text"]  # empty, one character, astral, one-byte kind
+    for text in texts:
+        assert topic.findall(text) == spam._ANY_TOPIC_WORD.findall(text)
+    assert sum(bool(topic.findall(t)) for t in texts) > 10  # texts with topic words among them
+    with kernels.disabled():
+        assert all(topic.findall(t) == spam._ANY_TOPIC_WORD.findall(t) for t in texts)
+    for bad in (["赌"], ["赌博", "x"], ["\U0001f600a"]):  # one character, beyond the BMP
+        with pytest.raises(ValueError):
+            kernels.LiteralSet(bad)
+    with pytest.raises(ValueError):  # pairs out of order
+        kernels._kernels.literal_table(bytes(8192), np.array([5, 3], np.uint32).tobytes(),
+                                       np.array([0, 1, 2], np.int32).tobytes(), np.array([0, 0], np.int32).tobytes(),
+                                       np.array([0, 2], np.int32).tobytes(), np.array([5, 3], np.uint16).tobytes())
+    with pytest.raises(ValueError):  # a word index outside the words
+        kernels._kernels.literal_table(bytes(8192), np.array([5], np.uint32).tobytes(),
+                                       np.array([0, 1], np.int32).tobytes(), np.array([1], np.int32).tobytes(),
+                                       np.array([0, 2], np.int32).tobytes(), np.array([0, 5], np.uint16).tobytes())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(
+    sorted({c for t in spam._TERM_CATEGORY for c in t + t.upper()} | set("的 .\u212a\u017f"))), max_size=30))
+def test_term_prefilter_misses_no_term(text: str) -> None:
+    # `_may_hold_terms` (a compiled scan of the Han terms, then a regex where letters are) is a
+    # prefilter: wherever the terms' pattern matches, it must say so.
+    for case in (text, text.lower()):
+        if spam._TERM_PATTERN.search(case) is not None:
+            assert spam._may_hold_terms(case)
+        assert spam.spam_term_hits(case) == [
+            spam.TermHit(m.group(0), spam._TERM_CATEGORY[m.group(0).lower()], m.start(), m.end())
+            for m in spam._TERM_PATTERN.finditer(case)
+        ]
+
+
 @needs_kernels
 def test_bad_arguments_raise() -> None:
     index, corpus = _filled_index(4, 10)
