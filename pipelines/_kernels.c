@@ -1295,9 +1295,8 @@ typedef struct {
     uint16_t *chars;
 } LiteralTable;
 
-static void literal_table_free(PyObject *capsule)
+static void literal_table_release(LiteralTable *t)
 {
-    LiteralTable *t = PyCapsule_GetPointer(capsule, "policy_ingest.literal_table");
     if (t != NULL) {
         PyMem_Free(t->pairs);
         PyMem_Free(t->pair_start);
@@ -1306,6 +1305,11 @@ static void literal_table_free(PyObject *capsule)
         PyMem_Free(t->chars);
         PyMem_Free(t);
     }
+}
+
+static void literal_table_free(PyObject *capsule)
+{
+    literal_table_release(PyCapsule_GetPointer(capsule, "policy_ingest.literal_table"));
 }
 
 static void *copy_of(const Py_buffer *view)
@@ -1366,14 +1370,7 @@ static PyObject *literal_table(PyObject *self, PyObject *args)
     if (capsule != NULL)
         t = NULL; /* the capsule owns it */
 done:
-    if (t != NULL) {
-        PyMem_Free(t->pairs);
-        PyMem_Free(t->pair_start);
-        PyMem_Free(t->pair_words);
-        PyMem_Free(t->word_start);
-        PyMem_Free(t->chars);
-        PyMem_Free(t);
-    }
+    literal_table_release(t);
     PyBuffer_Release(&first);
     PyBuffer_Release(&pairs);
     PyBuffer_Release(&pair_start);
