@@ -1284,6 +1284,50 @@ static PyObject *count_in_set(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(count);
 }
 
+/* translate_bmp(text, lut: u32[65536]) -> str, or None for a text beyond the BMP
+ * text.translate(table) for a table of one-character values given as a lookup array over the
+ * BMP (lut[c] == ord(table.get(c, chr(c)))): normalize._FastT2S.translate. */
+static PyObject *translate_bmp(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_buffer lut;
+    if (!PyArg_ParseTuple(args, "Uy*", &text, &lut))
+        return NULL;
+    PyObject *result = NULL;
+    if (lut.len != 4 * 65536) {
+        PyErr_SetString(PyExc_ValueError, "translate_bmp: the lookup array has 65536 uint32");
+        goto done;
+    }
+    int kind = PyUnicode_KIND(text);
+    if (kind == PyUnicode_4BYTE_KIND) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    const uint32_t *map = lut.buf;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_UCS4 widest = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = map[PyUnicode_READ(kind, data, i)];
+        if (c > widest)
+            widest = c;
+    }
+    if (widest > 0x10FFFF) {
+        PyErr_SetString(PyExc_ValueError, "translate_bmp: a value beyond U+10FFFF");
+        goto done;
+    }
+    result = PyUnicode_New(n, widest);
+    if (result == NULL)
+        goto done;
+    int out_kind = PyUnicode_KIND(result);
+    void *out = PyUnicode_DATA(result);
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyUnicode_WRITE(out_kind, out, i, map[PyUnicode_READ(kind, data, i)]);
+done:
+    PyBuffer_Release(&lut);
+    return result;
+}
+
 /* A set of words for literals_in: the tables below, copied and checked once (literal_table). */
 typedef struct {
     uint8_t first[8192];      /* bit c: some word starts with character c */
@@ -1721,6 +1765,8 @@ static PyMethodDef methods[] = {
      "paragraph_entries(keys, a, b, width, min_skeleton): the paragraph counter's entry of every key."},
     {"sorted_distinct_u32", sorted_distinct_u32, METH_VARARGS,
      "sorted_distinct_u32(values, out, scratch): the distinct values sorted into out; their count."},
+    {"translate_bmp", translate_bmp, METH_VARARGS,
+     "translate_bmp(text, lut): text.translate for a lookup array of one-character values over the BMP; None beyond the BMP."},
     {"literal_table", literal_table, METH_VARARGS,
      "literal_table(first, pairs, pair_start, pair_words, word_start, chars): a set of words for literals_in, checked once."},
     {"literals_in", literals_in, METH_VARARGS,

@@ -241,6 +241,14 @@ def merge_postings(
     return values, docs
 
 
+def translate_bmp(text: str, lut: np.ndarray) -> Optional[str]:
+    """`text.translate(table)` for a table given as a uint32 lookup array over the BMP
+    (`normalize._FastT2S.lut`); None for a text beyond the BMP."""
+    if lut.dtype != np.uint32 or lut.shape != (1 << 16,) or not lut.flags.c_contiguous:
+        raise ValueError("lut must be a contiguous uint32 array of 65536 values")
+    return _kernels.translate_bmp(text, lut)  # type: ignore[no-any-return]
+
+
 def punct_to_fullwidth(text: str) -> str:
     """ASCII , : ; ( ) ! ? made full-width where it touches a CJK character, whitespace between
     them dropped (`normalize._ASCII_PUNCT_NEAR_CJK.sub(normalize._punct_to_fullwidth, text)`)."""

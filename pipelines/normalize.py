@@ -357,8 +357,13 @@ class _FastT2S:
             self.lut = lut
 
     def translate(self, text: str) -> str:
-        """`text.translate(self.table)`, through the lookup array for long BMP texts."""
+        """`text.translate(self.table)`, through the lookup array for BMP texts (compiled) or
+        long ones (numpy)."""
         lut = self.lut
+        if lut is not None and kernels.enabled():
+            translated = kernels.translate_bmp(text, lut)
+            if translated is not None:
+                return translated
         if lut is None or len(text) < _LUT_MIN_CHARS:
             return text.translate(self.table)
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")

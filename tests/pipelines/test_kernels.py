@@ -530,6 +530,25 @@ def test_term_prefilter_misses_no_term(text: str) -> None:
 
 
 @needs_kernels
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.one_of(st.sampled_from("國發數據經濟乾後這個們說話 a\ud800"), st.characters()),
+                    max_size=80))
+def test_translate_bmp_equals_str_translate(text: str) -> None:
+    from pipelines.normalize import _get_fast
+
+    fast = _get_fast()
+    got = kernels.translate_bmp(text, fast.lut)
+    if any(ord(c) > 0xFFFF for c in text):
+        assert got is None  # beyond the BMP: str.translate does it
+    else:
+        assert got == text.translate(fast.table)
+    with kernels.disabled():
+        assert fast.translate(text) == text.translate(fast.table)
+    with pytest.raises(ValueError):
+        kernels.translate_bmp(text, fast.lut[:100])
+
+
+@needs_kernels
 def test_bad_arguments_raise() -> None:
     index, corpus = _filled_index(4, 10)
     query = _screen_row(corpus.signature().hashvalues)
