@@ -11,6 +11,7 @@ import pytest
 from benchmarks.corpus import build_corpus, render_page
 from crawler.extractors import extract
 from crawler.items import ArticleItem, RawPageRecord, item_from_page
+from pipelines.dedup import DedupParams
 from pipelines.ingest import PreparedPage, prepare_page
 from pipelines.workers import ExtractJob, StagePool, extract_item
 
@@ -161,6 +162,30 @@ def test_what_workers_send_back_survives_pickling_with_its_dtypes_and_shapes(pag
             assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b), name
         assert returned.paragraphs == arrays.paragraphs == len(page.prepared.evidence)
         assert back.prepared.evidence == page.prepared.evidence
+
+
+def test_a_body_html_left_as_it_was_is_not_sent_back(pages, monkeypatch) -> None:
+    # A worker sends a page's body HTML back only when cleaning changed it (t2s, cuts): the
+    # caller keeps the string it sent and puts it back.
+    import pipelines.workers as workers
+
+    items = [item_from_page(extract(body, url), site=site, fetched_at=FETCHED) for site, url, body in pages]
+    monkeypatch.setattr(workers, "_IN_WORKER", True)
+    sent_back = [pickle.loads(pickle.dumps(p)) for p in workers._prepare_chunk([(i, None) for i in items], DedupParams())]
+    monkeypatch.setattr(workers, "_IN_WORKER", False)
+    kept = changed = 0
+    for item, page in zip(items, sent_back):
+        here = prepare_page(item).prepared.cleaned.item.body_html
+        html = page.prepared.cleaned.item.body_html
+        if here is item.body_html:
+            assert html is workers.SENT_BODY_HTML  # not in the pickle: ~8 KB less a page
+            kept += 1
+        else:
+            assert html == here and html != item.body_html  # converted or rebuilt: sent back
+            changed += 1
+        workers._give_back(page, item, None)
+        assert page.prepared.cleaned.item.body_html == here
+    assert kept and changed  # both kinds among the pages (Simplified ones, Traditional ones)
 
 
 def test_the_pipes_to_the_workers_hold_a_chunk_whole(pool) -> None:
