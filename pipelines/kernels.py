@@ -325,7 +325,7 @@ class LiteralSet:
             by_pair.setdefault(ord(word[0]) << 16 | ord(word[1]), []).append(index)
         pairs = sorted(by_pair)
         listed = [index for pair in pairs for index in by_pair[pair]]
-        self._tables = (
+        tables = (
             np.packbits(first, bitorder="little").tobytes(),
             np.array(pairs, dtype=np.uint32).tobytes(),
             np.cumsum([0, *(len(by_pair[pair]) for pair in pairs)], dtype=np.int32).tobytes(),
@@ -334,14 +334,7 @@ class LiteralSet:
             np.array([ord(c) for word in self.words for c in word], dtype=np.uint16).tobytes(),
         )
         # Copied and checked once by the compiled module: ~45 calls a page.
-        self._table = _kernels.literal_table(*self._tables) if COMPILED else None
-
-    def indices(self, text: str, stop: bool = False) -> Optional[list[int]]:
-        """Indices into `words` of the words `findall` finds (only the first with `stop`);
-        None when only the pattern can tell."""
-        if not _enabled:
-            return None
-        return _kernels.literals_in(text, self._table, stop)  # type: ignore[no-any-return]
+        self._table = _kernels.literal_table(*tables) if COMPILED else None
 
     def findall(self, text: str) -> list[str]:
         if _enabled:

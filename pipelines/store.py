@@ -185,12 +185,13 @@ class ArticleStore:
         what a failed attempt changed outside the database (an index, counters).
         """
 
-        written = [0]
+        written = 0
 
         def run(session: Session) -> T:
+            nonlocal written
             batch = StoreBatch(session)
             result = work(batch)
-            written[0] = batch.flush()
+            written = batch.flush()
             return result
 
         result = self._transaction(run, undo)
@@ -199,7 +200,7 @@ class ArticleStore:
         # transactions leave it to SQLite, at its mark: one page a transaction, back to back,
         # ran 10-40 % slower with a background checkpoint after each (the writer always ahead
         # of it, the log only growing).
-        if written[0] >= CHECKPOINT_AFTER_ROWS and self.checkpoints is not None:
+        if written >= CHECKPOINT_AFTER_ROWS and self.checkpoints is not None:
             self.checkpoints.wake()
         return result
 
