@@ -159,7 +159,7 @@ def _term_prefilter(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
 # lookarounds of ASCII terms only ever remove matches). `_TERM_PATTERN` tries every alternative
 # at every position (~0.2 µs a character). The terms without a cased character (all but a few:
 # Han) are found by one compiled scan of a table of their first two characters
-# (`kernels.LiteralSet`, ~1 µs a paragraph where the regex of them took ~2.5); every other term
+# (`kernels.LiteralSet`, ~0.5 µs a paragraph where the regex of them took ~2.5); every other term
 # holds a Latin letter, so it can only match where the text has a character that matches one
 # ignoring case: ASCII letters, İ, ı, ſ and K (KELVIN SIGN) -- tested over every code point.
 # Chinese paragraphs mostly have none.
