@@ -898,22 +898,24 @@ static Py_ssize_t count_postings(const Py_buffer *runs, Py_ssize_t nruns, uint64
 
 /* counter_candidates(exact_runs, exact_docs, band_runs, band_docs: lists of sorted u64 runs and
  *                    their u32 docs, live: u8[L], exact: u64[T], row_of: i64[T] (a paragraph's
- *                    row of bands, or -1), bands: u64[N x width], width, needed, min_bands)
+ *                    row of bands, or -1), bands: u64[N x width], banded: u8[N], width, needed,
+ *                    min_bands)
  *   -> (candidates: bytes of i64, offsets: bytes of i64 (candidates + 1), docs: bytes of u32)
  * spam.ParagraphFrequency._candidates_numpy in one pass: for each tracked paragraph, an upper
- * bound of the pages holding it (postings under its exact fingerprint; for a paragraph with
- * bands, plus those under its skeleton and its band keys' // min_bands). Where the bound
- * reaches `needed`: the sorted distinct live docs holding it by exact fingerprint, skeleton,
- * or at least min_bands band keys (docs[offsets[i]:offsets[i+1]] for candidates[i]). */
+ * bound of the pages holding it (postings under its exact fingerprint; for a paragraph with a
+ * row of bands, plus those under its skeleton (column 0), and if the row is `banded`, its band
+ * keys' // min_bands). Where the bound reaches `needed`: the sorted distinct live docs holding
+ * it by exact fingerprint, skeleton, or at least min_bands band keys (docs[offsets[i]:
+ * offsets[i+1]] for candidates[i]). The band keys of a row not banded are not read. */
 static PyObject *counter_candidates(PyObject *self, PyObject *args)
 {
     PyObject *exact_runs_list, *exact_docs_list, *band_runs_list, *band_docs_list;
-    Py_buffer live, exact, row_of, bands;
+    Py_buffer live, exact, row_of, bands, banded;
     Py_ssize_t width, needed, min_bands;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!y*y*y*y*nnn", &PyList_Type, &exact_runs_list,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!y*y*y*y*y*nnn", &PyList_Type, &exact_runs_list,
                           &PyList_Type, &exact_docs_list, &PyList_Type, &band_runs_list,
                           &PyList_Type, &band_docs_list, &live, &exact, &row_of, &bands,
-                          &width, &needed, &min_bands))
+                          &banded, &width, &needed, &min_bands))
         return NULL;
     PyObject *result = NULL, *cand_out = NULL, *off_out = NULL, *docs_out = NULL;
     Py_ssize_t n_exact = PyList_GET_SIZE(exact_runs_list), n_bands = PyList_GET_SIZE(band_runs_list);
@@ -926,7 +928,7 @@ static PyObject *counter_candidates(PyObject *self, PyObject *args)
         || check_buffer(&bands, 8, "bands"))
         goto done;
     if (width < 1 || min_bands < 1 || row_of.len != exact.len || bands.len != rows * width * 8
-        || PyList_GET_SIZE(exact_docs_list) != n_exact || PyList_GET_SIZE(band_docs_list) != n_bands) {
+        || banded.len != rows || PyList_GET_SIZE(exact_docs_list) != n_exact || PyList_GET_SIZE(band_docs_list) != n_bands) {
         PyErr_SetString(PyExc_ValueError, "counter_candidates: inconsistent shapes");
         goto done;
     }
@@ -952,7 +954,7 @@ static PyObject *counter_candidates(PyObject *self, PyObject *args)
     }
     const uint64_t *ex = exact.buf, *bv = bands.buf;
     const int64_t *ro = row_of.buf;
-    const uint8_t *alive = live.buf;
+    const uint8_t *alive = live.buf, *with_bands = banded.buf;
     Py_ssize_t n_live = live.len;
     for (Py_ssize_t k = 0; k < tracked; k++) {
         int64_t row = ro[k];
@@ -961,13 +963,14 @@ static PyObject *counter_candidates(PyObject *self, PyObject *args)
             goto done;
         }
         const uint64_t *own = row >= 0 ? bv + row * width : NULL;
+        Py_ssize_t own_width = own != NULL && with_bands[row] ? width : 1;
         Py_ssize_t bound = count_postings(er, n_exact, ex[k]);
         if (own != NULL) {
-            Py_ssize_t banded = 0;
+            Py_ssize_t held = 0;
             bound += count_postings(br, n_bands, own[0]);
-            for (Py_ssize_t j = 1; j < width; j++)
-                banded += count_postings(br, n_bands, own[j]);
-            bound += banded / min_bands;
+            for (Py_ssize_t j = 1; j < own_width; j++)
+                held += count_postings(br, n_bands, own[j]);
+            bound += held / min_bands;
         }
         if (bound < needed)
             continue;
@@ -978,7 +981,7 @@ static PyObject *counter_candidates(PyObject *self, PyObject *args)
             if (gather_docs(br, bd, n_bands, own[0], &tmp) < 0)
                 goto done;
             band_tmp.size = 0;
-            for (Py_ssize_t j = 1; j < width; j++)
+            for (Py_ssize_t j = 1; j < own_width; j++)
                 if (gather_docs(br, bd, n_bands, own[j], &band_tmp) < 0)
                     goto done;
             qsort(band_tmp.items, band_tmp.size, sizeof(uint32_t), compare_u32);
@@ -1039,6 +1042,7 @@ done:
     PyBuffer_Release(&exact);
     PyBuffer_Release(&row_of);
     PyBuffer_Release(&bands);
+    PyBuffer_Release(&banded);
     return result;
 }
 
@@ -1633,16 +1637,20 @@ static PyObject *entry_tuple(const uint64_t *values, Py_ssize_t n)
 #define ENTRY_PERMS 16
 #define ENTRY_BANDS 8
 
-/* paragraph_entries(keys: list[str], a: u32[16], b: u32[16], width, min_skeleton) -> list[tuple]
+/* paragraph_entries(keys: list[str], a: u32[16], b: u32[16], width, min_skeleton, banded: bool)
+ *   -> list[tuple]
  * spam._entries_of_python for every key: (fingerprint,) when the skeleton (the key without
  * ASCII digits and a-z) has fewer than min_skeleton characters, else (fingerprint, the
- * skeleton's fingerprint marked, 8 band keys of the skeleton's 16-permutation MinHash). */
+ * skeleton's fingerprint marked), followed if `banded` by the 8 band keys of the skeleton's
+ * 16-permutation MinHash. */
 static PyObject *paragraph_entries(PyObject *self, PyObject *args)
 {
     PyObject *keys;
     Py_buffer a, b;
     Py_ssize_t width, min_skeleton;
-    if (!PyArg_ParseTuple(args, "O!y*y*nn", &PyList_Type, &keys, &a, &b, &width, &min_skeleton))
+    int banded;
+    if (!PyArg_ParseTuple(args, "O!y*y*nnp", &PyList_Type, &keys, &a, &b, &width, &min_skeleton,
+                          &banded))
         return NULL;
     PyObject *result = NULL, *entries = NULL;
     uint32_t *cp = NULL, *skeleton = NULL, *k = NULL, *mixed = NULL;
@@ -1693,6 +1701,9 @@ static PyObject *paragraph_entries(PyObject *self, PyObject *args)
         if (s >= min_skeleton) {
             uint64_t skeleton_fp = s == n ? values[0] : blake2b_64(bytes, utf8_of(skeleton, s, bytes));
             values[1] = (1ull << 63) | (skeleton_fp >> 1);
+            fields = 2;
+        }
+        if (s >= min_skeleton && banded) {
             uint32_t signature[ENTRY_PERMS];
             for (Py_ssize_t j = 0; j < s; j++)
                 k[j] = block_mix(skeleton[j]);

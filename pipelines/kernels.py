@@ -172,11 +172,11 @@ def screen_filter(screen: np.ndarray, rows: np.ndarray, query: np.ndarray, plane
 
 
 def paragraph_entries(keys: list[str], a: np.ndarray, b: np.ndarray, width: int,
-                      min_skeleton: int) -> list[tuple[int, ...]]:
+                      min_skeleton: int, banded: bool = True) -> list[tuple[int, ...]]:
     """The paragraph counter's entry of every comparison key (`spam._entries_of_python`):
-    blake2b fingerprints of the key and its skeleton, and the band keys of the skeleton's
-    16-permutation MinHash of `width`-character shingles."""
-    return _kernels.paragraph_entries(keys, _u32(a), _u32(b), width, min_skeleton)
+    blake2b fingerprints of the key and its skeleton, and if `banded` the band keys of the
+    skeleton's 16-permutation MinHash of `width`-character shingles."""
+    return _kernels.paragraph_entries(keys, _u32(a), _u32(b), width, min_skeleton, banded)
 
 
 def key_chars(text: str) -> str:
@@ -200,20 +200,23 @@ def _runs(runs: list[np.ndarray], dtype: type, name: str) -> list[np.ndarray]:
 def counter_candidates(
     exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
     band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
-    bands: np.ndarray, needed: int, min_bands: int,
+    bands: np.ndarray, banded: np.ndarray, needed: int, min_bands: int,
 ) -> list[tuple[int, np.ndarray]]:
     """(paragraph, sorted live docs holding it) of every paragraph whose bound reaches
     `needed`: the paragraph counter's lookup in one pass (`spam.ParagraphFrequency.
     _candidates_numpy`, which takes the same arguments: `row_of` gives a paragraph's row of
-    `bands` (skeleton, then band keys), or -1)."""
-    if live.dtype != np.bool_ or live.ndim != 1:
-        raise ValueError("live must be a 1-D bool array")
+    `bands` (skeleton, then band keys), or -1; the band keys of a row count only where
+    `banded`)."""
+    for name, flags in (("live", live), ("banded", banded)):
+        if flags.dtype != np.bool_ or flags.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D bool array")
     bands = _matrix(bands, np.uint64, "bands")
     candidates, offsets, docs = _kernels.counter_candidates(
         _runs(exact_runs, np.uint64, "exact runs"), _runs(exact_docs, np.uint32, "exact docs"),
         _runs(band_runs, np.uint64, "band runs"), _runs(band_docs, np.uint32, "band docs"),
         np.ascontiguousarray(live), np.ascontiguousarray(exact, dtype=np.uint64),
-        np.ascontiguousarray(row_of, dtype=np.int64), bands, bands.shape[1], needed, min_bands,
+        np.ascontiguousarray(row_of, dtype=np.int64), bands, np.ascontiguousarray(banded),
+        bands.shape[1], needed, min_bands,
     )
     found = np.frombuffer(docs, dtype=np.uint32)
     bounds = np.frombuffer(offsets, dtype=np.int64).tolist()

@@ -719,14 +719,16 @@ def _near_signatures_numpy(skeletons: Sequence[str]) -> bytes:
     return b"".join(out)
 
 
-def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
-    """`ParagraphEvidence.entry` of every key (comparison keys, non-empty), batched."""
+def _entries_of(keys: Sequence[str], banded: bool) -> list[tuple[int, ...]]:
+    """`ParagraphEvidence.entry` of every key (comparison keys, non-empty), batched; with band
+    keys if `banded` (for paragraphs with spam terms)."""
+    memo = _BANDED_ENTRIES if banded else _ENTRIES
     found: dict[str, tuple[int, ...]] = {}
     missing: list[str] = []
     for key in keys:
         if key in found:
             continue
-        entry = _ENTRIES.get(key)
+        entry = memo.get(key)
         if entry is not None:
             found[key] = entry
         else:
@@ -735,45 +737,43 @@ def _entries_of(keys: Sequence[str]) -> list[tuple[int, ...]]:
     if missing:
         if kernels.enabled():
             a, b = _NEAR_HASHER.permutations
-            computed = kernels.paragraph_entries(missing, a, b, _NEAR_SCHEME.shingle_size, _MIN_SKELETON)
+            computed = kernels.paragraph_entries(
+                missing, a, b, _NEAR_SCHEME.shingle_size, _MIN_SKELETON, banded
+            )
         else:
-            computed = _entries_of_python(missing)
+            computed = _entries_of_python(missing, banded)
         for key, entry in zip(missing, computed):
             found[key] = entry
-            _ENTRIES.store(key, entry)
+            memo.store(key, entry)
     return [found[key] for key in keys]
 
 
-def _entries_of_python(keys: Sequence[str]) -> list[tuple[int, ...]]:
+def _entries_of_python(keys: Sequence[str], banded: bool = True) -> list[tuple[int, ...]]:
     """The entries of `keys` in Python and numpy (the compiled `paragraph_entries`' reference)."""
     entries: list[tuple[int, ...]] = []
     near: list[int] = []
     skeletons: list[str] = []
     for key in keys:
         skeleton = _SKELETON_DROP.sub("", key)
-        entries.append((_fingerprint(key),))
+        exact = _fingerprint(key)
         if len(skeleton) >= _MIN_SKELETON:
-            near.append(len(entries) - 1)
+            near.append(len(entries))
             skeletons.append(skeleton)
-    if skeletons:
+            entries.append((exact, (1 << 63) | ((exact if skeleton == key else _fingerprint(skeleton)) >> 1)))
+        else:
+            entries.append((exact,))
+    if banded and skeletons:
         signatures = _near_signatures(skeletons)
         # A band key hashes the hex digits of its values' bytes: 2 hex digits a byte.
         hex_digits = signatures.hex().encode("ascii")
-        for position, skeleton, bands in zip(near, skeletons, _band_keys(hex_digits)):
-            exact = entries[position][0]
-            entries[position] = (
-                exact,
-                (1 << 63) | ((exact if skeleton == keys[position] else _fingerprint(skeleton)) >> 1),
-                *bands,
-            )
+        for position, bands in zip(near, _band_keys(hex_digits)):
+            entries[position] = (*entries[position], *bands)
     return entries
 
 
-def _entry_of(key: str) -> tuple[int, ...]:
-    return _entries_of([key])[0]
-
-
-_ENTRIES: _Memo = _Memo(_entry_of)
+# Entries of the paragraphs without spam terms (no band keys) and of those with them.
+_ENTRIES: _Memo = _Memo(lambda key: _entries_of([key], False)[0])
+_BANDED_ENTRIES: _Memo = _Memo(lambda key: _entries_of([key], True)[0])
 
 
 @dataclass(frozen=True)
@@ -782,10 +782,14 @@ class ParagraphEvidence:
     computed away from them (in a worker process) and handed over.
 
     `entry` is () for a paragraph the counter does not track (too short, without spam terms);
-    otherwise (exact fingerprint of the comparison key, fingerprint of its skeleton, 8 band keys
-    of a 16-permutation MinHash of the skeleton's trigrams). The skeleton drops digits and Latin
-    (random ids, counters, domains vary between planted copies); the bands catch other small
-    edits. `has_spam`: lexicon terms in the normalised paragraph.
+    otherwise the exact fingerprint of the comparison key, then, when the key's skeleton is
+    long enough, the skeleton's fingerprint, and for a paragraph with spam terms the 8 band
+    keys of a 16-permutation MinHash of the skeleton's trigrams. The skeleton drops digits and
+    Latin (random ids, counters, domains vary between planted copies); the bands catch the
+    other small edits an injector makes to each copy. A site's own boilerplate recurs as it
+    is, up to such numbers: matched near, a templated sentence of real articles ("省商务厅关于
+    加快新材料高质量发展的若干措施如下。") would be judged boilerplate and cut from each.
+    `has_spam`: lexicon terms in the normalised paragraph.
     """
 
     entry: tuple[int, ...]
@@ -806,8 +810,11 @@ def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[P
         if key and (len(key) >= min_chars or has_spam):
             tracked.append((position, key))
     entries: list[tuple[int, ...]] = [()] * len(paragraphs)
-    for (position, _), entry in zip(tracked, _entries_of([key for _, key in tracked])):
-        entries[position] = entry
+    for banded in (False, True):
+        positions = [position for position, _ in tracked if spam_flags[position] == banded]
+        keys = [key for position, key in tracked if spam_flags[position] == banded]
+        for position, entry in zip(positions, _entries_of(keys, banded) if keys else ()):
+            entries[position] = entry
     return [ParagraphEvidence(entry, has_spam) for entry, has_spam in zip(entries, spam_flags)]
 
 
@@ -820,7 +827,10 @@ class EvidenceArrays:
     tracked: tuple[int, ...]  # positions of the paragraphs with an entry
     exact: np.ndarray  # uint64, their exact fingerprints, in that order
     near: np.ndarray  # intp, which of them (positions in `tracked`) have near-match keys
-    bands: np.ndarray  # uint64, (len(near) x 9): skeleton fingerprint and band keys of each
+    #: uint64, (len(near) x 9): skeleton fingerprint and band keys of each (zeros, not read,
+    #: where it has none: see `ParagraphEvidence`)
+    bands: np.ndarray
+    banded: np.ndarray  # bool, which rows of `bands` have band keys
     spammy: np.ndarray  # uint64, sorted distinct fingerprints of those with spam terms
     spam: np.ndarray  # bool, which of the tracked paragraphs have spam terms
     paragraphs: int  # all the page's paragraphs, tracked or not
@@ -831,41 +841,47 @@ class EvidenceArrays:
         exact: list[int] = []
         near: list[int] = []
         bands: list[tuple[int, ...]] = []
+        banded: list[bool] = []
         spammy: set[int] = set()
         spam: list[bool] = []
+        width = _NEAR_BANDS + 1
         for i, e in enumerate(evidence):
             entry = e.entry
             if not entry:
                 continue
             if len(entry) > 1:
                 near.append(len(tracked))
-                bands.append(entry[1:])
+                banded.append(len(entry) > 2)
+                bands.append(entry[1:] if len(entry) > 2 else (entry[1],) + (0,) * (width - 1))
             if e.has_spam:
                 spammy.add(entry[0])
             tracked.append(i)
             exact.append(entry[0])
             spam.append(e.has_spam)
-        width = _NEAR_BANDS + 1
         return cls(
             tuple(tracked), np.array(exact, dtype=_U64), np.array(near, dtype=np.intp),
-            np.array(bands, dtype=_U64).reshape(-1, width), np.array(sorted(spammy), dtype=_U64),
-            np.array(spam, dtype=bool), len(evidence),
+            np.array(bands, dtype=_U64).reshape(-1, width), np.array(banded, dtype=bool),
+            np.array(sorted(spammy), dtype=_U64), np.array(spam, dtype=bool), len(evidence),
         )
+
+    def band_values(self) -> np.ndarray:
+        """The skeletons and band keys the page holds (what its postings are made of)."""
+        return np.concatenate([self.bands[:, 0], self.bands[self.banded, 1:].ravel()])
 
     def __reduce__(self) -> tuple[Any, ...]:
         # As bytes (see `minhash.Signature.__reduce__`); the arrays come back read-only.
         return (_evidence_arrays_from_bytes, (
             self.tracked, self.exact.tobytes(), self.near.tobytes(), self.bands.tobytes(),
-            self.spammy.tobytes(), self.spam.tobytes(), self.paragraphs,
+            self.banded.tobytes(), self.spammy.tobytes(), self.spam.tobytes(), self.paragraphs,
         ))
 
 
 def _evidence_arrays_from_bytes(tracked: tuple[int, ...], exact: bytes, near: bytes, bands: bytes,
-                                spammy: bytes, spam: bytes, paragraphs: int) -> EvidenceArrays:
+                                banded: bytes, spammy: bytes, spam: bytes, paragraphs: int) -> EvidenceArrays:
     return EvidenceArrays(
         tracked, np.frombuffer(exact, dtype=_U64), np.frombuffer(near, dtype=np.intp),
-        np.frombuffer(bands, dtype=_U64).reshape(-1, _NEAR_BANDS + 1), np.frombuffer(spammy, dtype=_U64),
-        np.frombuffer(spam, dtype=bool), paragraphs,
+        np.frombuffer(bands, dtype=_U64).reshape(-1, _NEAR_BANDS + 1), np.frombuffer(banded, dtype=bool),
+        np.frombuffer(spammy, dtype=_U64), np.frombuffer(spam, dtype=bool), paragraphs,
     )
 
 
@@ -1089,9 +1105,14 @@ class ParagraphFrequency:
     copies of one article when the rest of their paragraphs overlap, Jaccard ≥ 0.5). It is
     judged only once the site has `min_site_docs` pages. Matching is exact on the comparison
     key's hash; near-exact on the key's skeleton (digits and Latin removed: random ids,
-    counters, domains) and with a 16-permutation MinHash of the skeleton's character trigrams
-    in 8 bands of 2, a match needing 4 of the 8 bands (≈ 0.86 at trigram Jaccard 0.8, 0.99 at
-    0.9, 0.11 at 0.5 — and it takes `min_docs` pages to count).
+    counters, domains); and, for paragraphs with spam terms, which injectors vary from copy to
+    copy, with a 16-permutation MinHash of the skeleton's character trigrams in 8 bands of 2,
+    a match needing 4 of the 8 bands (≈ 0.86 at trigram Jaccard 0.8, 0.99 at 0.9, 0.11 at 0.5
+    — and it takes `min_docs` pages to count). Boilerplate is matched up to its skeleton only:
+    a site's template repeats as it is, while a sentence that real articles share but for their
+    subject ("省商务厅关于加快新材料高质量发展的若干措施如下。") is their text. Band keys that pages
+    counted before this rule stored for other paragraphs stay until those pages leave the
+    window; only a paragraph with spam terms looks them up.
 
     `kind()` separates spam (`injected_paragraph`: the paragraph has lexicon terms) from
     site boilerplate (`boilerplate`: "本网站所载文章…转载请注明出处"). Paragraphs under
@@ -1152,7 +1173,7 @@ class ParagraphFrequency:
         counts = self._sites.get(site)
         seq = counts.next_seq if counts is not None else 0
         self._remember(CountedPage(
-            site, str(doc_id), seq, sorted_distinct(arrays.exact), sorted_distinct(arrays.bands), arrays.spammy
+            site, str(doc_id), seq, sorted_distinct(arrays.exact), sorted_distinct(arrays.band_values()), arrays.spammy
         ))
 
     def _remember(self, page: CountedPage, journal: bool = True) -> None:
@@ -1241,7 +1262,7 @@ class ParagraphFrequency:
         row_of[near] = np.arange(near.size)
         lookup = kernels.counter_candidates if kernels.enabled() else self._candidates_numpy
         found = lookup(counts.exact.values, counts.exact.docs, counts.bands.values, counts.bands.docs,
-                       counts.live, exact, row_of, arrays.bands, needed, _NEAR_MIN_BANDS)
+                       counts.live, exact, row_of, arrays.bands, arrays.banded, needed, _NEAR_MIN_BANDS)
         for k, docs in found:
             if docs.size >= needed:
                 kinds[tracked[k]] = self._judge(
@@ -1253,7 +1274,7 @@ class ParagraphFrequency:
     def _candidates_numpy(
         exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
         band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
-        bands: np.ndarray, needed: int, min_bands: int,
+        bands: np.ndarray, banded: np.ndarray, needed: int, min_bands: int,
     ) -> list[tuple[int, np.ndarray]]:
         """(paragraph, sorted live docs holding it) of the paragraphs whose bound reaches
         `needed` — the reference of the compiled `kernels.counter_candidates`.
@@ -1261,11 +1282,13 @@ class ParagraphFrequency:
         A bound first, from the number of postings under each value: most paragraphs are on
         one page or a few, and only those that may reach the threshold have their pages
         counted exactly: by exact fingerprint, skeleton, or `min_bands` band keys. `row_of`:
-        a paragraph's row of `bands` (skeleton, then band keys), or -1."""
+        a paragraph's row of `bands` (skeleton, then band keys), or -1; a row's band keys are
+        looked up only where it is `banded`."""
         exact_postings, band_postings = _Postings(), _Postings()
         exact_postings.values, exact_postings.docs = exact_runs, exact_docs
         band_postings.values, band_postings.docs = band_runs, band_docs
         near = np.flatnonzero(row_of >= 0)
+        near_banded = banded[row_of[near]]
         exact_found = exact_postings.find(exact)
         bound = exact_postings.counts(exact_found, exact.size)
         width = bands.shape[1]
@@ -1273,7 +1296,7 @@ class ParagraphFrequency:
         band_found = band_postings.find(values)
         if near.size:
             held = band_postings.counts(band_found, values.size).reshape(-1, width)
-            bound[near] += held[:, 0] + held[:, 1:].sum(axis=1) // min_bands
+            bound[near] += held[:, 0] + (held[:, 1:].sum(axis=1) * near_banded) // min_bands
         candidates = np.flatnonzero(bound >= needed)
         if not candidates.size:
             return []
@@ -1285,7 +1308,8 @@ class ParagraphFrequency:
         rows = position_of[candidates]
         rows = rows[rows >= 0]
         if rows.size:
-            which = (rows[:, None] * width + np.arange(width)).ravel()
+            columns = (np.arange(width) == 0) | near_banded[rows][:, None]
+            which = (rows[:, None] * width + np.arange(width))[columns]
             docs, position = band_postings.postings(band_found, which)
             owner = near[position // width]
             key = owner * live.size + docs

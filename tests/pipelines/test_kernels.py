@@ -163,8 +163,9 @@ def _counter_lookup(
 ) -> tuple[object, ...]:
     """Arguments of the counter's lookup: runs of exact fingerprints and of band values (values
     held by many docs, an empty run), docs beside them (some dead), a page of 60 paragraphs,
-    some with bands; exact values, skeletons and band keys drawn from the runs' values (and
-    some values above them all). Runs of up to `largest` postings."""
+    some with a skeleton, most of those with band keys too; exact values, skeletons and band
+    keys drawn from the runs' values (and some values above them all). Runs of up to `largest`
+    postings."""
     def runs_of(count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         values, docs = [], []
         for r in range(count):
@@ -183,7 +184,8 @@ def _counter_lookup(
     near = np.sort(rng.choice(60, 35, replace=False))
     row_of[near] = np.arange(near.size)
     bands = rng.choice(pool, (near.size, spam._NEAR_BANDS + 1))
-    return exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, needed, min_bands
+    banded = rng.random(near.size) < 0.7  # the band keys of the other rows must not count
+    return exact_runs, exact_docs, band_runs, band_docs, live, exact, row_of, bands, banded, needed, min_bands
 
 
 @needs_kernels
@@ -197,6 +199,14 @@ def test_counter_lookup_equals_numpy(seed: int, min_bands: int) -> None:
     for (_, mine), (_, theirs) in zip(got, want):
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
     assert len(got) > 10 and sum(d.size for _, d in got) > 100  # paragraphs found, docs gathered
+    # The band keys of a row without bands are not read: other values there change nothing.
+    bands, banded = args[7].copy(), args[8]
+    bands[~banded, 1:] = bands[banded, 1:][: 1][0] if banded.any() else 0
+    other = (*args[:7], bands, *args[8:])
+    assert [(k, d.tolist()) for k, d in kernels.counter_candidates(*other)] == [(k, d.tolist()) for k, d in got]
+    with kernels.disabled():
+        assert [(k, d.tolist()) for k, d in spam.ParagraphFrequency._candidates_numpy(*other)] == [
+            (k, d.tolist()) for k, d in want]
     # No run, no banded paragraph: nothing, or exact postings only.
     empty = ([], [], [], [], *args[4:])
     assert kernels.counter_candidates(*empty) == [] == spam.ParagraphFrequency._candidates_numpy(*empty)
@@ -367,10 +377,11 @@ key_text = st.text(
 
 @needs_kernels
 @settings(max_examples=200, deadline=None)
-@given(keys=st.lists(key_text, min_size=1, max_size=30))
-def test_paragraph_entries_equal_python(keys: list[str]) -> None:
+@given(keys=st.lists(key_text, min_size=1, max_size=30), banded=st.booleans())
+def test_paragraph_entries_equal_python(keys: list[str], banded: bool) -> None:
     a, b = spam._NEAR_HASHER.permutations
-    assert kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON) == spam._entries_of_python(keys)
+    got = kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON, banded)
+    assert got == spam._entries_of_python(keys, banded)
 
 
 @needs_kernels
@@ -383,6 +394,9 @@ def test_paragraph_entries_of_corpus_paragraphs() -> None:
     entries = kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON)
     assert entries == spam._entries_of_python(keys)
     assert {len(e) for e in entries} == {1, 10}  # both kinds of entry occur
+    # Without band keys: the same fingerprints and skeletons, nothing computed after them.
+    plain = kernels.paragraph_entries(keys, a, b, 3, spam._MIN_SKELETON, False)
+    assert plain == spam._entries_of_python(keys, False) == [e[:2] for e in entries]
 
 
 @needs_kernels
@@ -620,9 +634,13 @@ def test_bad_arguments_raise() -> None:
         kernels.counter_candidates(*args[:4], args[4].astype(np.uint8), *args[5:])
     with pytest.raises(ValueError):
         kernels.counter_candidates(*args[:6], args[6][:-1], *args[7:])
+    with pytest.raises(ValueError):  # a flag short of the rows of bands
+        kernels.counter_candidates(*args[:8], args[8][:-1], *args[9:])
+    with pytest.raises(ValueError):
+        kernels.counter_candidates(*args[:8], args[8].astype(np.uint8), *args[9:])
     with pytest.raises(TypeError):  # not a buffer, after two lists of views were taken
-        kernels._kernels.counter_candidates(args[0], args[1], [None] * len(args[3]), args[3], *args[4:8],
-                                            args[7].shape[1], 3, 2)
+        kernels._kernels.counter_candidates(args[0], args[1], [None] * len(args[3]), args[3], *args[4:7],
+                                            args[7], args[8], args[7].shape[1], 3, 2)
     near = spam._NEAR_HASHER.permutations
     with pytest.raises(TypeError):
         kernels.paragraph_entries([b"bytes"], *near, 3, 8)  # type: ignore[list-item]

@@ -257,6 +257,27 @@ class TestParagraphFrequency:
             freq.observe("mirror.example", number, [*body, variant])
         assert freq.injected("mirror.example", PLANTED.replace("多少", "多少99"))
 
+    def test_planted_spam_varied_in_its_words_counts_together(self) -> None:
+        # Injectors vary each copy (a word swapped, not only numbers): matched near, by bands.
+        freq = ParagraphFrequency()
+        for number, body in enumerate(UNRELATED_BODIES[:5]):
+            freq.observe("mirror.example", number, [*body, PLANTED.replace("多少", "多少" + "呢吗啊呀哦"[number])])
+        assert freq.kind("mirror.example", PLANTED.replace("多少", "多少嘛")) == KIND_INJECTED_PARAGRAPH
+
+    def test_a_sentence_real_articles_share_but_for_their_subject_is_kept(self) -> None:
+        # The same template sentence, its subject different on each page, on unrelated pages:
+        # the articles' own text, not the site's boilerplate (which repeats as it is).
+        subjects = ["新材料", "低空经济", "现代物流", "海洋经济", "先进计算", "康养产业", "区块链"]
+        freq = ParagraphFrequency()
+        for number, body in enumerate(UNRELATED_BODIES):
+            freq.observe("gov.example", number, [*body, f"省商务厅关于加快{subjects[number]}高质量发展的若干措施如下。"])
+        assert not freq.injected("gov.example", f"省商务厅关于加快{subjects[6]}高质量发展的若干措施如下。")
+        # Boilerplate with its numbers changed on every page is still boilerplate.
+        freq = ParagraphFrequency()
+        for number, body in enumerate(UNRELATED_BODIES):
+            freq.observe("gov.example", number, [*body, f"{BOILERPLATE}联系电话：0571-8705{number:04d}"])
+        assert freq.kind("gov.example", f"{BOILERPLATE}联系电话：0571-87059999") == KIND_BOILERPLATE
+
     def test_four_pages_are_not_enough(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:4])
         freq.observe("mirror.example", "clean", DIGITAL_POLICY)

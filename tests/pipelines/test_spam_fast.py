@@ -131,11 +131,13 @@ def test_batched_entries_equal_per_key_signatures() -> None:
     rng = random.Random(5)
     keys = [comparison_key(_paragraph(rng))[: rng.randrange(5, 140)] for _ in range(60)]
     keys += ["abc123", "短句", "12345678901234567890abcdefgh本办法自印发之日起施行"]
-    for key, entry in zip(keys, _entries_of(keys)):
+    plain = _entries_of(keys, False)  # a paragraph without spam terms: no band keys
+    for key, entry, unbanded in zip(keys, _entries_of(keys, True), plain):
         skeleton = _SKELETON_DROP.sub("", key)
         if len(skeleton) < 8:
-            assert entry == (_fingerprint(key),)
+            assert entry == unbanded == (_fingerprint(key),)
             continue
+        assert unbanded == entry[:2]
         values = hasher.signature_of_key(skeleton).hashvalues
         bands = tuple(
             (b << 58) ^ (_fingerprint(values[b * _NEAR_ROWS : (b + 1) * _NEAR_ROWS].tobytes().hex()) >> 6)
