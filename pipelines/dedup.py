@@ -525,7 +525,9 @@ class _BandTable:
         hash (≈ 0.25 per query at a million signatures): `candidates` drops them, `query`
         does after its cheap prefilter. A row shows up once per band it matches.
         """
-        buffered = self.buffer_rows[np.nonzero(self.buffer_keys[: self.buffered] == keys)[0]]
+        # The flat nonzero: 2-D nonzero also builds the column indices, 2.5x the time.
+        hits = (self.buffer_keys[: self.buffered] == keys).ravel().nonzero()[0]
+        buffered = self.buffer_rows[hits // self.bands]
         if not self.runs:
             return buffered
         mixed = self._mixed(keys)
