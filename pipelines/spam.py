@@ -834,6 +834,10 @@ class EvidenceArrays:
     spammy: np.ndarray  # uint64, sorted distinct fingerprints of those with spam terms
     spam: np.ndarray  # bool, which of the tracked paragraphs have spam terms
     paragraphs: int  # all the page's paragraphs, tracked or not
+    #: What the page's postings hold, sorted and distinct (`CountedPage`): its exact
+    #: fingerprints, and its skeletons with the band keys of the rows that have them.
+    held_exact: np.ndarray
+    held_bands: np.ndarray
 
     @classmethod
     def of(cls, evidence: Sequence[ParagraphEvidence]) -> EvidenceArrays:
@@ -858,30 +862,34 @@ class EvidenceArrays:
             tracked.append(i)
             exact.append(entry[0])
             spam.append(e.has_spam)
+        exact_array = np.array(exact, dtype=_U64)
+        band_matrix = np.array(bands, dtype=_U64).reshape(-1, width)
+        banded_rows = np.array(banded, dtype=bool)
         return cls(
-            tuple(tracked), np.array(exact, dtype=_U64), np.array(near, dtype=np.intp),
-            np.array(bands, dtype=_U64).reshape(-1, width), np.array(banded, dtype=bool),
+            tuple(tracked), exact_array, np.array(near, dtype=np.intp), band_matrix, banded_rows,
             np.array(sorted(spammy), dtype=_U64), np.array(spam, dtype=bool), len(evidence),
+            sorted_distinct(exact_array),
+            sorted_distinct(np.concatenate([band_matrix[:, 0], band_matrix[banded_rows, 1:].ravel()])),
         )
-
-    def band_values(self) -> np.ndarray:
-        """The skeletons and band keys the page holds (what its postings are made of)."""
-        return np.concatenate([self.bands[:, 0], self.bands[self.banded, 1:].ravel()])
 
     def __reduce__(self) -> tuple[Any, ...]:
         # As bytes (see `minhash.Signature.__reduce__`); the arrays come back read-only.
         return (_evidence_arrays_from_bytes, (
-            self.tracked, self.exact.tobytes(), self.near.tobytes(), self.bands.tobytes(),
-            self.banded.tobytes(), self.spammy.tobytes(), self.spam.tobytes(), self.paragraphs,
+            self.tracked, self.paragraphs,
+            *(a.tobytes() for a in (self.exact, self.near, self.bands, self.banded, self.spammy,
+                                    self.spam, self.held_exact, self.held_bands)),
         ))
 
 
-def _evidence_arrays_from_bytes(tracked: tuple[int, ...], exact: bytes, near: bytes, bands: bytes,
-                                banded: bytes, spammy: bytes, spam: bytes, paragraphs: int) -> EvidenceArrays:
+def _evidence_arrays_from_bytes(
+    tracked: tuple[int, ...], paragraphs: int, exact: bytes, near: bytes, bands: bytes, banded: bytes,
+    spammy: bytes, spam: bytes, held_exact: bytes, held_bands: bytes,
+) -> EvidenceArrays:
     return EvidenceArrays(
         tracked, np.frombuffer(exact, dtype=_U64), np.frombuffer(near, dtype=np.intp),
         np.frombuffer(bands, dtype=_U64).reshape(-1, _NEAR_BANDS + 1), np.frombuffer(banded, dtype=bool),
         np.frombuffer(spammy, dtype=_U64), np.frombuffer(spam, dtype=bool), paragraphs,
+        np.frombuffer(held_exact, dtype=_U64), np.frombuffer(held_bands, dtype=_U64),
     )
 
 
@@ -1173,7 +1181,7 @@ class ParagraphFrequency:
         counts = self._sites.get(site)
         seq = counts.next_seq if counts is not None else 0
         self._remember(CountedPage(
-            site, str(doc_id), seq, sorted_distinct(arrays.exact), sorted_distinct(arrays.band_values()), arrays.spammy
+            site, str(doc_id), seq, arrays.held_exact, arrays.held_bands, arrays.spammy
         ))
 
     def _remember(self, page: CountedPage, journal: bool = True) -> None:
