@@ -243,8 +243,8 @@ done:
 #define SCREEN_AHEAD 16 /* rows prefetched ahead: their cache misses overlap */
 
 /* Values of one screen line whose screened bits differ from the query's, and its code. */
-static inline unsigned screen_line(const uint64_t *line, const uint64_t *q, Py_ssize_t width,
-                                   Py_ssize_t planes, uint8_t *code)
+static inline __attribute__((always_inline)) unsigned screen_line(
+    const uint64_t *line, const uint64_t *q, Py_ssize_t width, Py_ssize_t planes, uint8_t *code)
 {
     const uint64_t code_word = line[width - 1] ^ q[width - 1];
     *code = (uint8_t)(code_word >> 56);
@@ -258,10 +258,9 @@ static inline unsigned screen_line(const uint64_t *line, const uint64_t *q, Py_s
     return unequal;
 }
 
-/* The rows whose unequal count is within limits[code]: written to out, their number returned. */
-MULTIVERSION
-static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
-                              Py_ssize_t width, Py_ssize_t planes, const uint16_t *limits, int64_t *out)
+static inline __attribute__((always_inline)) Py_ssize_t screen_keep_as(
+    const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q, Py_ssize_t width,
+    Py_ssize_t planes, const uint16_t *limits, int64_t *out)
 {
     const Py_ssize_t words = width * planes;
     Py_ssize_t n = 0;
@@ -276,6 +275,18 @@ static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k,
         n += unequal <= limits[code];
     }
     return n;
+}
+
+/* The rows whose unequal count is within limits[code]: written to out, their number returned.
+ * The screen of 128 permutations (one 64-byte line: 2 words x 4 planes) has its own copy of
+ * the loop, unrolled by the compiler: 3x faster per row than the loops over runtime sizes. */
+MULTIVERSION
+static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
+                              Py_ssize_t width, Py_ssize_t planes, const uint16_t *limits, int64_t *out)
+{
+    if (width == 2 && planes == 4)
+        return screen_keep_as(s, r, k, q, 2, 4, limits, out);
+    return screen_keep_as(s, r, k, q, width, planes, limits, out);
 }
 
 /* screen_filter's checks: the query row is whole planes, every row is inside the screen. */
