@@ -534,7 +534,8 @@ static PyObject *bucket_rows(PyObject *self, PyObject *args)
             PyErr_SetString(PyExc_IndexError, "bucket_rows: a slot outside the directory or its pairs");
             goto done;
         }
-        __builtin_prefetch(pair + start[slot[s]]);
+        for (uint32_t i = start[slot[s]]; i < start[slot[s] + 1]; i += 8) /* every line of it */
+            __builtin_prefetch(pair + i);
         total += start[slot[s] + 1] - start[slot[s]];
     }
     bytes = PyBytes_FromStringAndSize(NULL, total * 8);
