@@ -16,6 +16,7 @@ fetch time dropped. What was changed is written to the item's signals.
 from __future__ import annotations
 
 import html
+import pickle
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -125,6 +126,28 @@ class PreparedItem:
     keys: tuple[str, ...] = ()
     #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
     guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
+    #: `REDO_FIELDS`, pickled, while they are deferred (`deferred`, `restored`).
+    redo: Optional[bytes] = None
+
+    def deferred(self) -> PreparedItem:
+        """This item with `REDO_FIELDS`, which only `cut_paragraphs` reads, as one pickled
+        blob: what a worker process hands over. The process every page waits on then decodes
+        them only for the pages the counter cuts (~4 % of corpus pages): 40 us a page less to
+        unpickle there, 14 us more to pickle in the worker."""
+        if self.redo is not None:
+            return self
+        blob = pickle.dumps(tuple(getattr(self, name) for name in REDO_FIELDS), pickle.HIGHEST_PROTOCOL)
+        return replace(self, redo=blob, **{name: () for name in REDO_FIELDS})
+
+    def restored(self) -> PreparedItem:
+        """This item with `REDO_FIELDS` back (itself when they are not deferred)."""
+        if self.redo is None:
+            return self
+        return replace(self, redo=None, **dict(zip(REDO_FIELDS, pickle.loads(self.redo))))
+
+
+#: The fields of `PreparedItem` that only `cut_paragraphs` reads.
+REDO_FIELDS = ("paragraphs", "lexicon", "early_cuts", "verdict_rows", "title_hits", "keys")
 
 
 def prepare_item(item: ArticleItem) -> PreparedItem:
@@ -223,6 +246,7 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
 
 def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cleaned:
     """`prepared.cleaned` with the paragraphs the counter judged (`kinds`) cut as well."""
+    prepared = prepared.restored()
     item = prepared.cleaned.item
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
     cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]

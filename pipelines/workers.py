@@ -162,8 +162,9 @@ def _prepare(item: ArticleItem, params: DedupParams, judged: Optional[Mapping[in
     if not _IN_WORKER:
         return page
     # The paragraph counter reads the evidence as arrays (`evidence_arrays`): the per-paragraph
-    # objects (~240 a page) stay here instead of being pickled and unpickled.
-    return replace(page, prepared=replace(page.prepared, evidence=()))
+    # objects (~240 a page) stay here instead of being pickled and unpickled; what only a page
+    # the counter cuts needs goes as one blob (`PreparedItem.deferred`).
+    return replace(page, prepared=replace(page.prepared, evidence=()).deferred())
 
 
 def _cleaned_items(page: PreparedPage) -> list[ArticleItem]:

@@ -289,7 +289,8 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
     memos = [m for m in vars(spam).values() if isinstance(m, spam._Memo)]
     spliced = verdicts = 0
     for item in items:
-        prepared = pickle.loads(pickle.dumps(prepare_item(item)))  # as a worker hands it over
+        prepared = prepare_item(item)
+        handed = pickle.loads(pickle.dumps(prepared.deferred()))  # as a worker hands it over
         spliced += any(text and cuts for text, cuts in prepared.lexicon)
         uncut, _ = spam.assemble_spam_cuts(prepared.paragraphs, [None] * len(prepared.paragraphs), prepared.lexicon)
         for memo in memos:
@@ -299,7 +300,7 @@ def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
             kinds = [rng.choice((None, None, "boilerplate")) for _ in prepared.paragraphs]
             for memo in memos:
                 memo.clear()
-            cut = cut_paragraphs(prepared, kinds)
+            cut = cut_paragraphs(handed, kinds)
             kept, _ = spam.assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
             for memo in memos:
                 memo.clear()

@@ -35,8 +35,9 @@ def as_bytes(value: object) -> bytes:
 
 
 def handed_over(page: PreparedPage) -> PreparedPage:
-    """A page as a worker sends it: the paragraph counter's evidence as arrays only."""
-    return replace(page, prepared=replace(page.prepared, evidence=()))
+    """A page as a worker sends it: the paragraph counter's evidence as arrays only, what only
+    a page cut again needs as one blob."""
+    return replace(page, prepared=replace(page.prepared, evidence=()).deferred())
 
 
 def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
