@@ -279,7 +279,8 @@ static inline __attribute__((always_inline)) Py_ssize_t screen_keep_as(
 
 /* The rows whose unequal count is within limits[code]: written to out, their number returned.
  * The screen of 128 permutations (one 64-byte line: 2 words x 4 planes) has its own copy of
- * the loop, unrolled by the compiler: 3x faster per row than the loops over runtime sizes. */
+ * the loop, unrolled by the compiler: ~2x faster per row than the loops over runtime sizes
+ * (800 rows in cache: 7.5 -> 4.9 us a call, ~2.5 us of it the call itself). */
 MULTIVERSION
 static Py_ssize_t screen_keep(const uint64_t *s, const int64_t *r, Py_ssize_t k, const uint64_t *q,
                               Py_ssize_t width, Py_ssize_t planes, const uint16_t *limits, int64_t *out)
