@@ -9,7 +9,10 @@ vectorised MinHash prefilter then has to reject: the realistic case.
 
 Compare `cpu_ms_per_doc` (process time, the median of `WINDOWS` parts of the timed window)
 between sizes: the machine may be shared, and the large index is memory-bound, so wall time
-drifts with the neighbours. The timed window (`probe`
+drifts with the neighbours. `ratio_to_smallest` is the cost relative to the smallest size
+taken part by part (each part times every size back to back, within ~0.1 s) and its median:
+a burst of other work that lands on one size's part moves that part's ratio only, where the
+ratio of two medians would carry it whole. The timed window (`probe`
 query + insert pairs) sees only the band-table merges that fall into it;
 `insert_cpu_ms_per_doc_amortised` covers every add up to the size, merges and growth included.
 The sizes are timed in turns on indexes built side by side (`scale_curve`), so that the
@@ -31,7 +34,7 @@ from benchmarks.stages import rss_mb
 POOL = 100  # common values per minhash position ("background" mode)
 SAMPLE_SIZE = 370  # verification sample of a ~3,000-character document (256–512)
 PROBE = 2000  # query+insert operations timed at each size
-WINDOWS = 5  # parts the timed operations are split into (the median part is reported)
+WINDOWS = 10  # parts the timed operations are split into (the median part is reported)
 
 
 def _docs(count: int, rng: np.random.Generator, common: np.ndarray, share: float) -> Iterator[Any]:
@@ -121,7 +124,9 @@ def scale_curve(sizes: list[int], mode: str, seed: int = 7, probe: int = PROBE) 
             walls[size].append((time.perf_counter() - start_wall) / max(part.size, 1))
             cpus[size].append((time.process_time() - start_cpu) / max(part.size, 1))
     results = []
+    smallest = min(built)
     for size, (index, build_s, build_cpu, rss) in built.items():
+        by_part = [c / base for c, base in zip(cpus[size], cpus[smallest]) if base > 0]
         layout = _index_bytes(index)
         results.append({
             "mode": mode,
@@ -129,6 +134,8 @@ def scale_curve(sizes: list[int], mode: str, seed: int = 7, probe: int = PROBE) 
             "query_insert_ms_per_doc": round(1000 * float(np.median(walls[size])), 4),
             "cpu_ms_per_doc": round(1000 * float(np.median(cpus[size])), 4),
             "cpu_ms_per_doc_parts": [round(1000 * c, 4) for c in cpus[size]],
+            # The median of this size's cost / the smallest size's, part by part.
+            "ratio_to_smallest": round(float(np.median(by_part)), 3) if by_part else None,
             "lsh_candidates_per_query": round(candidates[size] / probe, 2),
             "rss_bytes_per_entry": round(rss * 2**20 / size),
             "bytes_per_entry": {k: round(v) for k, v in layout.items()},

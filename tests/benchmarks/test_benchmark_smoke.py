@@ -47,6 +47,10 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "new articles" in rebuild["summary"] and "unchanged 20" in in_place["summary"]
     modes = {(r["mode"], r.get("stored")) for r in result["lsh_scale"]}
     assert {("background", 300), ("background", 600), ("uniform", 600)} <= modes
+    curve = {r["stored"]: r for r in result["lsh_scale"] if r["mode"] == "background"}
+    # Each size against the smallest, part by part: the smallest against itself is exactly 1.
+    assert curve[300]["ratio_to_smallest"] == 1.0 and curve[600]["ratio_to_smallest"] > 0
+    assert "the median of" in printed
     assert "LSH scale curve" in printed
 
 
