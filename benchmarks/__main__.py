@@ -24,6 +24,8 @@ from benchmarks.stages import Measurement, Prepared, timed
 from pipelines import kernels
 from pipelines.workers import default_processes
 
+E2E_RUNS = 3  # timed runs of the pipeline with worker processes; the median is reported
+
 
 def _table(rows: list[Measurement], baseline: Measurement) -> str:
     lines = [f"{'stage':<44} {'docs':>6} {'docs/s':>9} {'ms/doc':>8} {'CPU s':>7} {'peak MB':>8} {'x naive':>8}"]
@@ -126,19 +128,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # per core); the goal line reports the faster.
         e2e_rows: list[Measurement] = []
         for workers in sorted({default_processes(), default_processes(caller_busy=False)}):
+            # E2E_RUNS runs of ~2 s on the same warm pool, each into a fresh store; the median
+            # run is reported (a run this short moves 10-20 % with the machine's other work).
+            runs: list[tuple[Measurement, Any, float]] = []
             with StagePool(workers) as pool:
                 list(pool.prepare(replace(item) for item in items[: 8 * workers]))  # started, warm
                 cpu = stages.WorkerCpu()
-                cpu.read(pool.worker_pids())
-                warm_cpu_s = cpu.cpu_s
-                run_e2e, outcomes = timed(f"END TO END, {workers} worker proc(s) + main", items,
+                for _ in range(E2E_RUNS):
+                    cpu.read(pool.worker_pids())
+                    before_cpu_s = cpu.cpu_s
+                    run, outcomes = timed(f"END TO END, {workers} worker proc(s) + main", items,
                                           lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool),
                                           memory=False)
-                cpu.read(pool.worker_pids())
+                    cpu.read(pool.worker_pids())
+                    runs.append((run, outcomes, cpu.cpu_s - before_cpu_s))
+            by_speed = sorted(runs, key=lambda r: r[0].docs_per_s)
+            run_e2e, outcomes, worker_cpu_s = by_speed[len(by_speed) // 2]
             run_e2e.notes.update(outcomes=outcomes, workers=workers,
-                                 worker_cpu_s=round(cpu.cpu_s - warm_cpu_s, 2),
+                                 worker_cpu_s=round(worker_cpu_s, 2),
+                                 runs_docs_per_s=[round(r.docs_per_s) for r, _, _ in runs],
                                  worker_peak_rss_mb=round(cpu.peak_rss_mb, 1),
                                  main_peak_rss_mb=round(stages.max_rss_mb(), 1))
+            assert all(o == outcomes for _, o, _ in runs), "runs on one pool must decide alike"
             rows.append(run_e2e)
             e2e_rows.append(run_e2e)
         e2e = max(e2e_rows, key=lambda m: m.docs_per_s)
@@ -164,8 +175,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"BACKFILL {b['stage']}: {b['pages_per_s']:.0f} pages/s ({b['wall_s']} s), "
               f"{b['cpu_s_all_processes']} CPU s in {b['processes']} processes, peak RSS "
               f"{b['peak_rss_mb_all_processes']} MB all processes ({b['peak_rss_mb_command']} MB the command)")
-    print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es) "
-          f"(goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + workers {e2e.notes['worker_cpu_s']} CPU s; "
+    print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es), the median "
+          f"of {E2E_RUNS} runs {e2e.notes['runs_docs_per_s']} (goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + "
+          f"workers {e2e.notes['worker_cpu_s']} CPU s; "
           f"outcomes {e2e.notes['outcomes']}")
     print(f"compiled kernels: {'built' if kernels.COMPILED else 'NOT BUILT (numpy fallback)'}; one process "
           f"{inline.docs_per_s:.0f} docs/s with them, {numpy_kernels.docs_per_s:.0f} with numpy "

@@ -38,6 +38,9 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
         assert stage["ratio_to_naive"] > 0
         if stage["notes"].get("workers"):  # memory of worker processes: their peak RSS
             assert stage["notes"]["worker_peak_rss_mb"] > 0 and stage["notes"]["worker_cpu_s"] >= 0
+            # The figure is the median of the timed runs (each one rounded in the notes).
+            runs = stage["notes"]["runs_docs_per_s"]
+            assert len(runs) == 3 and abs(stage["docs_per_s"] - sorted(runs)[1]) <= 1
         else:
             assert stage["peak_mb"] is not None
     assert result["ratios"]["minhash_vs_naive"] > 0
