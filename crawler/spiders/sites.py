@@ -184,7 +184,9 @@ class SitesSpider(scrapy.Spider):
             # not count twice against the site's cap (nav links repeat on every page).
             return None
         cap = site.max_pages or self.default_max_pages
-        if self.requested[site.name] >= cap:
+        # A redirect's target is the page counted under the URL that was linked, not one more
+        # (else a moved article is lost whenever the links seen first have used the cap up).
+        if not redirect_chain and self.requested[site.name] >= cap:
             stats.inc_value(f"site/{site.name}/capped")
             return None
         meta: dict[str, Any] = {
@@ -217,7 +219,8 @@ class SitesSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = last_modified
             meta["handle_httpstatus_list"] = [*self.handled_statuses, 304]
             meta["conditional"] = True
-        self.requested[site.name] += 1
+        if not redirect_chain:
+            self.requested[site.name] += 1
         self.scheduled.add(url)
         return Request(
             url, callback=self.parse, errback=self.on_error, meta=meta, headers=headers,
