@@ -37,6 +37,14 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# A 429/503 with Retry-After pauses its host that long before the retry (crawler.middlewares);
+# a longer wait than RETRY_AFTER_MAX seconds is not retried in this run but recorded.
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    # After RetryMiddleware (550) in number, so before it on the way back: it sees the answer first.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+}
 # Scrapy's list minus DNS failures: a host that does not resolve will not resolve in a second,
 # and an offline machine should say so at once instead of after minutes of retries.
 RETRY_EXCEPTIONS = [

@@ -20,7 +20,8 @@ import argparse
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -75,6 +76,8 @@ class LoggedRequest:
     if_none_match: str | None
     referer: str | None
     absolute_uri: bool  # True when the request came in proxy form (GET http://host/path)
+    # When the server answered it (time.monotonic(); the server shares the tests' clock).
+    received_at: float = field(default_factory=time.monotonic, compare=False)
 
     @property
     def url(self) -> str:

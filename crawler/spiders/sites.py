@@ -57,6 +57,7 @@ from twisted.python.failure import Failure
 from crawler.extractors import ExtractedPage, charset_of_content_type, decode_html, parser_for
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
+from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover
 from pipelines.store import as_utc
@@ -512,4 +513,7 @@ def http_error_detail(response: Response) -> str:
     retry_after = _header(response, b"Retry-After")
     if retry_after:
         detail += f"; Retry-After: {retry_after[:100]}"
+        refused = response.request.meta.get(REFUSED_WAIT) if response.request is not None else None
+        if refused is not None:
+            detail += f" (not retried: longer than RETRY_AFTER_MAX; {refused:.0f} s)"
     return detail

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE
 from models import ArticleCopy, CrawlRun, RejectedPage
 from tests.reliability.conftest import HostileCrawl
-from tests.support.faults import CLOAK_HOST, HOST, OFFSITE_HOST, PAGES, Page
+from tests.support.faults import CLOAK_HOST, HOST, OFFSITE_HOST, PAGES, RETRY_AFTER_SECONDS, Page
 
 # Generous: the crawl peaks near 300 MB (a 10 MB body, a 100,000-link page parsed twice).
 PEAK_RSS_LIMIT_MB = 600
@@ -75,6 +75,7 @@ def test_rejection_details_say_what_happened(hostile_crawl: HostileCrawl) -> Non
     rejected = rejections(hostile_crawl)
     by_name = {p.name: rejected[p.url] for p in PAGES if p.url in rejected}
     assert "Retry-After: 120" in by_name["http_503_retry_after"].detail
+    assert "not retried: longer than RETRY_AFTER_MAX" in by_name["http_503_retry_after"].detail
     assert "loops" in by_name["redirect_loop"].detail and "/loop/b.html" in by_name["redirect_loop"].detail
     assert OFFSITE_HOST in by_name["redirect_offsite"].detail
     assert CLOAK_HOST in by_name["cloak_user_agent"].detail
@@ -134,3 +135,25 @@ def test_bad_values_on_a_crawled_page_are_stored_cleanly(hostile_crawl: HostileC
         assert not any(ord(c) < 32 and c not in "\n\t" for c in text), repr(text[:200])
         assert not any("\ud800" <= c <= "\udfff" for c in text)
         assert "\u202e" not in text and "\u200f" not in text  # bidi overrides spoof text
+
+
+def requests_for(crawl: HostileCrawl, name: str) -> list:
+    (page,) = [p for p in PAGES if p.name == name]
+    return [r for r in crawl.log if r.host == HOST and r.path == page.path]
+
+
+def test_a_retry_waits_for_the_servers_retry_after_and_so_does_the_host(hostile_crawl: HostileCrawl) -> None:
+    # The page answers 503 "Retry-After: 1" to a retry that comes sooner: stored only if waited.
+    busy, retry = requests_for(hostile_crawl, "http_503_retry_after_1s")
+    assert (busy.status, retry.status) == (503, 200)
+    assert retry.received_at - busy.received_at >= RETRY_AFTER_SECONDS
+    # The whole host is left alone, not only the page (requests already on their way when the
+    # 503 came back arrive within milliseconds; half a second is the margin for a busy machine).
+    quiet_from, quiet_to = busy.received_at + 0.5, busy.received_at + RETRY_AFTER_SECONDS - 0.05
+    assert not [r.path for r in hostile_crawl.log if r.host == HOST and quiet_from < r.received_at < quiet_to]
+    assert any(r.received_at >= quiet_to for r in hostile_crawl.log if r.host == HOST and r is not retry)
+
+
+def test_a_retry_after_longer_than_the_maximum_is_not_retried(hostile_crawl: HostileCrawl) -> None:
+    # "Retry-After: 120" (RETRY_AFTER_MAX is 60 s): asked once, recorded, the host not held.
+    assert [r.status for r in requests_for(hostile_crawl, "http_503_retry_after")] == [503]

@@ -45,6 +45,7 @@ SLOW_SECONDS = 30.0  # the slow page's sleep: far past DOWNLOAD_TIMEOUT (even wi
 BIG_BYTES = 10 * 1024 * 1024 + 512 * 1024  # past Scrapy's DOWNLOAD_MAXSIZE of 10 MiB
 FARM_LINKS = 100_000
 DEEP_LEVELS = 5_000
+RETRY_AFTER_SECONDS = 1  # the busy page's Retry-After (its host is held that long)
 # Crawler-ish User-Agents that the server-side cloaking page redirects.
 _CRAWLER_UA = ("bot", "spider", "crawl", "archiver", "scrapy", "python", "curl", "wget")
 
@@ -284,6 +285,23 @@ def _a(n: int, day: str = "1002") -> str:
     return f"/a/2025/{day}/{n}.html"
 
 
+class _BusyUntilWaited:
+    """503 with "Retry-After: `seconds`", unless this crawl's previous request for the page (the
+    server's request log, cleared for every crawl) was such a 503 answered at least `seconds`
+    ago: then the article. A retry sent without waiting gets the 503 again, so the article is
+    stored only by a crawler that honours the header."""
+
+    def __init__(self, seconds: int, article: int) -> None:
+        self.seconds, self.article = seconds, article
+
+    def __call__(self, handler: _Handler) -> Response:
+        _, path, _ = handler._target()
+        earlier = [r for r in handler.server.web.request_log if r.path == path]
+        if earlier and earlier[-1].status == 503 and time.monotonic() - earlier[-1].received_at >= self.seconds:
+            return _html(article_html(self.article))
+        return Response(503, {"Content-Type": "text/html", "Retry-After": str(self.seconds)}, b"busy")
+
+
 PAGES: tuple[Page, ...] = (
     # Good articles, some served badly: the crawl must store them.
     Page("good_utf8", _a(1, "1001"), lambda h: _html(article_html(1)), "stored"),
@@ -322,6 +340,8 @@ PAGES: tuple[Page, ...] = (
     Page("http_500", _a(23), lambda h: Response(500, {"Content-Type": "text/html"}, b"<h1>oops</h1>"), "http_error", 500),
     Page("http_503_retry_after", _a(24),
          lambda h: Response(503, {"Content-Type": "text/html", "Retry-After": "120"}, b"busy"), "http_error", 503),
+    # Busy for a second: stored only when the retry waits for it (crawler.middlewares).
+    Page("http_503_retry_after_1s", _a(32), _BusyUntilWaited(RETRY_AFTER_SECONDS, 18), "stored"),
     Page("slow", _a(25), lambda h: Response(200, {"Content-Type": "text/html"}, b"late", behaviour="slow"), "timeout"),
     Page("connection_reset", _a(26), lambda h: Response(behaviour="reset"), "fetch_error"),
     Page("cloak_user_agent", _a(27), _cloak_ua, "offsite_redirect", 302),
@@ -356,13 +376,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        arrived = time.monotonic()  # before the route: some answers take a while to build
         host, path, absolute = self._target()
         response = self._route(host, path)
         self.server.web.request_log.append(LoggedRequest(
             method=self.command, host=host, path=path, status=response.status,
             user_agent=self.headers.get("User-Agent"), if_modified_since=self.headers.get("If-Modified-Since"),
             if_none_match=self.headers.get("If-None-Match"), referer=self.headers.get("Referer"),
-            absolute_uri=absolute,
+            absolute_uri=absolute, received_at=arrived,
         ))
         if response.behaviour == "reset":
             # RST instead of an answer: SO_LINGER with a zero timeout, then close.
