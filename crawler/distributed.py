@@ -11,8 +11,9 @@ whichever worker finds it. This module adds what a scheduled crawl needs on top:
   busy (it may enqueue more pages) and closes when the queue is empty and every live worker is
   idle — no worker idles forever, none leaves early;
 * **no lost requests**: a request popped by a worker is recorded as in flight until its page
-  is handled (its item stored); when a worker dies (no heartbeat for `WORKER_DEAD_AFTER`
-  seconds), a surviving worker puts its in-flight requests back into the queue.
+  is handled: an article's item stored, any other page's links in the shared queue
+  (`InflightLinks`); when a worker dies (no heartbeat for `WORKER_DEAD_AFTER` seconds), a
+  surviving worker puts its in-flight requests back into the queue.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pickle
 import socket
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Optional
 
 from scrapy import Spider, signals
@@ -87,6 +89,11 @@ def distributed_settings(redis_url: str, db_url: str) -> dict[str, Any]:
     }
 
 
+# request.meta key of a request yielded by a page's callback: that page's URL (in flight
+# until all of its requests are in the queue). Taken out before the request is queued.
+LINKED_FROM = "inflight_linked_from"
+
+
 class InflightScheduler(Scheduler):
     """scrapy-redis's scheduler, recording each popped request until its page is handled."""
 
@@ -96,6 +103,34 @@ class InflightScheduler(Scheduler):
         self.worker = settings.get("DISTRIBUTED_WORKER")
         base = f"{settings.get('DISTRIBUTED_PREFIX')}:{settings.get('DISTRIBUTED_GENERATION')}"
         self.inflight_key = f"{base}:inflight:{self.worker}"
+        self._unqueued: dict[str, int] = {}  # page URL -> requests it yielded not queued yet
+        self._output_taken: set[str] = set()  # pages whose callback has yielded everything
+
+    def enqueue_request(self, request: Request) -> bool:
+        page = request.meta.pop(LINKED_FROM, None)
+        try:
+            return bool(super().enqueue_request(request))
+        finally:
+            if page is not None:  # queued (or dropped as seen): one fewer to wait for
+                self._unqueued[page] -= 1
+                self._handled_if_complete(page)
+
+    def expect_link(self, page: str) -> None:
+        """A request yielded by `page`'s callback is on its way to `enqueue_request`."""
+        self._unqueued[page] = self._unqueued.get(page, 0) + 1
+
+    def output_taken(self, page: str) -> None:
+        """`page`'s callback has yielded everything: done once those requests are queued.
+        (Scrapy takes a callback's output ahead of scheduling it: up to 2 x CONCURRENT_ITEMS
+        wait in a queue, so the end of the output is not the end of the scheduling.)"""
+        self._output_taken.add(page)
+        self._handled_if_complete(page)
+
+    def _handled_if_complete(self, page: str) -> None:
+        if page in self._output_taken and self._unqueued.get(page, 0) <= 0:
+            self._output_taken.discard(page)
+            self._unqueued.pop(page, None)
+            self.done(page)
 
     def next_request(self) -> Optional[Request]:
         request = super().next_request()
@@ -115,6 +150,62 @@ class InflightScheduler(Scheduler):
             self.queue.push(request.replace(dont_filter=True))  # already in the dupefilter
         self.server.delete(inflight_key)
         return len(entries)
+
+
+class InflightLinks:
+    """Spider middleware of a distributed crawl: a page other than an article (a list page, a
+    redirect) leaves the in-flight record only when every request its callback yielded is in
+    the shared queue. Acknowledged when its response arrived, as before, a worker killed while
+    its callback ran lost the links: an article linked from that page alone was never crawled.
+
+    Its order is the lowest, so that it sees the requests the engine will schedule.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.get("DISTRIBUTED_GENERATION"):
+            raise NotConfigured("not a distributed crawl (no REDIS_URL)")
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "InflightLinks":
+        return cls(crawler)
+
+    @property
+    def scheduler(self) -> InflightScheduler:
+        return self.crawler.engine._slot.scheduler  # type: ignore[union-attr]
+
+    @staticmethod
+    def _page(response: Response) -> Optional[str]:
+        request = response.request
+        if request is None or request.meta.get("kind") == "article":
+            return None  # an article is handled when its item is stored (`item_done`)
+        return request.url
+
+    def _linked(self, page: Optional[str], output: Any) -> Any:
+        if page is not None and isinstance(output, Request):
+            output.meta[LINKED_FROM] = page
+            self.scheduler.expect_link(page)
+        return output
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        page = self._page(response)
+        try:
+            for output in result:
+                yield self._linked(page, output)
+        finally:
+            if page is not None:
+                self.scheduler.output_taken(page)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        page = self._page(response)
+        try:
+            async for output in result:
+                yield self._linked(page, output)
+        finally:
+            if page is not None:
+                self.scheduler.output_taken(page)
 
 
 class WorkerCoordinator:
@@ -138,7 +229,6 @@ class WorkerCoordinator:
         crawler.signals.connect(self.spider_idle, signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
         crawler.signals.connect(self.busy, signals.request_reached_downloader)
-        crawler.signals.connect(self.response_received, signals.response_received)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self.item_done, signal)
 
@@ -167,12 +257,6 @@ class WorkerCoordinator:
 
     def busy(self, request: Request, spider: Spider) -> None:
         self.idle = False
-
-    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
-        # Article pages stay in flight until their item is stored; other pages are handled
-        # once their links are scheduled, which happens as their callback runs.
-        if request.meta.get("kind") != "article":
-            self.scheduler.done(request.url)
 
     def item_done(self, item: Any, **kwargs: Any) -> None:
         if isinstance(item, (ArticleItem, RejectedPageItem)):

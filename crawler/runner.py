@@ -70,6 +70,9 @@ def run_crawl(
         extensions = dict(settings.getdict("EXTENSIONS"))
         extensions["crawler.distributed.WorkerCoordinator"] = 30
         settings.set("EXTENSIONS", extensions, priority="cmdline")
+        middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+        middlewares["crawler.distributed.InflightLinks"] = 1  # nearest the engine
+        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
     if sites_file:
         settings.set("SITES_FILE", str(Path(sites_file).resolve()), priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")

@@ -189,4 +189,4 @@ def test_a_killed_worker_leaves_nothing_behind(
     requeued = re.search(r"stopped \(no heartbeat for \d+s\): (\d+) of its pages put back", err)
     assert requeued and int(requeued.group(1)) == left_in_flight, err[-3000:]
     state, articles = store_state(db_url)
-    assert articles == 16 and state == expected_state()
+    assert articles == 16 and state == expected_state(), err[-3000:]
