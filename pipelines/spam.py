@@ -799,14 +799,40 @@ class ParagraphEvidence:
         return (ParagraphEvidence, (self.entry, self.has_spam))  # 2x faster than the default
 
 
+# 主送机关, the addressee line of an official document (GB/T 9704-2012 §7.3.3): under the title,
+# the bodies the document is sent to, separated by "，" or "、", the last followed by a full-width
+# colon ("各县（市、区）人民政府，省直有关部门："). A site's notices are sent to the same bodies, so
+# the line recurs verbatim on unrelated pages like a template; it is their text.
+ADDRESSEE_LINES = 3  # paragraphs from the top where it is looked for (a document number may come first)
+_ADDRESSEE = re.compile(r"[^。！？；!?;：:]{2,160}：")
+_ADDRESSEE_BODIES = (
+    "政府", "部门", "单位", "委", "委员会", "厅", "局", "办", "办公室", "机构", "党委", "党组",
+    "院", "公司", "企业", "学校", "高校", "协会", "中心", "银行", "集团", "处", "所", "站",
+)
+
+
+def is_addressee_line(paragraph: str) -> bool:
+    """True for a 主送机关 line: groups of bodies separated by "，", ending in "：" (normalised
+    text), each group's last name an institution ("各县（市、区）人民政府", "省直有关部门",
+    "市政府各委、办、局"). "当前位置：", "附件：" or a notice that ends in "：" are not."""
+    text = paragraph.strip()
+    if not _ADDRESSEE.fullmatch(text):
+        return False
+    return all(group.endswith(_ADDRESSEE_BODIES) for group in text[:-1].split("，"))
+
+
 def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[ParagraphEvidence]:
-    """The evidence of each paragraph, fingerprints computed in one batched pass."""
+    """The evidence of each paragraph, fingerprints computed in one batched pass. An addressee
+    line near the top (`is_addressee_line`) without spam terms is not tracked: never counted,
+    never cut as boilerplate."""
     tracked: list[tuple[int, str]] = []
     spam_flags: list[bool] = []
     for position, paragraph in enumerate(paragraphs):
         key = _KEY[paragraph]  # comparison_key(paragraph)
         has_spam = bool(key) and bool(_HITS[_NORM[paragraph]])
         spam_flags.append(has_spam)
+        if position < ADDRESSEE_LINES and not has_spam and is_addressee_line(paragraph):
+            continue
         if key and (len(key) >= min_chars or has_spam):
             tracked.append((position, key))
     entries: list[tuple[int, ...]] = [()] * len(paragraphs)

@@ -15,6 +15,7 @@ from pipelines.spam import (
     PageSignals,
     ParagraphFrequency,
     classify_page,
+    is_addressee_line,
     spam_term_hits,
     strip_injected_title,
     strip_repeated_body,
@@ -296,6 +297,36 @@ class TestParagraphFrequency:
     def test_site_boilerplate_is_recorded_as_such(self) -> None:
         freq = _site_with(BOILERPLATE, UNRELATED_BODIES)
         assert freq.kind("mirror.example", BOILERPLATE) == KIND_BOILERPLATE
+
+    def test_the_addressee_line_of_notices_is_their_text_not_boilerplate(self) -> None:
+        # A site's notices go to the same bodies: the 主送机关 line under the title recurs
+        # verbatim on unrelated pages, as a footer would. At the top it is kept; the same line
+        # anywhere else, and the site's real boilerplate, are still cut.
+        addressee = "各县（市、区）人民政府，省直有关部门："
+        freq = ParagraphFrequency()
+        for number, body in enumerate(UNRELATED_BODIES):
+            freq.observe("gov.example", number, [addressee, *body, BOILERPLATE])
+        page = [addressee, *DIGITAL_POLICY[:3], BOILERPLATE]
+        kinds = freq.kinds_of("gov.example", freq.evidence(page))
+        assert kinds[0] is None and kinds[-1] == KIND_BOILERPLATE
+        freq = ParagraphFrequency()
+        for number, body in enumerate(UNRELATED_BODIES):
+            freq.observe("gov.example", number, [*body, addressee])
+        assert freq.kinds_of("gov.example", freq.evidence([*DIGITAL_POLICY[:3], addressee]))[-1] == KIND_BOILERPLATE
+
+    @pytest.mark.parametrize(("line", "addressee"), [
+        ("各市人民政府，省政府国资委：", True),
+        ("各省、自治区、直辖市人民政府，国务院各部委、各直属机构：", True),
+        ("各区县人民政府，市政府各委、办、局：", True),
+        ("各有关单位：", True),
+        ("当前位置：", False),
+        ("附件：", False),
+        ("经研究，现就有关事项通知如下：", False),
+        ("本网站所载文章均为原创，转载请注明出处：", False),
+        ("各县（市、区）人民政府，省直有关部门。", False),
+    ])
+    def test_what_an_addressee_line_is(self, line: str, addressee: bool) -> None:
+        assert is_addressee_line(line) is addressee
 
     def test_short_common_lines_are_never_judged(self) -> None:
         freq = _site_with("特此通知。", UNRELATED_BODIES)
