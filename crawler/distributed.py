@@ -112,7 +112,7 @@ class InflightScheduler(Scheduler):
             return bool(super().enqueue_request(request))
         finally:
             if page is not None:  # queued (or dropped as seen): one fewer to wait for
-                self._unqueued[page] -= 1
+                self._unqueued[page] = self._unqueued.get(page, 1) - 1
                 self._handled_if_complete(page)
 
     def expect_link(self, page: str) -> None:
