@@ -75,7 +75,8 @@ class RetryAfterMiddleware:
         header = response.headers.get(b"Retry-After")
         if not header:
             return response
-        wait = parse_retry_after(header.decode("latin-1"), datetime.now(timezone.utc))
+        value = header.decode("latin-1")
+        wait = parse_retry_after(value, datetime.now(timezone.utc))
         stats = self.crawler.stats
         if wait is None:
             if stats:
@@ -89,7 +90,7 @@ class RetryAfterMiddleware:
             return response
         if self._pause(request, wait):
             logger.info("%s answered %d with Retry-After: %s; no request to it for %.1f s",
-                        response.url, response.status, header.decode("latin-1")[:100], wait)
+                        response.url, response.status, value[:100], wait)
             if stats:
                 stats.inc_value("retry_after/paused")
         return response

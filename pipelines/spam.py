@@ -806,7 +806,7 @@ class ParagraphEvidence:
 ADDRESSEE_LINES = 3  # paragraphs from the top where it is looked for (a document number may come first)
 _ADDRESSEE = re.compile(r"[^。！？；!?;：:]{2,160}：")
 _ADDRESSEE_BODIES = (
-    "政府", "部门", "单位", "委", "委员会", "厅", "局", "办", "办公室", "机构", "党委", "党组",
+    "政府", "部门", "单位", "委", "委员会", "厅", "局", "办", "办公室", "机构", "党组",
     "院", "公司", "企业", "学校", "高校", "协会", "中心", "银行", "集团", "处", "所", "站",
 )
 
