@@ -21,7 +21,6 @@ from typing import Any
 from benchmarks import stages
 from benchmarks.corpus import build_corpus
 from benchmarks.stages import Measurement, Prepared, timed
-from pipelines import kernels
 from pipelines.workers import default_processes
 
 E2E_RUNS = 3  # timed runs of the pipeline with worker processes; the median is reported
@@ -118,12 +117,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                      lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
         inline.notes["outcomes"] = outcomes
         rows.append(inline)
-        # The same with the compiled kernels switched off: what they are worth, in this run.
-        with StagePool(0) as pool, kernels.disabled():
-            numpy_kernels, outcomes = timed(f"end to end, 1 process, numpy kernels ({stages.BATCH}/txn)", items,
-                                            lambda batch: stages.stage_end_to_end_batched(batch, _fresh(tmp), pool))
-        numpy_kernels.notes["outcomes"] = outcomes
-        rows.append(numpy_kernels)
         # With the crawl's worker count (one per core beyond the caller's) and reprocess's (one
         # per core); the goal line reports the faster.
         e2e_rows: list[Measurement] = []
@@ -154,7 +147,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             e2e_rows.append(run_e2e)
         e2e = max(e2e_rows, key=lambda m: m.docs_per_s)
         assert all(r.notes["outcomes"] == inline.notes["outcomes"] for r in e2e_rows) \
-            and inline.notes["outcomes"] == one_by_one.notes["outcomes"] == numpy_kernels.notes["outcomes"], \
+            and inline.notes["outcomes"] == one_by_one.notes["outcomes"], \
             "batched and page-by-page ingestion must decide alike"
 
     backfill_rows: list[dict[str, Any]] = []
@@ -176,12 +169,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
               f"{b['cpu_s_all_processes']} CPU s in {b['processes']} processes, peak RSS "
               f"{b['peak_rss_mb_all_processes']} MB all processes ({b['peak_rss_mb_command']} MB the command)")
     print(f"end to end: {e2e.docs_per_s:.0f} docs/s with {e2e.notes['workers']} worker process(es), the median "
-          f"of {E2E_RUNS} runs {e2e.notes['runs_docs_per_s']} (goal >= 1,000); main {e2e.cpu_s:.2f} CPU s + "
+          f"of {E2E_RUNS} runs {e2e.notes['runs_docs_per_s']}; main {e2e.cpu_s:.2f} CPU s + "
           f"workers {e2e.notes['worker_cpu_s']} CPU s; "
           f"outcomes {e2e.notes['outcomes']}")
-    print(f"compiled kernels: {'built' if kernels.COMPILED else 'NOT BUILT (numpy fallback)'}; one process "
-          f"{inline.docs_per_s:.0f} docs/s with them, {numpy_kernels.docs_per_s:.0f} with numpy "
-          f"({inline.docs_per_s / numpy_kernels.docs_per_s:.2f}x)")
     print(f"extraction: {extraction.docs_per_s:.0f} pages/s on one core (goal >= 100), "
           f"{extraction.notes['kb_per_page']} KB/page")
 
@@ -209,8 +199,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         scale.append({"mode": "datasketch_minhashlsh_32x2", "rss_bytes_per_entry": ds})
 
     result = {
-        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform(),
-                    "compiled_kernels": kernels.COMPILED},
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
         "corpus": {"docs": docs_n, "kinds": dict(Counter(d.kind for d in docs)),
                    "traditional": sum(d.script == "traditional" for d in docs), "seed": args.seed,
                    "build_s": round(corpus_s, 2)},

@@ -24,7 +24,6 @@ from typing import Any, Mapping, Optional, Sequence
 
 from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
 from crawler.items import ArticleItem, RemovalRecord
-from pipelines import kernels
 from pipelines.normalize import normalize_record, normalize_text, remember_joined_key, to_simplified
 from pipelines.spam import (
     LexiconCut,
@@ -65,14 +64,11 @@ _UNSTORABLE = re.compile(
 # Bidi embeddings, overrides and marks: normalize_text drops them from text; the body HTML loses
 # them here, so that no stored field can reorder what a reader sees (RLO spoofing).
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
-# The same classes searched in one compiled pass (most text holds none of them).
-_UNSTORABLE_CHARS = kernels.CharClass(_UNSTORABLE)
-_BIDI_CHARS = kernels.CharClass(_BIDI_CONTROLS)
 
 
 def storable_text(text: Optional[str]) -> Optional[str]:
     """`text` without the characters no store accepts (None stays None)."""
-    if not text or not _UNSTORABLE_CHARS.occurs_in(text):
+    if not text or _UNSTORABLE.search(text) is None:
         return text
     return _UNSTORABLE.sub("", text)
 
@@ -344,9 +340,9 @@ def _storable_as_is(item: ArticleItem) -> bool:
             return False
         texts.append(removal.content)
         texts.append(removal.detail)
-    if _UNSTORABLE_CHARS.occurs_in("\n".join(filter(None, texts))):
+    if _UNSTORABLE.search("\n".join(filter(None, texts))) is not None:
         return False
-    return not (item.body_html and _BIDI_CHARS.occurs_in(item.body_html))
+    return not (item.body_html and _BIDI_CONTROLS.search(item.body_html) is not None)
 
 
 def _storable_copy(item: ArticleItem) -> ArticleItem:
@@ -395,7 +391,7 @@ def _storable_html(body_html: Optional[str]) -> Optional[str]:
     if not body_html:
         return body_html
     body_html = storable_text(body_html) or ""
-    return _BIDI_CONTROLS.sub("", body_html) if _BIDI_CHARS.occurs_in(body_html) else body_html
+    return _BIDI_CONTROLS.sub("", body_html)
 
 
 def _plausible_date(value: datetime | date, fetched_at: Optional[datetime]) -> bool:

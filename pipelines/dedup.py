@@ -83,7 +83,6 @@ from typing import Hashable, Iterable, Iterator, Literal, Optional, Sequence
 
 import numpy as np
 
-from pipelines import kernels
 from pipelines.minhash import (
     DEFAULT_SCHEME,
     IncompatibleSignatureError,
@@ -204,8 +203,6 @@ def _subsample(hashes: np.ndarray, bits: int) -> np.ndarray:
     values in every document that has them)."""
     if bits == 0:
         return hashes
-    if kernels.enabled():
-        return kernels.subsample(hashes, bits)
     return hashes[(hashes & U32((1 << bits) - 1)) == 0]
 
 
@@ -243,8 +240,6 @@ def _screen_words(perms: int) -> int:
 def _screen_row(hashvalues: np.ndarray, count_code: int = 0) -> np.ndarray:
     """The screen row of one signature (uint32 values) as uint64 words, `count_code` in the
     top byte of plane 0 (a query's row has 0 there)."""
-    if kernels.enabled() and hashvalues.size:
-        return kernels.screen_row(hashvalues, _SCREEN_BITS, count_code)
     low = hashvalues.astype(np.uint8)  # (a cast keeps the low byte)
     if low.size % 64:  # pad the planes to whole words: padding never differs
         low = np.concatenate((low, np.zeros(-low.size % 64, dtype=np.uint8)))
@@ -308,7 +303,7 @@ def _screen_limits(perms: int, prefilter: float) -> np.ndarray:
     share = np.nan_to_num(share, nan=0.0)
     need = np.floor(prefilter * perms * share * (1 - 1e-9))  # (margin: float rounding)
     limits = np.clip(perms - need, 0, perms)
-    return np.ascontiguousarray(limits, dtype=np.uint16)  # rows as the compiled screen takes them
+    return np.ascontiguousarray(limits, dtype=np.uint16)
 
 
 # Band table: every (row, band) pair of a stored signature is one uint64, the 32-bit hash of
@@ -516,10 +511,8 @@ class _BandTable:
             self.runs.append(self._index(0, self.pairs.size, 0))
         self._runs_changed()
 
-    def matches(self, keys: np.ndarray, screen: Optional[np.ndarray] = None) -> np.ndarray:
+    def matches(self, keys: np.ndarray) -> np.ndarray:
         """Rows stored with the same band hash as some band of `keys` (one signature's keys).
-        `screen`: the index's prefilter screen, whose lines of the rows found are fetched into
-        the cache on the way (the compiled lookup does; the numpy one ignores it).
 
         Every candidate is there, and the rare rows whose band key only has the same 32-bit
         hash (≈ 0.25 per query at a million signatures): `candidates` drops them, `query`
@@ -536,9 +529,6 @@ class _BandTable:
         # (Methods and indexing rather than np.take/np.repeat/np.cumsum: their Python wrappers
         # cost ~1 µs a call, as much as the work on a small index.)
         slots = (self._directories + (hashes >> self._shifts).view(np.int64)).ravel()
-        if kernels.enabled():
-            rows = kernels.bucket_rows(self.pairs, self.starts, slots, mixed[self._run_bands], screen)
-            return np.concatenate((buffered, rows)) if buffered.size else rows
         firsts = self.starts[slots].astype(np.int64)
         counts = self.starts[slots + 1] - firsts  # runs x bands, flattened
         # Touch each range's start first (the pair before it: `firsts` may be the end), so that
@@ -666,7 +656,7 @@ class DedupIndex:
         if signature is not None and self._size:
             self.params.scheme.check_compatible(signature.scheme)
             keys = self._table.keys(signature.hashvalues)
-            rows = self._table.matches(keys, self._screen)
+            rows = self._table.matches(keys)
             for candidate in self._verify_rows(rows, keys, signature):
                 if candidate.doc_id not in results:
                     results[candidate.doc_id] = candidate
@@ -688,28 +678,14 @@ class DedupIndex:
         """
         if not rows.size:
             return
-        if kernels.enabled():
-            limits = _screen_limits(self._hv.shape[1], self.params.prefilter)
-            rows = kernels.screen_filter(self._screen, rows, _screen_row(signature.hashvalues),
-                                         _SCREEN_BITS, limits[_count_code(signature.shingle_count)])
-        else:
-            rows = rows[self._screen_passes(rows, signature)]
+        rows = rows[self._screen_passes(rows, signature)]
         if not rows.size:
             return
-        if kernels.enabled():
-            rows = kernels.band_candidates(self._key_matrix(), rows, self._has_signature, keys)
-        else:
-            rows = sorted_distinct(rows[self._has_signature[rows]])
-            rows = rows[_shares_a_band(self._band_keys, rows, keys)]
+        rows = sorted_distinct(rows[self._has_signature[rows]])
+        rows = rows[_shares_a_band(self._band_keys, rows, keys)]
         if not rows.size:
             return
-        if kernels.enabled():
-            positions, estimated = kernels.prefilter_rows(
-                self._hv, self._numbers, rows, signature.hashvalues, signature.shingle_count,
-                self.params.prefilter,
-            )
-        else:
-            positions, estimated = self._prefilter_numpy(rows, signature)
+        positions, estimated = self._prefilter(rows, signature)
         samples: dict[int, np.ndarray] = {}
         for row, estimate in zip(rows[positions].tolist(), estimated.tolist()):
             if not samples:
@@ -720,10 +696,9 @@ class DedupIndex:
             if candidate is not None:
                 yield candidate
 
-    def _prefilter_numpy(self, rows: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
+    def _prefilter(self, rows: np.ndarray, signature: Signature) -> tuple[np.ndarray, np.ndarray]:
         """(positions in `rows`, MinHash estimates) of the rows whose estimate passes the
-        prefilter: max(J, |A∩B|/|A|, |A∩B|/|B|) ≥ prefilter, |A∩B| ≈ J(|A|+|B|)/(1+J). The
-        reference of the compiled `kernels.prefilter_rows`."""
+        prefilter: max(J, |A∩B|/|A|, |A∩B|/|B|) ≥ prefilter, |A∩B| ≈ J(|A|+|B|)/(1+J)."""
         a = signature.shingle_count
         perms = self._hv.shape[1]
         counter = np.uint8 if perms < 256 else np.int64
@@ -734,17 +709,6 @@ class DedupIndex:
         best = np.maximum(estimated, np.maximum(overlap / max(a, 1), overlap / np.maximum(b, 1)))
         positions = np.flatnonzero(best >= self.params.prefilter)
         return positions, estimated[positions]
-
-    def _key_matrix(self) -> np.ndarray:
-        """A contiguous uint64 matrix whose rows start with the stored rows' band keys: the
-        signature matrix itself when the keys are a view of it (two rows a band)."""
-        keys = self._band_keys
-        if keys.flags.c_contiguous:
-            return keys
-        matrix = self._hv.view(np.uint64)
-        if not np.shares_memory(keys, matrix) or keys.strides != matrix.strides:
-            raise AssertionError("band keys are neither contiguous nor the signature matrix's view")
-        return matrix
 
     def _screen_passes(self, rows: np.ndarray, signature: Signature) -> np.ndarray:
         """False for rows the prefilter would surely reject, read from the screen alone.
@@ -757,9 +721,6 @@ class DedupIndex:
         differing in more values than `_screen_limits` allows for the two shingle counts'
         codes would fail the prefilter. Chance collisions share ≈ 2 + perms/16 low nibbles, far
         from the ≈ perms/4 a passing row of similar size needs.
-
-        The numpy reference of the compiled `kernels.screen_filter`, which `_verify_rows` uses
-        when built (tests/pipelines/test_kernels.py checks they agree).
         """
         width = self._screen.shape[1] // _SCREEN_BITS
         # Gathered a row at a time (one cache line each), then turned word-major (words x

@@ -39,7 +39,6 @@ import datasketch
 import numpy as np
 from datasketch import LeanMinHash
 
-from pipelines import kernels
 from pipelines.normalize import comparison_key
 
 __all__ = [
@@ -232,13 +231,6 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 def _murmur_windows(codepoints: np.ndarray, n: int) -> np.ndarray:
     """murmur3_32 of every n-character window of `codepoints` (uint32), all at once."""
-    if kernels.enabled() and len(codepoints):
-        return kernels.murmur_windows(codepoints, min(n, len(codepoints)))
-    return _murmur_windows_numpy(codepoints, n)
-
-
-def _murmur_windows_numpy(codepoints: np.ndarray, n: int) -> np.ndarray:
-    """`_murmur_windows` in numpy (the compiled kernel's reference)."""
     length = len(codepoints)
     width = min(n, length)
     count = length - width + 1
@@ -256,15 +248,8 @@ def _murmur_windows_numpy(codepoints: np.ndarray, n: int) -> np.ndarray:
 
 
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """`np.unique` of uint32 shingle hashes."""
-    if kernels.enabled():
-        return kernels.sorted_distinct_u32(values)
-    return _sorted_distinct_numpy(values)
-
-
-def _sorted_distinct_numpy(values: np.ndarray) -> np.ndarray:
-    """`_sorted_distinct` in numpy (the compiled kernel's reference): ~5x faster than
-    `np.unique` on numpy 2 (which no longer sorts for unique)."""
+    """`np.unique` of uint32 shingle hashes, ~5x faster than it on numpy 2 (whose unique
+    does not sort)."""
     if values.size < 2:
         return values.copy()
     ordered = np.sort(values)
@@ -375,13 +360,6 @@ class MinHasher:
         result = np.full(self.scheme.num_perm, _MAX_HASH, dtype=U32)
         if shingle_hashes.size == 0:
             return result
-        if kernels.enabled():
-            kernels.minhash_values(shingle_hashes, self._a, self._b, result)
-            return result
-        return self._hashvalues_numpy(shingle_hashes, result)
-
-    def _hashvalues_numpy(self, shingle_hashes: np.ndarray, result: np.ndarray) -> np.ndarray:
-        """`hashvalues` in numpy (the compiled kernel's reference), into `result`."""
         mixed = _fmix32(shingle_hashes.astype(U32, copy=False))
         a, b = self._a[:, None], self._b[:, None]
         buffer = _block_buffer(self.scheme.num_perm, min(mixed.size, _CHUNK))

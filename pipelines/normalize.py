@@ -33,7 +33,6 @@ from typing import Iterable, Literal, Optional, Sequence
 
 import numpy as np
 
-from pipelines import kernels
 
 __all__ = [
     "NormalizedText",
@@ -136,7 +135,6 @@ _PLAIN_CHARS = _plain_ranges()
 # A character that is neither plain nor one of the kept full-width marks (which split the text
 # into the pieces NFKC is applied to): where there is none, only the spaces step can change text.
 _NOT_PLAIN = re.compile(f"[^{_PLAIN_CHARS}{_KEEP_FULLWIDTH}]")
-_NOT_PLAIN_CHARS = kernels.CharClass(_NOT_PLAIN)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -170,7 +168,7 @@ def normalize_text(text: Optional[str]) -> str:
     # Each step is skipped when a quick search shows it would change nothing.
     if "&" in text:
         text = _NBSP_ENTITY.sub(" ", text)
-    if not _NOT_PLAIN_CHARS.occurs_in(text):
+    if _NOT_PLAIN.search(text) is None:
         # Plain characters only (most paragraphs): nothing to drop, every NFKC piece is already
         # normalised, the only whitespace is the ASCII space.
         if "  " in text:
@@ -186,8 +184,6 @@ def normalize_text(text: Optional[str]) -> str:
     text = text.strip()
     if text.isascii():
         return text
-    if kernels.enabled():
-        return kernels.punct_to_fullwidth(text)
     if _ASCII_PUNCT.search(text) is not None:
         # = _ASCII_PUNCT_NEAR_CJK.sub(_punct_to_fullwidth, text): whitespace is single spaces now
         text = _PUNCT_NEAR_CJK.sub(_punct_match_to_fullwidth, text)
@@ -240,7 +236,6 @@ class _OpenccTables:
             "[" + "".join(re.escape(c) for c in sorted(trigger | anchors) if ord(c) <= 0xFFFF)
             + "\U00010000-\U0010ffff]"
         )
-        self.t2s_maybe_chars = kernels.CharClass(self.t2s_maybe)
         # The same test as one regex search (a set test iterates the text in Python): a character
         # class of the BMP triggers, and the set itself only for text with astral characters.
         self.t2s_trigger_bmp: re.Pattern[str] = re.compile(
@@ -260,8 +255,6 @@ class _OpenccTables:
         # The same sets as regex character classes (BMP part) for counting in one C-level scan.
         self.traditional_only_bmp = _char_class(c for c in self.traditional_only if ord(c) <= 0xFFFF)
         self.simplified_only_bmp = _char_class(c for c in self.simplified_only if ord(c) <= 0xFFFF)
-        self.traditional_only_chars = kernels.CharClass(self.traditional_only_bmp)
-        self.simplified_only_chars = kernels.CharClass(self.simplified_only_bmp)
         # Traditional-only characters of the BMP and every astral character, in one class.
         self.traditional_only_or_astral = re.compile(
             "["
@@ -357,13 +350,9 @@ class _FastT2S:
             self.lut = lut
 
     def translate(self, text: str) -> str:
-        """`text.translate(self.table)`, through the lookup array for BMP texts (compiled) or
+        """`text.translate(self.table)`, through the numpy lookup array for
         long ones (numpy)."""
         lut = self.lut
-        if lut is not None and kernels.enabled():
-            translated = kernels.translate_bmp(text, lut)
-            if translated is not None:
-                return translated
         if lut is None or len(text) < _LUT_MIN_CHARS:
             return text.translate(self.table)
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -449,7 +438,7 @@ def to_simplified(text: str) -> str:
     tables = _get_tables()
     # The exact tests (no trigger, no hidden phrase) run only where the one-scan prefilter finds
     # a trigger, a character of a hidden phrase or an astral character.
-    if not tables.t2s_maybe_chars.occurs_in(text) or (
+    if not tables.t2s_maybe.search(text) is not None or (
         not tables.has_trigger(text)
         and (tables.t2s_hidden_phrases is None or tables.t2s_hidden_phrases.search(text) is None)
     ):
@@ -515,11 +504,6 @@ def detect_script(text: str) -> Script:
     # = script_shares(text)[1:], counting the Simplified-only characters (a third of a
     # Simplified text) only when the Traditional-only ones do not decide already.
     tables = _get_tables()
-    trad_bmp = tables.traditional_only_chars.bmp_count(text)  # a text within the BMP, in C
-    if trad_bmp is not None:
-        if trad_bmp <= 1:
-            return "simplified"
-        return _script_of(trad_bmp, tables.simplified_only_chars.count(text))
     found = tables.traditional_only_or_astral.findall(text)
     trad = len(found)
     astral = [ch for ch in found if ord(ch) > 0xFFFF] if max(found, default="") > "\uffff" else []
@@ -590,8 +574,6 @@ def key_of_normalized(text: str) -> str:
     """
     if not text:
         return ""
-    if kernels.enabled():
-        return kernels.key_chars(to_simplified(text)).lower()
     return "".join(_KEY_RUN.findall(to_simplified(text))).lower()
 
 

@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 import numpy as np
 
-from pipelines import kernels
 from pipelines.minhash import MinHasher, SignatureScheme, _fmix32, _murmur_windows, sorted_distinct
 from pipelines.normalize import (
     comparison_key,
@@ -115,8 +114,6 @@ _TOPIC_WORDS: dict[str, re.Pattern[str]] = {
 assert all(ch == "|" or "\u3400" <= ch <= "\u9fff" for words in _TOPIC_WORDS.values() for ch in words.pattern)
 
 _ANY_TOPIC_WORD = re.compile("|".join(words.pattern for words in _TOPIC_WORDS.values()))
-# The same words in the same order, found by a compiled scan: `findall` as the pattern's.
-_TOPIC_WORD_SET = kernels.LiteralSet(_ANY_TOPIC_WORD.pattern.split("|"))
 _TOPIC_OF = {word: category for category, words in _TOPIC_WORDS.items() for word in words.pattern.split("|")}
 
 
@@ -158,22 +155,17 @@ def _term_prefilter(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
 # Cheap searches that find something wherever `_TERM_PATTERN` would: its terms, unanchored (the
 # lookarounds of ASCII terms only ever remove matches). `_TERM_PATTERN` tries every alternative
 # at every position (~0.2 µs a character). The terms without a cased character (all but a few:
-# Han) are found by one compiled scan of a table of their first two characters
-# (`kernels.LiteralSet`, ~0.5 µs a paragraph where the regex of them took ~2.5); every other term
-# holds a Latin letter, so it can only match where the text has a character that matches one
+# Han) are found by one alternation of literals; every other term holds a Latin letter, so it can only match where the text has a character that matches one
 # ignoring case: ASCII letters, İ, ı, ſ and K (KELVIN SIGN) -- tested over every code point.
 # Chinese paragraphs mostly have none.
-_UNCASED_TERMS = kernels.LiteralSet(sorted(t for t in _TERM_CATEGORY if t.lower() == t.upper()))
+_UNCASED_TERMS = _term_prefilter(sorted(t for t in _TERM_CATEGORY if t.lower() == t.upper()))
 _TERMS_WITH_LETTERS = _term_prefilter(t for t in _TERM_CATEGORY if t.lower() != t.upper())
 _MAY_BE_LATIN = re.compile("[A-Za-z\u0130\u0131\u017f\u212a]")
 assert all(c.isascii() for t in _TERM_CATEGORY for c in t if c.lower() != c.upper())
-# Uncased characters match only themselves ignoring case, so the literal scan finds what the
-# terms' case-insensitive pattern would.
-assert all(c.lower() == c == c.upper() for word in _UNCASED_TERMS.words for c in word)
 
 
 def _may_hold_terms(text: str) -> bool:
-    if _UNCASED_TERMS.occurs_in(text):
+    if _UNCASED_TERMS is not None and _UNCASED_TERMS.search(text) is not None:
         return True
     return (
         _TERMS_WITH_LETTERS is not None
@@ -232,14 +224,8 @@ _HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 def _han_count(text: str) -> int:
     """Characters in U+4E00..U+9FFF."""
-    if kernels.enabled():
-        return kernels.han_count(text)
-    return _han_count_regex(text)
-
-
-def _han_count_regex(text: str) -> int:
     # The lengths of the runs added up (fewer, shorter strings than what is left once every
-    # other character is removed). The compiled kernel's reference.
+    # other character is removed).
     return sum(map(len, _HAN_RUN.findall(text)))
 
 
@@ -250,11 +236,11 @@ def _normalized(text: str) -> str:
 
 def _topics(text: str) -> frozenset[str]:
     """Categories whose topic words occur in `text.lower()` outside its lexicon hits."""
-    words = _TOPIC_WORD_SET.findall(text)  # (Han words: as in text.lower())
+    words = _ANY_TOPIC_WORD.findall(text)  # (Han words: as in text.lower())
     if not words:
         return _NO_TOPICS
     if _HITS[text]:
-        words = _TOPIC_WORD_SET.findall(_TERM_PATTERN.sub(" ", text.lower()))
+        words = _ANY_TOPIC_WORD.findall(_TERM_PATTERN.sub(" ", text.lower()))
     return frozenset(map(_TOPIC_OF.__getitem__, words))
 
 
@@ -362,18 +348,15 @@ def _similar_earlier(keys: Sequence[str]) -> dict[int, int]:
     """
     if len(keys) < 2:
         return {}
-    if kernels.enabled():
-        possible = kernels.trigram_screen(list(keys), int(_BUCKET_MULTIPLIER))
-    else:
-        possible = _trigram_screen_numpy(keys)
+    possible = _trigram_screen(keys)
     if len(possible) < 2:
         return {}
     found = _prefix_filter_matches([keys[i] for i in possible])
     return {possible[x]: possible[y] for x, y in found.items()}
 
 
-def _trigram_screen_numpy(keys: Sequence[str]) -> list[int]:
-    """The positions `_similar_earlier` keeps after its screen (the compiled kernel's reference)."""
+def _trigram_screen(keys: Sequence[str]) -> list[int]:
+    """The positions `_similar_earlier` keeps after its screen."""
     n = len(keys)
     tokens, owner = _trigram_tokens(keys)
     buckets = ((tokens.view(np.uint64) * _BUCKET_MULTIPLIER) >> np.uint64(48)).astype(np.intp)
@@ -683,16 +666,6 @@ def _near_signatures(skeletons: Sequence[str]) -> bytes:
     straddle two skeletons dropped; the minimum over each skeleton's windows is a `reduceat`.
     A minimum does not care about repeated shingles, so this equals the per-key signature.
     """
-    if kernels.enabled() and skeletons:
-        a, b = _NEAR_HASHER.permutations
-        lengths = np.fromiter(map(len, skeletons), dtype=np.int64, count=len(skeletons))
-        points = np.frombuffer("".join(skeletons).encode("utf-32-le"), dtype="<u4")
-        return kernels.grouped_minhash(points, lengths, _NEAR_SCHEME.shingle_size, a, b).tobytes()
-    return _near_signatures_numpy(skeletons)
-
-
-def _near_signatures_numpy(skeletons: Sequence[str]) -> bytes:
-    """`_near_signatures` in numpy (the compiled kernel's reference)."""
     a, b = _NEAR_HASHER.permutations
     size = _NEAR_SCHEME.shingle_size
     out: list[bytes] = []
@@ -735,13 +708,7 @@ def _entries_of(keys: Sequence[str], banded: bool) -> list[tuple[int, ...]]:
             found[key] = ()  # placeholder, filled below
             missing.append(key)
     if missing:
-        if kernels.enabled():
-            a, b = _NEAR_HASHER.permutations
-            computed = kernels.paragraph_entries(
-                missing, a, b, _NEAR_SCHEME.shingle_size, _MIN_SKELETON, banded
-            )
-        else:
-            computed = _entries_of_python(missing, banded)
+        computed = _entries_of_python(missing, banded)
         for key, entry in zip(missing, computed):
             found[key] = entry
             memo.store(key, entry)
@@ -749,7 +716,7 @@ def _entries_of(keys: Sequence[str], banded: bool) -> list[tuple[int, ...]]:
 
 
 def _entries_of_python(keys: Sequence[str], banded: bool = True) -> list[tuple[int, ...]]:
-    """The entries of `keys` in Python and numpy (the compiled `paragraph_entries`' reference)."""
+    """The entries of `keys`, computed (`_entries_of` without its memo)."""
     entries: list[tuple[int, ...]] = []
     near: list[int] = []
     skeletons: list[str] = []
@@ -1011,16 +978,6 @@ def _merge_runs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two sorted runs of postings as one, a's first among equal values, without the postings
     of dead docs."""
-    if kernels.enabled():
-        return kernels.merge_postings(values_a, docs_a, values_b, docs_b, live)
-    return _merge_runs_numpy(values_a, docs_a, values_b, docs_b, live)
-
-
-def _merge_runs_numpy(
-    values_a: np.ndarray, docs_a: np.ndarray, values_b: np.ndarray, docs_b: np.ndarray,
-    live: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """`_merge_runs` in numpy (the compiled kernel's reference)."""
     merged_values = np.concatenate((values_a, values_b))
     merged_docs = np.concatenate((docs_a, docs_b))
     order = np.argsort(merged_values, kind="stable")  # timsort: a linear merge of two runs
@@ -1294,8 +1251,7 @@ class ParagraphFrequency:
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts)))
         row_of = np.full(len(tracked), -1, dtype=np.int64)
         row_of[near] = np.arange(near.size)
-        lookup = kernels.counter_candidates if kernels.enabled() else self._candidates_numpy
-        found = lookup(counts.exact.values, counts.exact.docs, counts.bands.values, counts.bands.docs,
+        found = self._candidates(counts.exact.values, counts.exact.docs, counts.bands.values, counts.bands.docs,
                        counts.live, exact, row_of, arrays.bands, arrays.banded, needed, _NEAR_MIN_BANDS)
         for k, docs in found:
             if docs.size >= needed:
@@ -1305,13 +1261,13 @@ class ParagraphFrequency:
         return kinds
 
     @staticmethod
-    def _candidates_numpy(
+    def _candidates(
         exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
         band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
         bands: np.ndarray, banded: np.ndarray, needed: int, min_bands: int,
     ) -> list[tuple[int, np.ndarray]]:
         """(paragraph, sorted live docs holding it) of the paragraphs whose bound reaches
-        `needed` — the reference of the compiled `kernels.counter_candidates`.
+        `needed`.
 
         A bound first, from the number of postings under each value: most paragraphs are on
         one page or a few, and only those that may reach the threshold have their pages

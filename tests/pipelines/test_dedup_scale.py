@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from datasketch import LeanMinHash, MinHashLSH
 
-from pipelines import dedup, kernels
+from pipelines import dedup
 from pipelines.dedup import (
     _BUFFER_ROWS,
     _COUNT_BOUNDS,
@@ -315,8 +315,6 @@ def test_screen_never_drops_a_row_the_exact_prefilter_passes(perms: int, prefilt
             exact = exact_prefilter(index, rows, signature)
             screened = index._screen_passes(rows, signature)
             assert not (exact & ~screened).any()
-            kept = compiled_screen(index, rows, signature)
-            assert kept is None or np.array_equal(kept, rows[screened])
             passed += int(exact.sum())
             rejected += int((~screened).sum())
     assert passed > 1000 and rejected > 5000  # both sides of the bound were exercised
@@ -364,15 +362,6 @@ def test_popcount_fallback_matches(monkeypatch: pytest.MonkeyPatch) -> None:
         assert index.query(doc) == reference_query(index, doc)
 
 
-def compiled_screen(index: DedupIndex, rows: np.ndarray, signature: Signature) -> np.ndarray | None:
-    """The rows the compiled screen (what queries use when it is built) lets through; None
-    where the kernels are not built."""
-    if not kernels.COMPILED:
-        return None
-    limits = _screen_limits(index._hv.shape[1], index.params.prefilter)[_count_code(signature.shingle_count)]
-    return kernels.screen_filter(index._screen, rows, _screen_row(signature.hashvalues), 4, limits)
-
-
 def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
     """For shingle counts of every ratio, a row with just enough equal values to pass the exact
     prefilter (the others differing in bit 1, which the screen sees for every value) passes the
@@ -396,7 +385,6 @@ def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
                 break
         index._screen[row] = _screen_row(hv, _count_code(b))
         assert index._screen_passes(np.array([row]), probe)[0], (a, b, equal)
-        assert compiled_screen(index, np.array([row]), probe).tolist() in ([row], None)
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -21,7 +21,6 @@ from crawler.extractors import extract
 from crawler.items import ArticleItem, item_from_page
 from models import ParagraphCount, PipelineState
 from models.database import open_store
-from pipelines import kernels
 from pipelines.clean import PreparedItem, prepare_item
 from pipelines.ingest import LEGACY_FREQUENCY_STATE, Ingestor
 from pipelines.spam import ParagraphFrequency
@@ -80,24 +79,6 @@ def test_judges_exactly_as_the_layout_it_replaced(prepared: list[PreparedItem]) 
         item = page.cleaned.item
         counter.observe_evidence(item.site, item.url, page.evidence)
         assert tuple(counter.kinds_of(item.site, page.evidence)) == kinds
-
-
-@pytest.mark.skipif(not kernels.COMPILED, reason="compiled kernels not built here")
-@pytest.mark.parametrize("window", [40, 2000])  # 40: dead postings, merges and compactions
-def test_compiled_lookups_judge_as_the_numpy_ones(prepared: list[PreparedItem], window: int) -> None:
-    pages = pages_in_order(prepared, seed=3)
-    compiled = ParagraphFrequency(window=window)
-    plain = ParagraphFrequency(window=window)
-    judged = 0
-    for page in pages:
-        item = page.cleaned.item
-        compiled.observe_evidence(item.site, item.url, page.evidence)
-        plain.observe_evidence(item.site, item.url, page.evidence)
-        kinds = compiled.kinds_of(item.site, page.evidence)
-        with kernels.disabled():
-            assert plain.kinds_of(item.site, page.evidence) == kinds
-        judged += sum(1 for k in kinds if k)
-    assert judged > 20
 
 
 def test_a_full_window_judges_like_a_counter_of_its_last_pages(prepared: list[PreparedItem]) -> None:
