@@ -158,19 +158,19 @@ def stage_t2s_only(texts: Sequence[str]) -> list[str]:
 
 
 def stage_spam(records: Sequence[tuple[Any, Any]]) -> list[Any]:
-    from pipelines.spam import (
-        ParagraphFrequency,
-        classify_page,
-        strip_repeated_body,
-        strip_spam_paragraphs,
-    )
+    from pipelines.spam.counter import ParagraphFrequency
+    from pipelines.spam.lexicon import strip_spam_paragraphs
+    from pipelines.spam.repeated import strip_repeated_body
+    from pipelines.spam.verdict import classify_page
+    from pipelines.text import paragraphs_of
 
     frequencies = ParagraphFrequency()
     out = []
     for item, normalized in records:
-        kept, _ = strip_repeated_body(list(normalized.paragraphs))
-        frequencies.observe(item.site, item.url, kept)
-        paragraphs, _ = strip_spam_paragraphs(kept, frequencies, item.site)
+        kept, _ = strip_repeated_body(paragraphs_of(normalized.paragraphs))
+        evidence = frequencies.evidence(kept)
+        frequencies.observe(item.site, item.url, evidence)
+        paragraphs, _ = strip_spam_paragraphs(kept, frequencies.kinds(item.site, evidence))
         out.append((paragraphs, classify_page(normalized.title, paragraphs, item.signals)))
     return out
 
@@ -231,7 +231,7 @@ def stage_db_batched(items: Sequence[Any], directory: Path) -> None:
 
 
 def stage_raw_pages(pairs: Sequence[tuple[Any, bytes]], directory: Path) -> None:
-    from crawler.items import RawPageRecord
+    from pipelines.items import RawPageRecord
 
     store = fresh_store(directory)
     for item, page in pairs:
@@ -289,7 +289,7 @@ def stage_end_to_end_batched(items: Sequence[Any], directory: Path, pool: Any) -
 
     ingestor = Ingestor(fresh_store(directory))
     outcomes: dict[str, int] = {}
-    pages = pool.prepare((replace(item) for item in items), ingestor.frequencies.judged)
+    pages = pool.prepare(replace(item) for item in items)
     for results in ingestor.ingest_stream(pages, BATCH):
         for result in results:
             _count(outcomes, result)
@@ -317,7 +317,7 @@ def stage_serial(pages: Sequence[Any], directory: Path) -> Any:
 
 def keep_raw_pages(docs: Sequence[Document], pages: Sequence[bytes], directory: Path) -> Any:
     """A store holding these pages as a crawl keeps them (`raw_pages`), nothing derived."""
-    from crawler.items import RawPageRecord
+    from pipelines.items import RawPageRecord
 
     store = fresh_store(directory)
     fetched = datetime(2025, 10, 23, 8, 0, tzinfo=UTC)

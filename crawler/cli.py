@@ -328,7 +328,7 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
 
     from crawler.registry import RegistryError, load_registry
     from models.database import RunLockHeld, run_lock
-    from pipelines.reprocess import reprocess as run_reprocess
+    from crawler.reprocess import reprocess as run_reprocess
     from pipelines.store import ArticleStore
 
     if rebuild and (site or since):

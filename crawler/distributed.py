@@ -37,7 +37,7 @@ from scrapy.utils.request import request_from_dict
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler.items import ArticleItem, RejectedPageItem
+from pipelines.items import ArticleItem, RejectedPageItem
 
 log = logging.getLogger(__name__)
 

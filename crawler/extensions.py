@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.drift import drift_warnings
+from pipelines.drift import drift_warnings
 from pipelines.store_access import store_for
 
 log = logging.getLogger(__name__)

@@ -16,36 +16,19 @@ fetch time dropped. What was changed is written to the item's signals.
 from __future__ import annotations
 
 import html
-import pickle
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from crawler.extractors.dates import FUTURE_TOLERANCE, MIN_DATE
-from crawler.items import ArticleItem, RemovalRecord
-from pipelines.normalize import normalize_record, normalize_text, remember_joined_key, to_simplified
-from pipelines.spam import (
-    LexiconCut,
-    EvidenceArrays,
-    ParagraphEvidence,
-    ParagraphFrequency,
-    SpamVerdict,
-    TermHit,
-    VerdictRow,
-    adopt_normalized,
-    assemble_spam_cuts,
-    lexicon_cuts,
-    normalized_paragraphs,
-    paragraph_evidence,
-    paragraph_keys,
-    remember_body_key,
-    strip_injected_title,
-    strip_repeated_body,
-    title_hits,
-    verdict_of,
-    verdict_row,
-)
+from pipelines.items import FUTURE_TOLERANCE, MIN_DATE, ArticleItem, RemovalRecord
+from pipelines.normalize import normalize_record, normalize_text, to_simplified
+from pipelines.spam.counter import PageEvidence, ParagraphFrequency, page_evidence
+from pipelines.spam.lexicon import LexiconCut, assemble_spam_cuts, lexicon_cuts
+from pipelines.spam.repeated import repeated_copy
+from pipelines.spam.title import strip_injected_title
+from pipelines.spam.verdict import SpamVerdict, classify_page
+from pipelines.text import Paragraph, as_paragraph, body_key, paragraphs_of
 
 
 # Titles longer than this are not titles (a paragraph or a keyword list taken for one); they are
@@ -75,10 +58,14 @@ def storable_text(text: Optional[str]) -> Optional[str]:
 
 @dataclass(frozen=True)
 class Cleaned:
+    """A page after every cleaning stage: the item as it is stored, the verdict on the page,
+    and the comparison key of its body (what dedup signs)."""
+
     item: ArticleItem
     verdict: SpamVerdict
     #: Cuts made by cleaning (the extractor's own HTML-level cuts are already on the item).
     cuts: tuple[RemovalRecord, ...]
+    body_key: str = ""
 
 
 def _field(value: Optional[str], script: str) -> Optional[str]:
@@ -89,110 +76,61 @@ def _field(value: Optional[str], script: str) -> Optional[str]:
     return text or None
 
 
-def paragraphs_html(paragraphs: list[str]) -> str:
+def paragraphs_html(paragraphs: Sequence[str]) -> str:
     """Body HTML rebuilt from kept paragraphs (used when cleaning cut something from the body)."""
     return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
 
 
 @dataclass(frozen=True)
 class PreparedItem:
-    """A page cleaned as far as it can be without the site's paragraph counts.
-
-    Everything here is a pure function of the page, so a worker process computes it; the
-    counts live in one process (`finish_item`). `cleaned` is the result when the counts cut
-    nothing, which is the case for almost every page; the other fields let `finish_item`
-    redo the last steps without the original item when they do cut.
+    """A page cleaned as far as it can be without the site's paragraph counts (`prepare_item`),
+    with what `finish_item` needs to apply them: a pure function of the page, so a worker
+    process computes it and the one process that holds the counts finishes it.
     """
 
+    #: The result when the counts cut nothing (almost every page).
     cleaned: Cleaned
-    title: Optional[str]  # before `storable_item`'s cut to TITLE_MAX_CHARS
-    paragraphs: tuple[str, ...]  # normalised, before the spam cuts
-    #: What the paragraph counter needs of each paragraph; () once handed over by a worker
-    #: process, which sends only `evidence_arrays` (all the counter reads).
-    evidence: tuple[ParagraphEvidence, ...]
-    evidence_arrays: EvidenceArrays  # the same, as the counter reads it
+    #: The page's normalised paragraphs before the spam cuts, and the vocabulary's cuts of each:
+    #: the counter's cuts are applied to these.
+    paragraphs: tuple[str, ...]
     lexicon: tuple[LexiconCut, ...]
-    early_cuts: tuple[RemovalRecord, ...]  # repeated body and injected title
-    #: What the page verdict reads of each of `paragraphs` (`spam.verdict_row`) and of the
-    #: title: `cut_paragraphs` judges the page again from them, in whatever process it runs.
-    verdict_rows: tuple[Optional[VerdictRow], ...] = ()
-    title_hits: tuple[TermHit, ...] = ()
-    #: The comparison key of each of `paragraphs`: the body key of the page cut again is
-    #: theirs joined (`normalize.remember_joined_key`), not the whole body normalised again.
-    keys: tuple[str, ...] = ()
-    #: The page cut ahead as the counter is expected to judge it: (kinds, result), see `guess_cuts`.
-    guess: Optional[tuple[tuple[Optional[str], ...], Cleaned]] = None
-    #: `REDO_FIELDS`, pickled, while they are deferred (`deferred`, `restored`).
-    redo: Optional[bytes] = None
-
-    def deferred(self) -> PreparedItem:
-        """This item with `REDO_FIELDS`, which only `cut_paragraphs` reads, as one pickled
-        blob: what a worker process hands over. The process every page waits on then decodes
-        them only for the pages the counter cuts (almost none of the benchmark corpus since the
-        addressee line is kept; 4 % before): ~40 us a page less to unpickle there, ~41 us more
-        in the worker (session 9: the blob 45 us, the rest of the pickle 4 us less)."""
-        if self.redo is not None:
-            return self
-        blob = pickle.dumps(tuple(getattr(self, name) for name in REDO_FIELDS), pickle.HIGHEST_PROTOCOL)
-        return replace(self, redo=blob, **{name: () for name in REDO_FIELDS})
-
-    def restored(self) -> PreparedItem:
-        """This item with `REDO_FIELDS` back (itself when they are not deferred)."""
-        if self.redo is None:
-            return self
-        return replace(self, redo=None, **dict(zip(REDO_FIELDS, pickle.loads(self.redo))))
-
-
-#: The fields of `PreparedItem` that only `cut_paragraphs` reads.
-REDO_FIELDS = ("paragraphs", "lexicon", "early_cuts", "verdict_rows", "title_hits", "keys")
+    #: Cleaning's cuts before the spam cuts (repeated body, injected title).
+    early_cuts: tuple[RemovalRecord, ...]
+    #: What the site counter reads of the paragraphs.
+    evidence: PageEvidence
 
 
 def prepare_item(item: ArticleItem) -> PreparedItem:
-    """The pure part of `clean_item` (everything but the site's paragraph counts)."""
+    """The stages of `clean_item` that need no site counts: repeated body, normalisation and
+    Traditional → Simplified, injected title, the vocabulary's cuts, the page verdict."""
     cuts: list[RemovalRecord] = []
-
-    kept, repeated = strip_repeated_body(item.paragraphs)
+    texts = paragraphs_of(item.paragraphs)
+    repeated, blank = repeated_copy([p.key for p in texts])
     if repeated:
-        cuts.append(RemovalRecord("repeated_body", "\n".join(repeated),
+        cuts.append(RemovalRecord("repeated_body", "\n".join(item.paragraphs[i] for i in sorted(repeated)),
                                   f"{len(repeated)} paragraphs printed twice"))
-
-    # The raw paragraphs were normalised for their keys by strip_repeated_body: not again here,
-    # and the normalised paragraphs the next stages see inherit those keys (adopt_normalized).
-    normal = normalized_paragraphs(kept)
-    normalized = normalize_record(item.title, kept, normal)
-    adopt_normalized([r for r, n in zip(kept, normal) if n], normalized.paragraphs)
-    paragraphs = list(normalized.paragraphs)
+    kept = [p for i, p in enumerate(texts) if i not in repeated and i not in blank]
+    normalized = normalize_record(item.title, kept, kept)
+    paragraphs = [as_paragraph(p) for p in normalized.paragraphs]
+    script = normalized.original_script
     title = normalized.title or None
     if not title and item.title_raw:
         # No heading on the page: cut the injected segments and the site suffix from <title>.
-        raw = _field(item.title_raw, normalized.original_script) or ""
+        raw = _field(item.title_raw, script) or ""
         title, injected = strip_injected_title(raw, None, "\n".join(paragraphs))
         cuts.extend(RemovalRecord("injected_title", segment) for segment in injected)
         title = title or None
 
     lexicon = lexicon_cuts(paragraphs)
-    no_kinds = [None] * len(paragraphs)
-    kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, no_kinds, lexicon)
-    all_cuts = [*cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
-    # What the verdict reads of each paragraph, and its key: kept with the page, for the
-    # counter's cuts to be judged and keyed again without the texts' memos (`cut_paragraphs`).
-    rows = tuple(map(verdict_row, paragraphs))
-    keys = tuple(paragraph_keys(paragraphs))
-    found_in_title = title_hits(title or "")
-    kept_rows, kept_keys = _kept_rows_and_keys(no_kinds, rows, keys, lexicon)
-    verdict = verdict_of(found_in_title, kept_paragraphs, kept_rows, item.signals)
-
+    kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, [None] * len(paragraphs), lexicon)
     body_html = item.body_html
     if repeated or spam_cuts or not body_html:
         body_html = paragraphs_html(kept_paragraphs)
-    elif normalized.original_script != "simplified":
+    elif script != "simplified":
         body_html = to_simplified(body_html)
-
-    script = normalized.original_script
     cleaned = replace(
         item,
         title=title,
-        paragraphs=kept_paragraphs,
         source=_field(item.source, script),
         author=_field(item.author, script),
         author_unit=_field(item.author_unit, script),
@@ -204,26 +142,29 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         ],
         removals=[
             *(RemovalRecord(r.kind, _field(r.content, script) or r.content, r.detail) for r in item.removals),
-            *all_cuts,
+            *cuts, *spam_cuts,
         ],
         original_script=script,
     )
-    stored = storable_item(cleaned)
-    if stored.paragraphs and not verdict.is_spam_page:
-        _remember_body_key(stored, cleaned, kept_keys)
-    evidence = tuple(paragraph_evidence(paragraphs))
     return PreparedItem(
-        cleaned=Cleaned(stored, verdict, tuple(all_cuts)),
-        title=title,
+        cleaned=_finished(cleaned, kept_paragraphs, (*cuts, *spam_cuts)),
         paragraphs=tuple(paragraphs),
-        evidence=evidence,
-        evidence_arrays=EvidenceArrays.of(evidence),
         lexicon=tuple(lexicon),
         early_cuts=tuple(cuts),
-        verdict_rows=rows,
-        title_hits=found_in_title,
-        keys=keys,
+        evidence=page_evidence(paragraphs),
     )
+
+
+def _finished(item: ArticleItem, paragraphs: Sequence[Paragraph], cuts: Sequence[RemovalRecord]) -> Cleaned:
+    """`item` with `paragraphs` as its body, judged and made storable."""
+    verdict = classify_page(item.title, paragraphs, item.signals)
+    built = replace(item, paragraphs=[str(p) for p in paragraphs])
+    stored = storable_item(built)
+    key = ""
+    if stored.paragraphs and not verdict.is_spam_page:
+        # The paragraphs' own keys serve unless making the item storable changed them.
+        key = body_key(paragraphs if stored is built else stored.paragraphs)
+    return Cleaned(stored, verdict, tuple(cuts), key)
 
 
 def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency]) -> Cleaned:
@@ -232,71 +173,19 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
     if frequencies is None:
         return prepared.cleaned
     item = prepared.cleaned.item
-    frequencies.observe_evidence(item.site, item.url, prepared.evidence, prepared.evidence_arrays)
-    kinds = tuple(frequencies.kinds_of(item.site, prepared.evidence, prepared.evidence_arrays))
-    if not any(kinds):
-        return prepared.cleaned
-    if prepared.guess is not None and prepared.guess[0] == kinds:
-        return prepared.guess[1]  # cut ahead, in a worker, exactly as below
-    return cut_paragraphs(prepared, kinds)
+    frequencies.observe(item.site, item.url, prepared.evidence)
+    kinds = frequencies.kinds(item.site, prepared.evidence)
+    return cut_paragraphs(prepared, kinds) if any(kinds) else prepared.cleaned
 
 
 def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cleaned:
-    """`prepared.cleaned` with the paragraphs the counter judged (`kinds`) cut as well."""
-    prepared = prepared.restored()
+    """`prepared` with the paragraphs the site counter judged (`kinds`) cut as well."""
     item = prepared.cleaned.item
     paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
-    cuts = [*prepared.early_cuts, *(RemovalRecord(r.kind, r.content) for r in spam_cuts)]
+    cuts = (*prepared.early_cuts, *spam_cuts)
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
-    rows, keys = _kept_rows_and_keys(kinds, prepared.verdict_rows, prepared.keys, prepared.lexicon)
-    verdict = verdict_of(prepared.title_hits, paragraphs, rows, item.signals)
-    recut = replace(
-        item, paragraphs=paragraphs, body_html=paragraphs_html(paragraphs),
-        removals=[*extractor_removals, *cuts],
-    )
-    stored = storable_item(recut)
-    if stored.paragraphs and not verdict.is_spam_page:
-        _remember_body_key(stored, recut, keys)
-    return Cleaned(stored, verdict, tuple(cuts))
-
-
-def _kept_rows_and_keys(
-    kinds: Sequence[Optional[str]], verdict_rows: Sequence[Optional[VerdictRow]],
-    keys: Sequence[str], lexicon: Sequence[LexiconCut],
-) -> tuple[list[VerdictRow], list[str]]:
-    """The verdict rows (what `classify_page` reads) and the comparison keys of the paragraphs
-    `assemble_spam_cuts(paragraphs, kinds, lexicon)` keeps, from those of `paragraphs`
-    (`verdict_rows`, `keys`): a paragraph kept whole has its own, a spliced one's are computed
-    here."""
-    kept_rows, kept_keys = [], []
-    for kind, row, key, (text, cuts) in zip(kinds, verdict_rows, keys, lexicon):
-        if kind is not None or text is None:
-            continue
-        if cuts:  # the text left by the lexicon's splice cuts
-            row, key = verdict_row(text), paragraph_keys([text])[0]
-        kept_keys.append(key)
-        if row is not None:
-            kept_rows.append(row)
-    return kept_rows, kept_keys
-
-
-def _remember_body_key(stored: ArticleItem, built: ArticleItem, keys: Sequence[str]) -> None:
-    """Remember the dedup key of `stored`'s body: joined from `keys`, those of `built`'s
-    paragraphs, when storing changed nothing (`stored is built`), else from its own."""
-    if stored is built:
-        remember_joined_key(built.paragraphs, keys)
-    else:
-        remember_body_key(stored.paragraphs)
-
-
-def guess_cuts(prepared: PreparedItem, judged: Mapping[int, str]) -> PreparedItem:
-    """`prepared` with its paragraphs cut ahead as `judged` suggests (the counter's verdicts on
-    the site so far, `ParagraphFrequency.judged`). `finish_item` uses the guess only when the
-    counter's verdicts on this page turn out the same, so a wrong guess costs time, not output."""
-    kinds = tuple(judged.get(e.entry[0]) if e.entry else None for e in prepared.evidence)
-    if not any(kinds):
-        return prepared
-    return replace(prepared, guess=(kinds, cut_paragraphs(prepared, kinds)))
+    recut = replace(item, body_html=paragraphs_html(paragraphs), removals=[*extractor_removals, *cuts])
+    return _finished(recut, paragraphs, cuts)
 
 
 def clean_item(item: ArticleItem, frequencies: Optional[ParagraphFrequency] = None) -> Cleaned:
@@ -395,7 +284,7 @@ def _storable_html(body_html: Optional[str]) -> Optional[str]:
 
 
 def _plausible_date(value: datetime | date, fetched_at: Optional[datetime]) -> bool:
-    """The extractor's rule (crawler.extractors.dates): no earlier than 1949-10-01, no later than
+    """The extractor's rule (the bounds of pipelines.items): no earlier than 1949-10-01, no later than
     the fetch plus FUTURE_TOLERANCE, for values that reach the stage by another way."""
     day = value.date() if isinstance(value, datetime) else value
     if day < MIN_DATE:

@@ -630,9 +630,12 @@ class DedupIndex:
         *,
         original_script: Script = "simplified",
         is_mirror_hint: bool = False,
+        key: Optional[str] = None,
     ) -> DedupDoc:
-        """Prepare a normalised, spam-free body for `query`/`add`."""
-        key = comparison_key(body_text)
+        """Prepare a normalised, spam-free body for `query`/`add`. `key`: its comparison key,
+        when the caller has it already."""
+        if key is None:
+            key = comparison_key(body_text)
         signature = self.hasher.signature_of_key(key) if len(key) >= self.params.min_chars else None
         return DedupDoc(content_key_hash(key), len(key), signature, original_script, is_mirror_hint)
 
@@ -856,12 +859,6 @@ class DedupIndex:
                 if self._content[other_row] == digest:
                     self._exact[digest] = other_id
                     break
-
-    def reassign(self, old_article_id: DocId, new_article_id: DocId) -> None:
-        """Point entries of one article at another (when the caller merges two articles)."""
-        for row, article_id in enumerate(self._article):
-            if article_id == old_article_id and self._doc_ids[row] is not None:
-                self._article[row] = new_article_id
 
     # -- persistence --
     def _scheme_tag(self) -> int:

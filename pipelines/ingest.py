@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
 from typing import Any, Optional
 
-from crawler.items import ArticleItem, RejectedPageItem
-from pipelines.clean import Cleaned, PreparedItem, finish_item, guess_cuts, prepare_item
+from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, relation_to
-from pipelines.spam import ParagraphFrequency
+from pipelines.items import ArticleItem, RejectedPageItem
+from pipelines.spam.counter import ParagraphFrequency
 from pipelines.store import (
     NEW_ARTICLE,
     NEW_COPY,
@@ -43,10 +43,6 @@ from pipelines.store import (
 )
 
 log = logging.getLogger(__name__)
-
-#: Where sessions before the counter's window kept its whole state (read once, then moved
-#: into `paragraph_counts`).
-LEGACY_FREQUENCY_STATE = "paragraph_frequency/v1"
 
 #: Pages of a stream taken at a time (`Ingestor.ingest_stream`): their stored copies are read in
 #: one query (~0.2 ms), and the first ones wait for no more than 64 pages to be prepared.
@@ -68,16 +64,13 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class PreparedPage:
-    """One page after the pure stages (`prepare_page`), ready for `Ingestor.ingest_prepared`."""
+    """One page after the pure stages (`prepare_page`): what a worker process hands back."""
 
     prepared: PreparedItem
-    #: The near-duplicate document of the cleaned body (None when the page will be rejected).
+    #: The near-duplicate document and `content_hash` of the cleaned body (None when the page
+    #: will be rejected): they hold unless the site's counts cut more.
     doc: Optional[DedupDoc]
-    #: The same for the body cut ahead (`PreparedItem.guess`), when there is one.
-    guess_doc: Optional[DedupDoc] = None
-    #: `content_hash` of the cleaned body and of the body cut ahead (the store's change check).
-    content_hash: Optional[str] = None
-    guess_content_hash: Optional[str] = None
+    content_hash: Optional[str]
 
     @property
     def url(self) -> str:
@@ -90,38 +83,23 @@ def _documents(params: DedupParams) -> DedupIndex:
     return DedupIndex(params)
 
 
-def _spam_cuts(page: ArticleItem) -> int:
-    return sum(1 for r in page.removals if r.kind != "repeated_body")
-
-
-def dedup_document(page: ArticleItem, params: DedupParams) -> DedupDoc:
+def dedup_document(cleaned: Cleaned, params: DedupParams) -> DedupDoc:
     """The near-duplicate document of a cleaned page (a mirror hint when spam was cut)."""
+    page = cleaned.item
+    spam_cuts = sum(1 for r in page.removals if r.kind != "repeated_body")
     return _documents(params).document(
-        page.body_text, original_script=page.original_script, is_mirror_hint=_spam_cuts(page) > 0
+        page.body_text, original_script=page.original_script, is_mirror_hint=spam_cuts > 0,
+        key=cleaned.body_key or None,
     )
 
 
-def prepare_page(
-    item: ArticleItem, params: DedupParams = DedupParams(), judged: Optional[Mapping[int, str]] = None
-) -> PreparedPage:
-    """The pure stages of ingestion for one page (see the module docstring). `judged`: the
-    paragraph counter's verdicts on the site so far, to cut this page ahead (`guess_cuts`)."""
+def prepare_page(item: ArticleItem, params: DedupParams = DedupParams()) -> PreparedPage:
+    """The pure stages of ingestion for one page (see the module docstring)."""
     prepared = prepare_item(item)
-    if judged:
-        prepared = guess_cuts(prepared, judged)
-    guess = prepared.guess[1] if prepared.guess is not None else None
-    return PreparedPage(
-        prepared, _document_of(prepared.cleaned, params),
-        _document_of(guess, params) if guess is not None else None,
-        content_hash(prepared.cleaned.item.body_text),
-        content_hash(guess.item.body_text) if guess is not None else None,
-    )
-
-
-def _document_of(cleaned: Cleaned, params: DedupParams) -> Optional[DedupDoc]:
-    if cleaned.item.paragraphs and not cleaned.verdict.is_spam_page:
-        return dedup_document(cleaned.item, params)
-    return None
+    cleaned = prepared.cleaned
+    if not cleaned.item.paragraphs or cleaned.verdict.is_spam_page:
+        return PreparedPage(prepared, None, None)
+    return PreparedPage(prepared, dedup_document(cleaned, params), content_hash(cleaned.item.body_text))
 
 
 class Ingestor:
@@ -134,22 +112,7 @@ class Ingestor:
         self.params = params
         self.index = index if index is not None else DedupIndex.from_rows(store.dedup_rows(), params)
         self.frequencies = ParagraphFrequency.from_pages(store.paragraph_counts())
-        legacy = store.load_state(LEGACY_FREQUENCY_STATE)
-        if legacy is not None:
-            self._adopt_legacy_counts(legacy)
         log.info("dedup index loaded: %d stored copies", len(self.index))
-
-    def _adopt_legacy_counts(self, state: dict[str, Any]) -> None:
-        """Move a counter state saved the old way (one JSON row) into `paragraph_counts`."""
-        if self.frequencies.site_docs_total():
-            log.info("paragraph counts are kept page by page already: dropping the old state")
-        else:
-            self.frequencies = ParagraphFrequency.from_dict(state)
-            changes = self.frequencies.take_changes()
-            self.store.write_batch(lambda batch: batch.save_paragraph_counts(*changes))
-            log.info("paragraph counts of %d pages moved to paragraph_counts",
-                     self.frequencies.site_docs_total())
-        self.store.delete_state(LEGACY_FREQUENCY_STATE)
 
     def ingest(self, item: ArticleItem) -> IngestResult:
         """Ingest one page in its own transaction."""
@@ -259,20 +222,17 @@ class Ingestor:
         if not page.paragraphs:
             return self._reject(batch, page, "empty_body", "no body text left after cleaning", cuts)
 
-        # The worker's document and hash hold when the counts cut what it expected.
-        doc: Optional[DedupDoc] = None
-        digest: Optional[str] = None
-        if cleaned is prepared.prepared.cleaned:
-            doc, digest = prepared.doc, prepared.content_hash
-        elif prepared.prepared.guess is not None and cleaned is prepared.prepared.guess[1]:
-            doc, digest = prepared.guess_doc, prepared.guess_content_hash
-        page.content_hash = digest or content_hash(page.body_text)
+        # The worker's document and hash hold when the counts cut nothing more.
+        doc, digest = prepared.doc, prepared.content_hash
+        if page.paragraphs != prepared.prepared.cleaned.item.paragraphs or digest is None:
+            doc, digest = None, content_hash(page.body_text)
+        page.content_hash = digest
         known = batch.copy_state(page.url)
         if known is not None and known[2] == page.content_hash:
             save = batch.save_article(page)  # refreshes fetch time and validators only
             return IngestResult(UNCHANGED, save.relation, save=save)
         if doc is None:
-            doc = dedup_document(page, self.params)  # the counts cut other paragraphs
+            doc = dedup_document(cleaned, self.params)  # the counts cut other paragraphs
         if known is not None and known[0] in self.index:
             # The page changed: judge its new text afresh (the old entry comes back on undo).
             undo.append((known[0], self._indexed(batch, known[0], known[1])))

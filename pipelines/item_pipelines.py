@@ -30,8 +30,8 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from crawler.drift import coverage
-from crawler.items import ArticleItem, RejectedPageItem
+from pipelines.drift import coverage
+from pipelines.items import ArticleItem, RejectedPageItem
 from pipelines.ingest import IngestResult, Ingestor, PreparedPage, prepare_page
 from pipelines.spool import Spool
 from pipelines.store_access import store_for
@@ -109,7 +109,7 @@ class IngestPipeline:
             pool = self._pool()
             if pool is not None:
                 try:
-                    sent = pool.submit(item, self.ingestor.frequencies.judged(item.site))
+                    sent = pool.submit(item)
                 except Exception as exc:  # the pool broke before its failure reached us
                     self._without_workers(exc)
                 else:

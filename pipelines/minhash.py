@@ -47,7 +47,9 @@ __all__ = [
     "SignatureScheme",
     "MinHasher",
     "Signature",
+    "fmix32",
     "murmur3_32",
+    "murmur_windows",
     "sha1_hash32",
     "shingle_hash32",
     "shingles",
@@ -221,7 +223,7 @@ def _rotl(x: np.ndarray, r: int) -> np.ndarray:
     return (x << U32(r)) | (x >> U32(32 - r))
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
+def fmix32(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> U32(16))
     h = h * U32(0x85EBCA6B)
     h = h ^ (h >> U32(13))
@@ -229,7 +231,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> U32(16))
 
 
-def _murmur_windows(codepoints: np.ndarray, n: int) -> np.ndarray:
+def murmur_windows(codepoints: np.ndarray, n: int) -> np.ndarray:
     """murmur3_32 of every n-character window of `codepoints` (uint32), all at once."""
     length = len(codepoints)
     width = min(n, length)
@@ -244,7 +246,7 @@ def _murmur_windows(codepoints: np.ndarray, n: int) -> np.ndarray:
         h = _rotl(h, 13)
         h = h * U32(5) + U32(_N)
     h ^= U32(4 * width)
-    return _fmix32(h)
+    return fmix32(h)
 
 
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
@@ -340,17 +342,13 @@ class MinHasher:
     def permutations(self) -> tuple[np.ndarray, np.ndarray]:
         return self._a, self._b
 
-    def scalar_hashfunc(self) -> Callable[[str | bytes], int]:
-        """The per-shingle hash function to give datasketch for identical signatures."""
-        return _SCALAR_HASHES[self.scheme.hash_name]
-
     def shingle_hashes(self, key: str) -> np.ndarray:
         """Sorted distinct shingle hashes of an already computed comparison key."""
         if not key:
             return np.empty(0, dtype=U32)
         if self.scheme.hash_name == HASH_MURMUR3_UTF32:
             codepoints = np.frombuffer(key.encode("utf-32-le"), dtype="<u4").astype(U32)
-            hashes = _murmur_windows(codepoints, self.scheme.shingle_size)
+            hashes = murmur_windows(codepoints, self.scheme.shingle_size)
         else:
             hashes = _sha1_windows(key, self.scheme.shingle_size)
         return _sorted_distinct(hashes)
@@ -360,7 +358,7 @@ class MinHasher:
         result = np.full(self.scheme.num_perm, _MAX_HASH, dtype=U32)
         if shingle_hashes.size == 0:
             return result
-        mixed = _fmix32(shingle_hashes.astype(U32, copy=False))
+        mixed = fmix32(shingle_hashes.astype(U32, copy=False))
         a, b = self._a[:, None], self._b[:, None]
         buffer = _block_buffer(self.scheme.num_perm, min(mixed.size, _CHUNK))
         for start in range(0, mixed.size, _CHUNK):
@@ -383,13 +381,3 @@ class MinHasher:
         """Signature of `text` (normalised to its comparison key first)."""
         return self.signature_of_key(comparison_key(text))
 
-    def signature_from_values(
-        self, hashvalues: np.ndarray, shingle_hashes: np.ndarray, key_length: int
-    ) -> Signature:
-        if hashvalues.shape != (self.scheme.num_perm,):
-            raise IncompatibleSignatureError(
-                f"signature has {hashvalues.shape} values, scheme needs {self.scheme.num_perm}"
-            )
-        return Signature(
-            hashvalues.astype(U32), _sorted_distinct(shingle_hashes.astype(U32)), key_length, self.scheme
-        )

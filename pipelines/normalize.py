@@ -42,7 +42,7 @@ __all__ = [
     "key_of_normalized",
     "normalize_record",
     "normalize_text",
-    "remember_joined_key",
+    "joined_key",
     "script_shares",
     "to_simplified",
 ]
@@ -531,38 +531,28 @@ def comparison_key(text: str) -> str:
     """The form copies are compared on: Simplified, letters and digits only, Latin lower-case."""
     if not text:
         return ""
-    known = _KNOWN_KEYS.get(text)
-    if known is not None:
-        return known
     return key_of_normalized(normalize_text(text))
 
 
-# Keys of a few texts just built from lines whose keys were known (`remember_joined_key`): the
-# body of a page whose paragraphs were keyed while cleaning it, asked for again by dedup.
-_KNOWN_KEYS: dict[str, str] = {}
-_KNOWN_KEYS_LIMIT = 8
 _SIGMAS = ("\u03c3", "\u03c2")  # σ ς: what a capital sigma lower-cases to
 
 
-def remember_joined_key(lines: Sequence[str], keys: Sequence[str]) -> Optional[str]:
-    """`comparison_key("\\n".join(lines))`, from `keys[i] == comparison_key(lines[i])`, when it
-    provably is the keys one after the other; remembered for the next `comparison_key` call.
+def joined_key(keys: Sequence[str]) -> Optional[str]:
+    """`comparison_key("\\n".join(lines))` from `keys[i] == comparison_key(lines[i])`, when it
+    provably is the keys one after the other; None when it may not be.
 
     It is, when t2s is piecewise (`t2s_is_piecewise`) and no key holds a sigma: normalisation
     turns the newlines into spaces and changes nothing but spacing and punctuation across them
     (a space is a stable code point for NFKC, no step removes every character between two
     letters), no t2s phrase holds a space or a punctuation mark, and lower-casing is per
-    character but for the capital sigma (final ς or σ, after its neighbours). Returns None
-    (nothing remembered) otherwise. Tested in tests/pipelines/test_normalize_fast.py.
+    character but for the capital sigma (final ς or σ, after its neighbours). Tested in
+    tests/pipelines/test_normalize_fast.py.
     """
-    if len(lines) != len(keys) or not lines or not t2s_is_piecewise():
+    if not keys or not t2s_is_piecewise():
         return None
     key = "".join(keys)
     if _SIGMAS[0] in key or _SIGMAS[1] in key:
         return None
-    if len(_KNOWN_KEYS) >= _KNOWN_KEYS_LIMIT:
-        _KNOWN_KEYS.clear()
-    _KNOWN_KEYS["\n".join(lines)] = key
     return key
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, inser
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from models import (
     Article,
     ArticleCopy,
@@ -38,7 +38,7 @@ from models import (
 )
 from models.database import session_factory, wal_checkpointer
 from pipelines.dedup import Copy, choose_canonical
-from pipelines.spam import CountedPage
+from pipelines.spam.counter import CountedPage
 
 log = logging.getLogger(__name__)
 
@@ -294,27 +294,6 @@ class ArticleStore:
         for article in articles[1:]:
             session.delete(article)
         return target.id
-
-    # -- state that survives runs ----------------------------------------------------------
-
-    def load_state(self, name: str) -> Optional[dict[str, Any]]:
-        with self.sessions() as session:
-            row = session.get(PipelineState, name)
-            return dict(row.data) if row is not None else None
-
-    def save_state(self, name: str, data: dict[str, Any]) -> None:
-        def work(session: Session) -> None:
-            row = session.get(PipelineState, name)
-            if row is None:
-                session.add(PipelineState(name=name, data=data, updated_at=utcnow()))
-            else:
-                row.data, row.updated_at = data, utcnow()
-
-        self._transaction(work)
-
-    def delete_state(self, name: str) -> None:
-        self._transaction(lambda session: session.execute(
-            delete(PipelineState).where(PipelineState.name == name)))
 
     # -- paragraph counts -------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from pipelines.items import FUTURE_TOLERANCE, MIN_DATE
+
 __all__ = [
     "DATE_LABEL_RE",
     "DateMatch",
@@ -30,8 +32,6 @@ __all__ = [
 ]
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-MIN_DATE = date(1949, 10, 1)
-FUTURE_TOLERANCE = timedelta(days=2)
 
 # Labels that introduce a publication date, Simplified and Traditional.
 DATE_LABEL_RE = re.compile(

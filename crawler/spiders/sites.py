@@ -56,7 +56,8 @@ from twisted.python.failure import Failure
 
 from crawler.extractors import ExtractedPage, charset_of_content_type, decode_html, parser_for
 from crawler.extractors.urls import safe_urljoin
-from crawler.items import ArticleItem, RawPageRecord, RejectedPageItem, item_from_page
+from crawler.items import item_from_page
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from models import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
 from models.database import create_store_engine
 from pipelines.normalize import detect_script, normalize_text, to_simplified
-from pipelines.spam import spam_term_hits
+from pipelines.spam.vocabulary import spam_term_hits
 from tests.support.crawl import ROOT, run_crawl
 from crawler.demo.server import FixtureWeb
 

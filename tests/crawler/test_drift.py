@@ -1,6 +1,6 @@
 """Drift warnings name the site and the field that fell."""
 
-from crawler.drift import coverage, drift_warnings
+from pipelines.drift import coverage, drift_warnings
 
 
 def run(articles: int, dated: int, sourced: int, body: int = 1500) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import opencc
 
-from crawler.items import ArticleItem
+from pipelines.items import ArticleItem
 from models.database import open_store
 from pipelines.dedup import DedupIndex, decide
 from pipelines.ingest import Ingestor

@@ -110,7 +110,7 @@ def _race_worker(db_url: str, redis_url: str, name: str, barrier, copies: int) -
 
     import opencc
 
-    from crawler.items import ArticleItem
+    from pipelines.items import ArticleItem
     from models.database import open_store
     from pipelines.ingest import Ingestor
     from pipelines.shared_index import SharedDedupIndex

@@ -111,7 +111,7 @@ def _write_raw_pages(store, batches: int, pages: int, size: int, start: int = 0)
     """`batches` transactions of `pages` raw pages of `size` random bytes each."""
     from datetime import datetime, timezone
 
-    from crawler.items import RawPageRecord
+    from pipelines.items import RawPageRecord
 
     fetched = datetime(2026, 11, 28, tzinfo=timezone.utc)
     n = start

@@ -1,6 +1,6 @@
-"""The paragraph counter as it was before its compact, windowed layout (pipelines.spam,
-session 2): the reference that `ParagraphFrequency` must agree with while a site has fewer
-pages than its window. Test code only."""
+"""A plain reference of the site paragraph counter (dicts of sets, no window): what
+`ParagraphFrequency` must agree with while a site has fewer pages than its window. Test code
+only."""
 
 from __future__ import annotations
 
@@ -10,15 +10,36 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pipelines.minhash import MinHasher
-from pipelines.spam import (
-    _NEAR_MIN_BANDS,
-    _NEAR_SCHEME,
-    KIND_BOILERPLATE,
-    KIND_INJECTED_PARAGRAPH,
-    ParagraphEvidence,
-    SignatureScheme,
-    paragraph_evidence,
-)
+from pipelines.minhash import SignatureScheme
+from pipelines.spam.counter import _NEAR_MIN_BANDS, _NEAR_SCHEME, PageEvidence, page_evidence
+from pipelines.spam.vocabulary import KIND_BOILERPLATE, KIND_INJECTED_PARAGRAPH
+
+
+@dataclass(frozen=True)
+class ParagraphEvidence:
+    """One paragraph's part of a `PageEvidence`: its entry (exact fingerprint, then skeleton
+    fingerprint and band keys where it has them; () when not tracked) and its spam flag."""
+
+    entry: tuple[int, ...]
+    has_spam: bool
+
+
+def paragraph_evidence(paragraphs: Sequence[str], min_chars: int = 12) -> list[ParagraphEvidence]:
+    return split_evidence(page_evidence(paragraphs, min_chars))
+
+
+def split_evidence(page: PageEvidence) -> list[ParagraphEvidence]:
+    """The evidence of each paragraph of a page, from the page's arrays."""
+    out = [ParagraphEvidence((), False)] * page.paragraphs
+    row_of = {int(t): r for r, t in enumerate(page.near)}
+    for t, position in enumerate(page.tracked):
+        entry: tuple[int, ...] = (int(page.exact[t]),)
+        row = row_of.get(t)
+        if row is not None:
+            values = [int(v) for v in page.bands[row]]
+            entry += tuple(values) if page.banded[row] else (values[0],)
+        out[position] = ParagraphEvidence(entry, bool(page.spam[t]))
+    return out
 
 
 @dataclass

@@ -22,7 +22,6 @@ from pipelines.dedup import (
     _BandTable,
     _count_code,
     _sample_bits,
-    _screen_limits,
     _screen_row,
     _subsample,
 )

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from benchmarks.corpus import build_corpus, render_page
 from crawler.extractors import extract
-from crawler.items import ArticleItem, item_from_page
+from crawler.items import item_from_page
+from pipelines.items import ArticleItem
 from models import Article, ArticleCopy, DedupEntry, ParagraphCount, Removal
 from models.database import open_store
 from pipelines.ingest import Ingestor
@@ -158,25 +159,26 @@ def planted(items: list[ArticleItem]) -> list[ArticleItem]:
     return out
 
 
-def test_pages_cut_ahead_in_workers_come_out_as_cut_here(corpus_items: list[ArticleItem]) -> None:
+def test_a_page_prepared_in_a_worker_is_finished_as_one_process_cleans_it(
+    corpus_items: list[ArticleItem],
+) -> None:
+    """What a worker hands back (pickled) and the counter finishes is what `clean_item` makes
+    of the page in one process, on pages the counter cuts and pages it does not."""
+    import pickle
+
     from pipelines.clean import clean_item, finish_item
     from pipelines.ingest import prepare_page
-    from pipelines.spam import ParagraphFrequency
+    from pipelines.spam.counter import ParagraphFrequency
 
     reference, counter = ParagraphFrequency(), ParagraphFrequency()
-    used = wrong = 0
-    for k, item in enumerate(planted(corpus_items)):
+    recut = 0
+    for item in planted(corpus_items):
         expected = clean_item(replace(item, paragraphs=list(item.paragraphs)), reference)
-        judged = counter.judged(item.site)
-        if k % 5 == 4 and judged:  # a stale or wrong guess must cost time only
-            judged = {fp: "boilerplate" for fp in list(judged)[:1]}
-        prepared = prepare_page(item, judged=judged)
+        prepared = pickle.loads(pickle.dumps(prepare_page(item)))
         cleaned = finish_item(prepared.prepared, counter)
         assert cleaned == expected, item.url
-        if prepared.prepared.guess is not None:
-            used += cleaned is prepared.prepared.guess[1]
-            wrong += cleaned is not prepared.prepared.guess[1]
-    assert used >= 10 and wrong >= 1
+        recut += cleaned.item.paragraphs != prepared.prepared.cleaned.item.paragraphs
+    assert recut >= 10
 
 
 def test_batches_with_workers_store_what_page_by_page_stores(
@@ -191,11 +193,8 @@ def test_batches_with_workers_store_what_page_by_page_stores(
         single.ingest(item)
     ingestor = Ingestor(store)
     with StagePool(1) as pool:
-        pages = list(pool.prepare(fresh(items[:45]), ingestor.frequencies.judged))
-        ingestor.ingest_prepared(pages)
-        pages = list(pool.prepare(fresh(items[45:]), ingestor.frequencies.judged))
-        assert any(p.prepared.guess is not None for p in pages)
-        ingestor.ingest_prepared(pages)
+        ingestor.ingest_prepared(list(pool.prepare(fresh(items[:45]))))
+        ingestor.ingest_prepared(list(pool.prepare(fresh(items[45:]))))
     stored = snapshot(store)
     assert stored == snapshot(one_by_one)
     assert {"injected_paragraph", "boilerplate"} <= {kind for _, kind, _ in stored["removals"]}
@@ -222,7 +221,7 @@ def test_a_stream_from_workers_stores_what_page_by_page_stores(
     batches = []
     with StagePool(1) as pool:
         # 70 a transaction: taken 64 and 6, then the last 20 (the stream's groups are of 64).
-        for results in ingestor.ingest_stream(pool.prepare(fresh(items), ingestor.frequencies.judged), 70):
+        for results in ingestor.ingest_stream(pool.prepare(fresh(items)), 70):
             batches.append(results)
     assert [len(b) for b in batches] == [70, len(items) - 70]
     got = [r for batch in batches for r in batch]
@@ -272,44 +271,34 @@ SPLICED = ("为加快推进集成电路产业高质量发展，进一步优化�
 def test_a_page_cut_again_is_judged_as_classify_page_judges_its_paragraphs(
     corpus_items: list[ArticleItem],
 ) -> None:
-    """`cut_paragraphs` judges the page from the verdict rows kept with it (no memo, no scan
-    of its text): the verdict is `classify_page`'s of the paragraphs it keeps, computed with
-    every memo emptied first (and so is `prepare_item`'s, from the same rows); the body key it
-    remembers from the kept keys is the body's."""
+    """A page the counter cuts, finished from what a worker handed over: its verdict is
+    `classify_page`'s of the paragraphs it keeps, and the body key dedup signs is the body's."""
     import pickle
     import random
 
-    from pipelines import normalize, spam
     from pipelines.clean import cut_paragraphs, prepare_item
+    from pipelines.normalize import comparison_key
+    from pipelines.spam.lexicon import assemble_spam_cuts
+    from pipelines.spam.verdict import classify_page
 
     rng = random.Random(7)
     items = planted(corpus_items)
     for item in items[::4]:
         item.paragraphs = [*item.paragraphs[:3], SPLICED, *item.paragraphs[3:]]
-    memos = [m for m in vars(spam).values() if isinstance(m, spam._Memo)]
     spliced = verdicts = 0
     for item in items:
         prepared = prepare_item(item)
-        handed = pickle.loads(pickle.dumps(prepared.deferred()))  # as a worker hands it over
-        spliced += any(text and cuts for text, cuts in prepared.lexicon)
-        uncut, _ = spam.assemble_spam_cuts(prepared.paragraphs, [None] * len(prepared.paragraphs), prepared.lexicon)
-        for memo in memos:
-            memo.clear()
-        assert prepared.cleaned.verdict == spam.classify_page(prepared.title or "", uncut, item.signals)
+        handed = pickle.loads(pickle.dumps(prepared))  # as a worker hands it over
+        spliced += any(cut.kept is not None and cut.cuts for cut in prepared.lexicon)
+        title = prepared.cleaned.item.title
+        uncut, _ = assemble_spam_cuts(prepared.paragraphs, [None] * len(prepared.paragraphs), prepared.lexicon)
+        assert prepared.cleaned.verdict == classify_page(title, [str(p) for p in uncut], item.signals)
         for _ in range(3):
             kinds = [rng.choice((None, None, "boilerplate")) for _ in prepared.paragraphs]
-            for memo in memos:
-                memo.clear()
             cut = cut_paragraphs(handed, kinds)
-            kept, _ = spam.assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
-            for memo in memos:
-                memo.clear()
-            assert cut.verdict == spam.classify_page(prepared.title or "", kept, item.signals), item.url
+            kept, _ = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
+            assert cut.verdict == classify_page(title, [str(p) for p in kept], item.signals), item.url
             verdicts += 1
-            # The body key it remembered, from the keys kept with the page, is the body's own.
             body = cut.item.body_text
-            remembered = normalize._KNOWN_KEYS.get(body)
-            assert remembered is not None or cut.verdict.is_spam_page or not body
-            normalize._KNOWN_KEYS.clear()
-            assert remembered in (None, normalize.comparison_key(body))
+            assert cut.body_key == (comparison_key(body) if body and not cut.verdict.is_spam_page else "")
     assert spliced >= 5 and verdicts == 3 * len(items)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.minhash import _CHUNK, MinHasher, SignatureScheme, _fmix32
+from pipelines.minhash import _CHUNK, MinHasher, SignatureScheme, fmix32
 
 
 def _plain(hasher: MinHasher, hashes: np.ndarray) -> np.ndarray:
     if hashes.size == 0:
         return np.full(hasher.scheme.num_perm, 0xFFFFFFFF, dtype=np.uint32)
     a, b = hasher.permutations
-    block = np.multiply.outer(a, _fmix32(hashes.astype(np.uint32)))
+    block = np.multiply.outer(a, fmix32(hashes.astype(np.uint32)))
     block += b[:, None]
     return block.min(axis=1)
 

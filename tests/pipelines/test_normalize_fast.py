@@ -2,7 +2,7 @@
 definitions give: the plain-character shortcut and the faster punctuation pattern of
 `normalize_text`, the one-scan prefilter and the lookup-array translation of `to_simplified`,
 the early decision of `detect_script`, and the comparison key of joined lines built from the
-keys of the lines (`remember_joined_key`)."""
+keys of the lines (`joined_key`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pipelines.normalize import (
     key_of_normalized,
     normalize_record,
     normalize_text,
-    remember_joined_key,
+    joined_key,
     script_shares,
     t2s_is_piecewise,
     to_simplified,
@@ -230,7 +230,7 @@ def test_comparison_key_equals_the_plain_definition(text: str) -> None:
 @_SETTINGS
 @given(st.lists(_texts, min_size=1, max_size=6))
 def test_key_of_joined_lines_is_the_keys_one_after_the_other(lines: list[str]) -> None:
-    """What `remember_joined_key` relies on, on any lines (raw or normalised)."""
+    """What `joined_key` relies on, on any lines (raw or normalised)."""
     assert t2s_is_piecewise()
     keys = [reference_key(line) for line in lines]
     joined = "".join(keys)
@@ -241,22 +241,18 @@ def test_key_of_joined_lines_is_the_keys_one_after_the_other(lines: list[str]) -
 
 @_SETTINGS
 @given(st.lists(_texts, min_size=1, max_size=6))
-def test_remembered_keys_are_the_computed_ones(lines: list[str]) -> None:
-    N._KNOWN_KEYS.clear()
-    keys = [comparison_key(line) for line in lines]
-    remembered = remember_joined_key(lines, keys)
+def test_joined_keys_are_the_computed_ones(lines: list[str]) -> None:
+    joined = joined_key([comparison_key(line) for line in lines])
     body = "\n".join(lines)
     expected = reference_key(body)
-    if remembered is not None:
-        assert remembered == expected
+    if joined is not None:
+        assert joined == expected
     assert comparison_key(body) == expected
-    N._KNOWN_KEYS.clear()
 
 
-def test_sigma_keys_are_not_remembered() -> None:
-    N._KNOWN_KEYS.clear()
+def test_sigma_keys_are_not_joined() -> None:
     lines = ["ΑΣ", "Α"]
-    assert remember_joined_key(lines, [comparison_key(x) for x in lines]) is None
+    assert joined_key([comparison_key(x) for x in lines]) is None
     assert comparison_key("\n".join(lines)) == reference_key("\n".join(lines)) == "ασα"
 
 

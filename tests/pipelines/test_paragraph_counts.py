@@ -1,6 +1,6 @@
 """The paragraph counter's compact, windowed layout and its rows in `paragraph_counts`.
 
-The counter must judge exactly as the layout it replaced (tests/pipelines/frequency_reference.py)
+The counter must judge exactly as a plain reference (tests/pipelines/frequency_reference.py)
 while a site has fewer pages than its window, judge like a counter of the last `window` pages
 once it has more, and come back from the store after a restart judging as if it had never left.
 """
@@ -18,14 +18,15 @@ from sqlalchemy import func, select
 
 from benchmarks.corpus import build_corpus, render_page
 from crawler.extractors import extract
-from crawler.items import ArticleItem, item_from_page
-from models import ParagraphCount, PipelineState
+from crawler.items import item_from_page
+from pipelines.items import ArticleItem
+from models import ParagraphCount
 from models.database import open_store
 from pipelines.clean import PreparedItem, prepare_item
-from pipelines.ingest import LEGACY_FREQUENCY_STATE, Ingestor
-from pipelines.spam import ParagraphFrequency
-from pipelines.store import ArticleStore, utcnow
-from tests.pipelines.frequency_reference import ReferenceFrequency
+from pipelines.ingest import Ingestor
+from pipelines.spam.counter import ParagraphFrequency
+from pipelines.store import ArticleStore
+from tests.pipelines.frequency_reference import ReferenceFrequency, split_evidence
 
 FETCHED = datetime(2025, 10, 23, 8, 0, tzinfo=UTC)
 PLANTED = "澳门新葡京娱乐场官网注册就送88元，百家乐在线开户，六合彩开奖直播"
@@ -58,27 +59,27 @@ def pages_in_order(prepared: list[PreparedItem], seed: int = 2) -> list[Prepared
     return prepared + [prepared[rng.randrange(len(prepared))] for _ in range(len(prepared) // 10)]
 
 
-def observe_all(counter: Any, pages: list[PreparedItem]) -> list[tuple[Any, ...]]:
+def observe_all(counter: ParagraphFrequency | ReferenceFrequency,
+                pages: list[PreparedItem]) -> list[tuple[Any, ...]]:
     kinds = []
     for page in pages:
         item = page.cleaned.item
-        counter.observe_evidence(item.site, item.url, page.evidence)
-        kinds.append(tuple(counter.kind_of(item.site, e) for e in page.evidence))
+        if isinstance(counter, ReferenceFrequency):
+            evidence = split_evidence(page.evidence)
+            counter.observe_evidence(item.site, item.url, evidence)
+            kinds.append(tuple(counter.kind_of(item.site, e) for e in evidence))
+        else:
+            counter.observe(item.site, item.url, page.evidence)
+            kinds.append(tuple(counter.kinds(item.site, page.evidence)))
     return kinds
 
 
-def test_judges_exactly_as_the_layout_it_replaced(prepared: list[PreparedItem]) -> None:
+def test_judges_exactly_as_the_plain_reference(prepared: list[PreparedItem]) -> None:
     pages = pages_in_order(prepared)
     new = observe_all(ParagraphFrequency(), pages)
     assert new == observe_all(ReferenceFrequency(), pages)
     judged = [k for kinds in new for k in kinds if k]
     assert "injected_paragraph" in judged and "boilerplate" in judged
-    # kinds_of (a whole page at once) is kind_of paragraph by paragraph.
-    counter = ParagraphFrequency()
-    for page, kinds in zip(pages, new):
-        item = page.cleaned.item
-        counter.observe_evidence(item.site, item.url, page.evidence)
-        assert tuple(counter.kinds_of(item.site, page.evidence)) == kinds
 
 
 def test_a_full_window_judges_like_a_counter_of_its_last_pages(prepared: list[PreparedItem]) -> None:
@@ -88,17 +89,17 @@ def test_a_full_window_judges_like_a_counter_of_its_last_pages(prepared: list[Pr
     observed: dict[str, dict[str, PreparedItem]] = {}  # site -> url -> page, oldest first
     for step, page in enumerate(pages):
         item = page.cleaned.item
-        counter.observe_evidence(item.site, item.url, page.evidence)
+        counter.observe(item.site, item.url, page.evidence)
         site = observed.setdefault(item.site, {})
         site.pop(item.url, None)
         site[item.url] = page
         if step % 37 == 36 or step == len(pages) - 1:
             reference = ReferenceFrequency()
             for last in list(site.values())[-window:]:
-                reference.observe_evidence(item.site, last.cleaned.item.url, last.evidence)
+                reference.observe_evidence(item.site, last.cleaned.item.url, split_evidence(last.evidence))
             assert counter.site_docs(item.site) == min(window, len(site))
-            assert counter.kinds_of(item.site, page.evidence) == [
-                reference.kind_of(item.site, e) for e in page.evidence
+            assert counter.kinds(item.site, page.evidence) == [
+                reference.kind_of(item.site, e) for e in split_evidence(page.evidence)
             ], step
     # Memory stays bounded: dead postings are dropped once they outnumber the live ones.
     for counts in counter._sites.values():
@@ -108,12 +109,12 @@ def test_a_full_window_judges_like_a_counter_of_its_last_pages(prepared: list[Pr
 def test_changes_journal_what_the_store_must_write_and_delete() -> None:
     counter = ParagraphFrequency(window=5)
     for k in range(7):
-        counter.observe("s", f"u{k}", [f"第{k}页的正文段落，内容各不相同，长度超过十二个字。"])
+        counter.observe("s", f"u{k}", counter.evidence([f"第{k}页的正文段落，内容各不相同，长度超过十二个字。"]))
     observed, evicted = counter.take_changes()
     assert [p.doc for p in observed] == [f"u{k}" for k in range(2, 7)]
     assert evicted == ["u0", "u1"]
     assert counter.take_changes() == ([], [])
-    counter.observe("s", "u3", ["改过的正文段落，和原来的内容不一样，长度也超过十二个字。"])
+    counter.observe("s", "u3", counter.evidence(["改过的正文段落，和原来的内容不一样，长度也超过十二个字。"]))
     observed, evicted = counter.take_changes()
     assert [p.doc for p in observed] == ["u3"] and evicted == []
     counter.return_changes(observed, ["u2"])
@@ -124,8 +125,7 @@ def test_changes_journal_what_the_store_must_write_and_delete() -> None:
 def test_round_trip_keeps_every_page(prepared: list[PreparedItem]) -> None:
     counter = ParagraphFrequency()
     observe_all(counter, prepared[:120])
-    restored = ParagraphFrequency.from_dict(counter.to_dict())
-    assert restored.to_dict() == counter.to_dict()
+    restored = ParagraphFrequency.from_pages(counter.pages())
     for mine, theirs in zip(restored.pages(), counter.pages()):
         assert (mine.site, mine.doc) == (theirs.site, theirs.doc)
         assert np.array_equal(mine.exact, theirs.exact) and np.array_equal(mine.bands, theirs.bands)
@@ -147,7 +147,8 @@ def test_counts_are_stored_with_the_pages_and_come_back_after_a_restart(
     assert rows(store) == {site: ingestor.frequencies.site_docs(site) for site in rows(store)}
     # No close(): a killed run keeps what its committed batches counted.
     restarted = Ingestor(store)
-    assert list(restarted.frequencies.to_dict()["pages"]) == list(ingestor.frequencies.to_dict()["pages"])
+    assert [(p.site, p.doc, p.seq, p.exact.tolist(), p.bands.tolist()) for p in restarted.frequencies.pages()] \
+        == [(p.site, p.doc, p.seq, p.exact.tolist(), p.bands.tolist()) for p in ingestor.frequencies.pages()]
     later = [replace(i, paragraphs=list(i.paragraphs)) for i in corpus[200:]]
     carried_on = restarted.ingest_many(later)
 
@@ -165,21 +166,4 @@ def test_pages_leaving_the_window_leave_the_table(corpus: list[ArticleItem], db_
     ingestor.frequencies = ParagraphFrequency(window=30)
     ingestor.ingest_many([replace(i, paragraphs=list(i.paragraphs)) for i in corpus[:150]])
     assert rows(store) == {"a.test": 30, "b.test": 30, "c.test": 30}
-    engine.dispose()
-
-
-def test_state_saved_the_old_way_moves_into_the_table(prepared: list[PreparedItem], db_url: str) -> None:
-    old = ReferenceFrequency()
-    kinds = observe_all(old, prepared[:150])
-    engine = open_store(db_url)
-    store = ArticleStore(engine)
-    with store.sessions.begin() as s:
-        s.add(PipelineState(name=LEGACY_FREQUENCY_STATE, data=old.to_dict(), updated_at=utcnow()))
-    counter = Ingestor(store).frequencies
-    assert store.load_state(LEGACY_FREQUENCY_STATE) is None
-    assert sum(rows(store).values()) == 150
-    # Moved, the counts judge the next pages as the old counter would have.
-    later = prepared[150:230]
-    assert observe_all(counter, later) == observe_all(old, later)
-    assert any(any(k) for k in kinds)
     engine.dispose()

@@ -3,24 +3,16 @@ false-positive traps of the policy web."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from pipelines.normalize import normalize_record, normalize_text
-from pipelines.spam import (
-    KIND_BOILERPLATE,
-    KIND_INJECTED_PARAGRAPH,
-    KIND_SPLICED_SPAM,
-    PageSignals,
-    ParagraphFrequency,
-    classify_page,
-    is_addressee_line,
-    spam_term_hits,
-    strip_injected_title,
-    strip_repeated_body,
-    strip_spam_paragraphs,
-)
+from pipelines.spam.counter import CountedPage, ParagraphFrequency, is_addressee_line
+from pipelines.spam.lexicon import strip_spam_paragraphs
+from pipelines.spam.repeated import strip_repeated_body
+from pipelines.spam.title import strip_injected_title
+from pipelines.spam.verdict import PageSignals, classify_page
+from pipelines.spam.vocabulary import KIND_BOILERPLATE, KIND_INJECTED_PARAGRAPH, KIND_SPLICED_SPAM, spam_term_hits
 from tests.pipelines.policy_texts import (
     ANTI_GAMBLING_NEWS,
     BOILERPLATE,
@@ -239,30 +231,30 @@ def _site_with(planted: str | None, bodies: list[list[str]]) -> ParagraphFrequen
     freq = ParagraphFrequency()
     for number, body in enumerate(bodies):
         page = [*body[:2], planted, *body[2:]] if planted else list(body)
-        freq.observe("mirror.example", f"doc{number}", page)
+        freq.observe("mirror.example", f"doc{number}", freq.evidence(page))
     return freq
 
 
 class TestParagraphFrequency:
     def test_paragraph_planted_on_five_unrelated_pages(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:5])
-        assert freq.injected("mirror.example", PLANTED)
+        assert freq.kind("mirror.example", PLANTED) is not None
         assert freq.kind("mirror.example", PLANTED) == KIND_INJECTED_PARAGRAPH
-        assert not freq.injected("mirror.example", LOTTERY_POLICY[2])
-        assert not freq.injected("other.example", PLANTED)
+        assert freq.kind("mirror.example", LOTTERY_POLICY[2]) is None
+        assert freq.kind("other.example", PLANTED) is None
 
     def test_near_exact_variants_count_together(self) -> None:
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES[:5]):
             variant = PLANTED.replace("多少", f"多少{number}{number * 7}")
-            freq.observe("mirror.example", number, [*body, variant])
-        assert freq.injected("mirror.example", PLANTED.replace("多少", "多少99"))
+            freq.observe("mirror.example", number, freq.evidence([*body, variant]))
+        assert freq.kind("mirror.example", PLANTED.replace("多少", "多少99")) is not None
 
     def test_planted_spam_varied_in_its_words_counts_together(self) -> None:
         # Injectors vary each copy (a word swapped, not only numbers): matched near, by bands.
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES[:5]):
-            freq.observe("mirror.example", number, [*body, PLANTED.replace("多少", "多少" + "呢吗啊呀哦"[number])])
+            freq.observe("mirror.example", number, freq.evidence([*body, PLANTED.replace("多少", "多少" + "呢吗啊呀哦"[number])]))
         assert freq.kind("mirror.example", PLANTED.replace("多少", "多少嘛")) == KIND_INJECTED_PARAGRAPH
 
     def test_a_sentence_real_articles_share_but_for_their_subject_is_kept(self) -> None:
@@ -271,28 +263,28 @@ class TestParagraphFrequency:
         subjects = ["新材料", "低空经济", "现代物流", "海洋经济", "先进计算", "康养产业", "区块链"]
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES):
-            freq.observe("gov.example", number, [*body, f"省商务厅关于加快{subjects[number]}高质量发展的若干措施如下。"])
-        assert not freq.injected("gov.example", f"省商务厅关于加快{subjects[6]}高质量发展的若干措施如下。")
+            freq.observe("gov.example", number, freq.evidence([*body, f"省商务厅关于加快{subjects[number]}高质量发展的若干措施如下。"]))
+        assert freq.kind("gov.example", f"省商务厅关于加快{subjects[6]}高质量发展的若干措施如下。") is None
         # Boilerplate with its numbers changed on every page is still boilerplate.
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES):
-            freq.observe("gov.example", number, [*body, f"{BOILERPLATE}联系电话：0571-8705{number:04d}"])
+            freq.observe("gov.example", number, freq.evidence([*body, f"{BOILERPLATE}联系电话：0571-8705{number:04d}"]))
         assert freq.kind("gov.example", f"{BOILERPLATE}联系电话：0571-87059999") == KIND_BOILERPLATE
 
     def test_four_pages_are_not_enough(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:4])
-        freq.observe("mirror.example", "clean", DIGITAL_POLICY)
-        assert not freq.injected("mirror.example", PLANTED)
+        freq.observe("mirror.example", "clean", freq.evidence(DIGITAL_POLICY))
+        assert freq.kind("mirror.example", PLANTED) is None
 
     def test_reposts_of_one_article_are_not_injection(self) -> None:
         freq = _site_with(None, UNRELATED_BODIES)
         for number in range(2):
-            freq.observe("mirror.example", f"repost{number}", LOTTERY_POLICY)
-        assert not freq.injected("mirror.example", LOTTERY_POLICY[2])
+            freq.observe("mirror.example", f"repost{number}", freq.evidence(LOTTERY_POLICY))
+        assert freq.kind("mirror.example", LOTTERY_POLICY[2]) is None
         # Even five reposts of one article share their other paragraphs: still one article.
         for number in range(2, 6):
-            freq.observe("mirror.example", f"repost{number}", LOTTERY_POLICY)
-        assert not freq.injected("mirror.example", LOTTERY_POLICY[2])
+            freq.observe("mirror.example", f"repost{number}", freq.evidence(LOTTERY_POLICY))
+        assert freq.kind("mirror.example", LOTTERY_POLICY[2]) is None
 
     def test_site_boilerplate_is_recorded_as_such(self) -> None:
         freq = _site_with(BOILERPLATE, UNRELATED_BODIES)
@@ -305,14 +297,14 @@ class TestParagraphFrequency:
         addressee = "各县（市、区）人民政府，省直有关部门："
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES):
-            freq.observe("gov.example", number, [addressee, *body, BOILERPLATE])
+            freq.observe("gov.example", number, freq.evidence([addressee, *body, BOILERPLATE]))
         page = [addressee, *DIGITAL_POLICY[:3], BOILERPLATE]
-        kinds = freq.kinds_of("gov.example", freq.evidence(page))
+        kinds = freq.kinds("gov.example", freq.evidence(page))
         assert kinds[0] is None and kinds[-1] == KIND_BOILERPLATE
         freq = ParagraphFrequency()
         for number, body in enumerate(UNRELATED_BODIES):
-            freq.observe("gov.example", number, [*body, addressee])
-        assert freq.kinds_of("gov.example", freq.evidence([*DIGITAL_POLICY[:3], addressee]))[-1] == KIND_BOILERPLATE
+            freq.observe("gov.example", number, freq.evidence([*body, addressee]))
+        assert freq.kinds("gov.example", freq.evidence([*DIGITAL_POLICY[:3], addressee]))[-1] == KIND_BOILERPLATE
 
     @pytest.mark.parametrize(("line", "addressee"), [
         ("各市人民政府，省政府国资委：", True),
@@ -330,29 +322,30 @@ class TestParagraphFrequency:
 
     def test_short_common_lines_are_never_judged(self) -> None:
         freq = _site_with("特此通知。", UNRELATED_BODIES)
-        assert not freq.injected("mirror.example", "特此通知。")
+        assert freq.kind("mirror.example", "特此通知。") is None
 
     def test_minimum_site_pages_before_judging(self) -> None:
         freq = ParagraphFrequency(min_docs=2, min_site_docs=10)
         for number, body in enumerate(UNRELATED_BODIES):
-            freq.observe("s", number, [*body, PLANTED])
-        assert not freq.injected("s", PLANTED)
+            freq.observe("s", number, freq.evidence([*body, PLANTED]))
+        assert freq.kind("s", PLANTED) is None
 
     def test_observing_again_replaces(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:5])
-        freq.observe("mirror.example", "doc0", UNRELATED_BODIES[0])
-        assert not freq.injected("mirror.example", PLANTED)
+        freq.observe("mirror.example", "doc0", freq.evidence(UNRELATED_BODIES[0]))
+        assert freq.kind("mirror.example", PLANTED) is None
 
-    def test_round_trip_through_json(self) -> None:
+    def test_round_trip_through_the_stored_rows(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:5])
-        restored = ParagraphFrequency.from_dict(json.loads(json.dumps(freq.to_dict())))
-        assert restored.injected("mirror.example", PLANTED)
+        rows = [page.to_row() for page in freq.pages()]
+        restored = ParagraphFrequency.from_pages(CountedPage.from_row(**row) for row in rows)
+        assert restored.kind("mirror.example", PLANTED) is not None
         assert restored.site_docs("mirror.example") == 5
-        assert restored.to_dict() == freq.to_dict()
+        assert [page.to_row() for page in restored.pages()] == rows
 
     def test_strip_spam_paragraphs_uses_the_counts(self) -> None:
         freq = _site_with(PLANTED, UNRELATED_BODIES[:5])
         page = [*DIGITAL_POLICY[:3], PLANTED, *DIGITAL_POLICY[3:]]
-        kept, removals = strip_spam_paragraphs(page, freq, "mirror.example")
+        kept, removals = strip_spam_paragraphs(page, freq.kinds("mirror.example", freq.evidence(page)))
         assert kept == DIGITAL_POLICY
         assert [(r.kind, r.content) for r in removals] == [(KIND_INJECTED_PARAGRAPH, PLANTED)]

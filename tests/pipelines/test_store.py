@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import delete, func, select
 
-from crawler.items import ArticleItem, RejectedPageItem, RemovalRecord
+from pipelines.items import ArticleItem, RejectedPageItem, RemovalRecord
 from models import Article, ArticleCopy, RejectedPage, Removal
 from models.database import open_store
 from pipelines.store import NEW_ARTICLE, NEW_COPY, UNCHANGED, UPDATED, ArticleStore, content_hash

@@ -10,10 +10,11 @@ import pytest
 
 from benchmarks.corpus import build_corpus, render_page
 from crawler.extractors import extract
-from crawler.items import ArticleItem, RawPageRecord, item_from_page
-from pipelines.dedup import DedupParams
-from pipelines.ingest import PreparedPage, prepare_page
-from pipelines.workers import ExtractJob, StagePool, extract_item
+from crawler.items import item_from_page
+from pipelines.items import ArticleItem, RawPageRecord
+from pipelines.ingest import prepare_page
+from crawler.reprocess import ExtractJob, extract_and_prepare, extract_item
+from pipelines.workers import StagePool
 
 FETCHED = datetime(2025, 10, 23, 8, 0, tzinfo=UTC)
 
@@ -34,12 +35,6 @@ def as_bytes(value: object) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
-def handed_over(page: PreparedPage) -> PreparedPage:
-    """A page as a worker sends it: the paragraph counter's evidence as arrays only, what only
-    a page cut again needs as one blob."""
-    return replace(page, prepared=replace(page.prepared, evidence=()).deferred())
-
-
 def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
     items = []
     for site, url, body in pages:
@@ -53,14 +48,14 @@ def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
         # The served bytes never travel to a worker; they are back on the cleaned item.
         assert theirs.prepared.cleaned.item.raw_pages == item.raw_pages
         theirs.prepared.cleaned.item.raw_pages = []
-        assert as_bytes(theirs) == as_bytes(handed_over(mine))
+        assert as_bytes(theirs) == as_bytes(mine)
     assert any(p.prepared.cleaned.item.original_script == "traditional" for p in there)
 
 
 def test_extract_in_workers_equals_extract_here(pages, pool) -> None:
     jobs = [ExtractJob(site, RawPageRecord(url, body, FETCHED, content_type="text/html"))
             for site, url, body in pages]
-    results = list(pool.extract(jobs))
+    results = list(pool.map(extract_and_prepare, jobs))
     assert len(results) == len(jobs)
     for job, result in zip(jobs, results):
         item, next_pages = extract_item(job)
@@ -69,7 +64,7 @@ def test_extract_in_workers_equals_extract_here(pages, pool) -> None:
             assert as_bytes(result.item) == as_bytes(item)
         else:
             assert result.prepared is not None
-            assert as_bytes(result.prepared) == as_bytes(handed_over(prepare_page(item)))
+            assert as_bytes(result.prepared) == as_bytes(prepare_page(item))
 
 
 def test_inline_pool_runs_the_same_calls() -> None:
@@ -83,7 +78,7 @@ def test_inline_pool_runs_the_same_calls() -> None:
 KILLED_OWNER = """
 import os, signal
 from datetime import datetime, timezone
-from crawler.items import ArticleItem
+from pipelines.items import ArticleItem
 from pipelines.workers import StagePool
 
 if __name__ == "__main__":
@@ -125,91 +120,3 @@ def test_workers_leave_when_their_crawl_is_killed(tmp_path) -> None:
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(pid) for pid in pids), "worker processes outlived the crawl that started them"
-
-
-def test_a_pool_collects_garbage_less_often_and_then_as_before() -> None:
-    import gc
-
-    from pipelines.workers import GC_THRESHOLDS
-
-    before = gc.get_threshold()
-    with StagePool(0):
-        assert gc.get_threshold() == GC_THRESHOLDS
-    assert gc.get_threshold() == before
-
-
-def test_what_workers_send_back_survives_pickling_with_its_dtypes_and_shapes(pages) -> None:
-    # Signatures and the counter's arrays travel as bytes (their own __reduce__): the arrays
-    # must come back equal, with their dtypes and shapes.
-    import numpy as np
-
-    for site, url, body in pages[:12]:
-        page = prepare_page(item_from_page(extract(body, url), site=site, fetched_at=FETCHED))
-        back = pickle.loads(pickle.dumps(page))
-        for sent, got in ((page.doc, back.doc), (page.guess_doc, back.guess_doc)):
-            if sent is None:
-                assert got is None
-                continue
-            assert sent.signature is not None and got.signature is not None
-            for name in ("hashvalues", "shingle_hashes"):
-                a, b = getattr(sent.signature, name), getattr(got.signature, name)
-                assert b.dtype == np.uint32 and b.shape == a.shape and np.array_equal(a, b)
-            assert got.signature.key_length == sent.signature.key_length
-            assert got.signature.scheme == sent.signature.scheme
-        arrays, returned = page.prepared.evidence_arrays, back.prepared.evidence_arrays
-        assert returned.tracked == arrays.tracked
-        for name in ("exact", "near", "bands", "spammy", "spam"):
-            a, b = getattr(arrays, name), getattr(returned, name)
-            assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b), name
-        assert returned.paragraphs == arrays.paragraphs == len(page.prepared.evidence)
-        assert back.prepared.evidence == page.prepared.evidence
-
-
-def test_a_body_html_left_as_it_was_is_not_sent_back(pages, monkeypatch) -> None:
-    # A worker sends a page's body HTML back only when cleaning changed it (t2s, cuts): the
-    # caller keeps the string it sent and puts it back.
-    import pipelines.workers as workers
-
-    items = [item_from_page(extract(body, url), site=site, fetched_at=FETCHED) for site, url, body in pages]
-    monkeypatch.setattr(workers, "_IN_WORKER", True)
-    sent_back = [pickle.loads(pickle.dumps(p)) for p in workers._prepare_chunk([(i, None) for i in items], DedupParams())]
-    monkeypatch.setattr(workers, "_IN_WORKER", False)
-    kept = changed = 0
-    for item, page in zip(items, sent_back):
-        here = prepare_page(item).prepared.cleaned.item.body_html
-        html = page.prepared.cleaned.item.body_html
-        if here is item.body_html:
-            assert html is workers.SENT_BODY_HTML  # not in the pickle: ~8 KB less a page
-            kept += 1
-        else:
-            assert html == here and html != item.body_html  # converted or rebuilt: sent back
-            changed += 1
-        workers._give_back(page, item, None)
-        assert page.prepared.cleaned.item.body_html == here
-    assert kept and changed  # both kinds among the pages (Simplified ones, Traditional ones)
-
-
-def test_the_pipes_to_the_workers_hold_a_chunk_whole(pool) -> None:
-    """A worker's results (~600 KB a chunk) go into the pipe in one write: at Linux's default
-    64 KB the worker waits for this process to read them piece by piece (see _widen_pipes)."""
-    import fcntl
-    from pathlib import Path
-
-    from pipelines.workers import PIPE_BYTES
-
-    expected = min(PIPE_BYTES, int(Path("/proc/sys/fs/pipe-max-size").read_text()))
-    executor = pool._executor
-    for pipe in (executor._result_queue._reader, executor._call_queue._writer):
-        assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) >= expected
-
-
-def test_workers_yield_the_cores_to_the_serial_part(pool) -> None:
-    """Workers run at a lower priority than the process that ingests what they prepare."""
-    import os
-
-    from pipelines.workers import WORKER_NICENESS
-
-    pool.submit(ArticleItem(url="http://a.test/n", site="a", fetched_at=FETCHED, title="通知",
-                            paragraphs=["为推进产业高质量发展，现将有关事项通知如下。"])).result()
-    for pid in pool.worker_pids():
-        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.extractors import GenericParser, extract
-from crawler.items import ArticleItem, RawPageRecord, RemovalRecord, item_from_page
+from crawler.items import item_from_page
+from pipelines.items import ArticleItem, RawPageRecord, RemovalRecord
 from models import Article, ArticleCopy, Removal
 from models.database import open_store
 from pipelines.clean import SHORT_FIELDS_MAX_CHARS, TITLE_MAX_CHARS, clean_item

@@ -30,15 +30,12 @@ from crawler.extractors import decode_html, extract
 from crawler.items import item_from_page
 from pipelines.clean import clean_item
 from pipelines.normalize import normalize_record, normalize_text, to_simplified
-from pipelines.spam import (
-    SPAM_TERMS,
-    ParagraphFrequency,
-    classify_page,
-    spam_term_hits,
-    strip_injected_title,
-    strip_repeated_body,
-    strip_spam_paragraphs,
-)
+from pipelines.spam.counter import ParagraphFrequency
+from pipelines.spam.lexicon import strip_spam_paragraphs
+from pipelines.spam.repeated import strip_repeated_body
+from pipelines.spam.title import strip_injected_title
+from pipelines.spam.verdict import classify_page
+from pipelines.spam.vocabulary import SPAM_TERMS, spam_term_hits
 from tests.support.crawl import ROOT
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -213,8 +210,8 @@ def test_spam_stages_never_raise(title: str, heading: str | None, paragraphs: li
     kept, repeated = strip_repeated_body(paragraphs)
     assert len(kept) + len(repeated) <= len(paragraphs)
     frequencies = ParagraphFrequency()
-    frequencies.observe("fuzz", "http://x.test/1.html", kept)
-    cleaned, _cuts = strip_spam_paragraphs(kept, frequencies, "fuzz")
+    frequencies.observe("fuzz", "http://x.test/1.html", frequencies.evidence(kept))
+    cleaned, _cuts = strip_spam_paragraphs(kept, frequencies.kinds("fuzz", frequencies.evidence(kept)))
     assert len(cleaned) <= len(kept)
     verdict = classify_page(kept_title, cleaned, {"cloaking_redirect": True, "hidden_blocks": 1})
     assert 0.0 <= verdict.score <= 1.0

@@ -19,11 +19,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Optional
 
-from crawler.items import ArticleItem, RawPageRecord
+from crawler.extractors import charset_of_content_type, decode_html, parser_for
+from crawler.items import item_from_page
 from crawler.registry import Site
+from pipelines.dedup import DedupParams
 from pipelines.ingest import Ingestor, PreparedPage, prepare_page
+from pipelines.items import ArticleItem, RawPageRecord
 from pipelines.store import ArticleStore
-from pipelines.workers import ExtractJob, Extracted, StagePool, default_processes, extract_item
+from pipelines.workers import StagePool, default_processes
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,49 @@ class ReprocessReport:
         }
 
 
+@dataclass(frozen=True)
+class ExtractJob:
+    """One kept page 1 to extract again, and what its site's registry entry says."""
+
+    site: str
+    raw: RawPageRecord
+    selectors: Optional[dict[str, Any]] = None
+    parser: Optional[str] = None
+    params: DedupParams = DedupParams()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a worker made of an `ExtractJob`: the prepared page when it is complete; otherwise
+    (`next_pages`: its later pages must be joined first, which needs the store) the extracted
+    `item`, for the caller to finish."""
+
+    prepared: Optional[PreparedPage]
+    item: Optional[ArticleItem]
+    next_pages: tuple[str, ...] = ()
+
+
+def extract_item(job: ExtractJob) -> tuple[ArticleItem, list[str]]:
+    """The article item of one kept page, and the URLs of its later pages."""
+    raw = job.raw
+    decoded = decode_html(raw.body, charset_of_content_type(raw.content_type))
+    page = parser_for(job.site, job.selectors or None, job.parser).parse(decoded.text, raw.url)
+    page.encoding = decoded.encoding
+    item = item_from_page(
+        page, site=job.site, fetched_at=raw.fetched_at, http_status=raw.http_status,
+        etag=raw.etag, last_modified=raw.last_modified,
+    )
+    return item, list(page.next_pages)
+
+
+def extract_and_prepare(job: ExtractJob) -> Extracted:
+    """What runs in a worker: extraction, and the pure stages of a complete page."""
+    item, next_pages = extract_item(job)
+    if next_pages:
+        return Extracted(None, item, tuple(next_pages))
+    return Extracted(prepare_page(item, job.params), None)
+
+
 def _join_parts(store: ArticleStore, job: ExtractJob, item: ArticleItem, next_pages: Sequence[str],
                 report: ReprocessReport) -> None:
     for url in next_pages:
@@ -64,12 +110,11 @@ def _join_parts(store: ArticleStore, job: ExtractJob, item: ArticleItem, next_pa
         item.add_part(part)
 
 
-def _job(site: str, raw: RawPageRecord, sites: dict[str, Site], ingestor: Ingestor) -> ExtractJob:
+def _job(site: str, raw: RawPageRecord, sites: dict[str, Site], params: DedupParams) -> ExtractJob:
     registry_site = sites.get(site)
-    judged = ingestor.frequencies.judged(site)  # to cut the page ahead in the worker
     if registry_site is None:
-        return ExtractJob(site, raw, judged=judged)
-    return ExtractJob(site, raw, registry_site.selectors or None, registry_site.parser, judged)
+        return ExtractJob(site, raw, params=params)
+    return ExtractJob(site, raw, registry_site.selectors or None, registry_site.parser, params)
 
 
 def reprocess(
@@ -100,7 +145,7 @@ def reprocess(
             store.clear_derived()
         ingestor = Ingestor(store)
         total = store.count_raw_pages(site, since)
-        jobs = (_job(site_name, raw, registry, ingestor)
+        jobs = (_job(site_name, raw, registry, ingestor.params)
                 for site_name, raw in store.raw_pages(site, since))
 
         last_url = ""  # of the last page taken: a batch ends with the page last taken
@@ -119,7 +164,7 @@ def reprocess(
                 yield prepared
 
         with StagePool(default_processes(caller_busy=False) if workers is None else workers,
-                       ingestor.params) as pool:
+                       ingestor.params, preload=["crawler.reprocess"]) as pool:
             # Each page is written as it arrives, while the workers prepare the next ones.
             for results in ingestor.ingest_stream(prepared_pages(pool), batch_size):
                 for result in results:
@@ -143,5 +188,5 @@ def zip_jobs(pool: StagePool, jobs: Iterable[ExtractJob]) -> Iterator[tuple[Extr
             sent.append(job)
             yield job
 
-    for extracted in pool.extract(remember(jobs)):
+    for extracted in pool.map(extract_and_prepare, remember(jobs)):
         yield sent.popleft(), extracted
