@@ -158,7 +158,7 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
 def _finished(item: ArticleItem, paragraphs: Sequence[Paragraph], cuts: Sequence[RemovalRecord]) -> Cleaned:
     """`item` with `paragraphs` as its body, judged and made storable."""
     verdict = classify_page(item.title, paragraphs, item.signals)
-    built = replace(item, paragraphs=[str(p) for p in paragraphs])
+    built = replace(item, paragraphs=list(paragraphs))
     stored = storable_item(built)
     key = ""
     if stored.paragraphs and not verdict.is_spam_page:
@@ -181,7 +181,8 @@ def finish_item(prepared: PreparedItem, frequencies: Optional[ParagraphFrequency
 def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cleaned:
     """`prepared` with the paragraphs the site counter judged (`kinds`) cut as well."""
     item = prepared.cleaned.item
-    paragraphs, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
+    kept, spam_cuts = assemble_spam_cuts(prepared.paragraphs, kinds, prepared.lexicon)
+    paragraphs = [as_paragraph(p) for p in kept]  # (plain str when handed over by a worker)
     cuts = (*prepared.early_cuts, *spam_cuts)
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
     recut = replace(item, body_html=paragraphs_html(paragraphs), removals=[*extractor_removals, *cuts])

@@ -23,7 +23,7 @@ class Paragraph(str):
 
     Made by `paragraphs_of` from extracted text, or by a stage from text it already normalised
     (a paragraph converted to Simplified, what a splice cut left). Crosses a process boundary
-    as its text alone: what it computed is computed again where it is needed.
+    as a plain `str`: what it computed is computed again where it is needed (`as_paragraph`).
     """
 
     @cached_property
@@ -53,7 +53,7 @@ class Paragraph(str):
         return len(self.key) if lowered == self else len(comparison_key(lowered))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Paragraph, (str(self),))
+        return (str, (str(self),))
 
 
 def paragraphs_of(texts: Iterable[str]) -> list[Paragraph]:

@@ -32,7 +32,8 @@ def pool():
 
 
 def as_bytes(value: object) -> bytes:
-    return pickle.dumps(value, protocol=5)
+    """`value` as it arrives from another process, pickled: what the two sides compare on."""
+    return pickle.dumps(pickle.loads(pickle.dumps(value, protocol=5)), protocol=5)
 
 
 def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
