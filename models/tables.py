@@ -1,7 +1,7 @@
 """The store's tables: one canonical row per article, its copies, rejections, cuts and runs.
 
-Names of tables and of the columns listed in the public contract (../shared/CONTRACT.md) are
-fixed; everything else here may grow.
+Names of tables and of the columns users and downstream jobs rely on (README, docs/schema.md)
+are fixed; everything else here may grow.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Relations (`DedupDecision.relation`):
 
 Parameters and the measurements behind them (J = Jaccard of character 5-gram sets of the
 comparison keys; measured on the seed article, ~5,900 key characters, by
-tests/pipelines/test_dedup.py::test_measured_variants; FIELD_NOTES agree):
+tests/pipelines/test_dedup.py::test_measured_variants; docs/web.md gives the shapes):
 
 | variant                                 | J     | containment |
 |-----------------------------------------|-------|-------------|

@@ -1,4 +1,4 @@
-"""decode_html: every charset trap of the Chinese policy web (FIELD_NOTES "Charset traps")."""
+"""decode_html: every charset trap of the Chinese policy web (docs/web.md, charsets)."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ def test_sqlite_log_of_large_batches_is_checkpointed_in_the_background(tmp_path)
     checkpoints = store.checkpoints
     assert checkpoints is not None and checkpoints is wal_checkpointer(engine)
     with engine.connect() as conn:
-        # A commit no longer copies the log into the database file itself before this mark.
+        # A commit does not copy the log into the database file itself before this mark.
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == SQLITE_WAL_AUTOCHECKPOINT
     empty = (tmp_path / "policy.db").stat().st_size
     # 2.4 MB of log, far below the commits' own mark, in two batches large enough to wake it.
