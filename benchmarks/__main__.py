@@ -1,4 +1,4 @@
-"""`python -m benchmarks run [--docs N] [--quick]` and `python -m benchmarks crawl [--pages N]`.
+"""`python -m benchmarks run [--quick] [--docs N] [--backfill N] [--scale SIZES]` and `python -m benchmarks crawl [--pages N]`.
 
 `run` prints one table (stage, docs/s, ms/doc, CPU s, peak MB, ratio to the naive baseline
 measured in the same process) and writes the same figures as JSON (`--json`, default
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         inline.notes["outcomes"] = outcomes
         rows.append(inline)
         # With the crawl's worker count (one per core beyond the caller's) and reprocess's (one
-        # per core); the goal line reports the faster.
+        # per core); the summary line reports the faster.
         e2e_rows: list[Measurement] = []
         for workers in sorted({default_processes(), default_processes(caller_busy=False)}):
             # E2E_RUNS runs of ~2 s on the same warm pool, each into a fresh store; the median

@@ -4,7 +4,7 @@ A store is filled with the raw pages of N corpus documents (what a crawl keeps i
 then `policy-ingest reprocess --rebuild` and `policy-ingest reprocess` (in place, a second run)
 run as separate processes. Their process tree (the command, the fork server, the workers) is
 sampled from here every 0.1 s for CPU time and resident memory, so the figures cover every
-process the command starts, and none of the memory used to build the corpus.
+process the command starts, and none of the memory that building the corpus took.
 """
 
 from __future__ import annotations

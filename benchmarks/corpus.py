@@ -8,7 +8,7 @@ documents share about as little as unrelated real notices do (measured: characte
 Jaccard ≈ 0.01–0.02, stock phrases like 深入贯彻落实 included).
 
 Near-duplicates, a chosen share of the documents, copy an earlier original in one of the
-shapes seen on the policy web (FIELD_NOTES): a repost (another 来源, an editor's note), a copy
+shapes seen on the policy web (docs/web.md): a repost (another 来源, an editor's note), a copy
 cut short (the first 40–70 %), page 1 of a multi-page article, and a mirror (converted to
 Traditional with opencc `s2t`, a spam keyword line first). A further share of originals is
 itself written in Traditional (a Hong Kong/Taiwan re-publication) so that the Traditional share

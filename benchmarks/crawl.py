@@ -1,7 +1,7 @@
 """`python -m benchmarks crawl`: a whole-pipeline crawl of a generated loopback web vs a bare spider.
 
 The web (under a temporary directory) holds the benchmark corpus as article pages of five
-CMS families on ten `.test` hosts, each with paginated list pages; it is served by
+CMS families on the corpus's `.test` hosts (35 for 1,000 pages), each with paginated list pages; it is served by
 `crawler.demo.server.FixtureWeb(root=…)` in a separate process and reached through
 `http_proxy`, exactly as the crawl tests do. Politeness is off for both crawls
 (`AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=32`). Reported: wall time,

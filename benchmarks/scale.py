@@ -3,7 +3,7 @@
 Signatures are synthetic. "uniform": independent random values, so no two share a band by
 chance — the structure's own cost. "background": every minhash position takes one of 100 shared
 common values with probability 0.707, so two unrelated documents agree on a position with
-probability 0.707² / 100 = 0.005, the Jaccard of unrelated policy articles in FIELD_NOTES — with 32 bands of 2 rows that
+probability 0.707² / 100 = 0.005, the Jaccard of unrelated policy articles (docs/web.md) — with 32 bands of 2 rows that
 makes 32 × 0.005² ≈ 0.08 % of all stored documents LSH candidates of any query, which the
 vectorised MinHash prefilter then has to reject: the realistic case.
 
