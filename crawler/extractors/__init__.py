@@ -13,6 +13,7 @@ from .encoding import DecodedHtml, charset_of_content_type, decode_html, looks_l
 from .generic import GenericParser
 from .page import Attachment, ExtractedPage, PageKind, Removal
 from .sites import AchieMobileParserV1, AchieParserV1, parser_for
+from .tree import parse_html
 from .urls import classify_url
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "find_dates",
     "looks_like_mojibake",
     "parse_date",
+    "parse_html",
     "parser_for",
 ]
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from .generic import GenericParser, parse_tree_checked
+from .generic import GenericParser
 from .page import ExtractedPage
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "SITE_PARSERS",
     "VersionedSiteParser",
     "parser_for",
-    "register",
 ]
 
 
@@ -60,7 +59,9 @@ class AchieParserV1(SiteParser):
 
     @classmethod
     def matches(cls, root: Any, url: str) -> bool:
-        return bool(root.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' content ')]"))
+        return bool(root.xpath(
+            "//div[contains(concat(' ', normalize-space(@class), ' '), ' content ')]"
+        ))
 
 
 class AchieMobileParserV1(SiteParser):
@@ -85,14 +86,12 @@ class AchieMobileParserV1(SiteParser):
 class VersionedSiteParser(GenericParser):
     """Dispatch each page to the first version whose layout sniff matches it."""
 
-    def __init__(self, versions: Sequence[type[SiteParser]], selectors: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, versions: Sequence[type[SiteParser]], selectors: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(selectors)
         self._versions = list(versions)
         self._extra = dict(selectors or {})
-
-    @property
-    def label(self) -> str:
-        return "/".join(v.name + "-v" + v.version for v in self._versions)
 
     def choose(self, root: Any, url: str) -> GenericParser:
         for cls in self._versions:
@@ -103,25 +102,14 @@ class VersionedSiteParser(GenericParser):
                 continue
         return self._versions[0](self._extra)
 
-    def parse(self, html: str, url: str) -> ExtractedPage:
-        try:
-            root, problem = parse_tree_checked(html)
-            parser = self.choose(root, url)
-        except Exception:  # noqa: BLE001 - never raise for a page
-            return GenericParser(self._extra).parse(html, url)
-        return parser.parse_tree(root, url, parse_limit=problem)
+    def parse_tree(self, root: Any, url: str, parse_limit: str | None = None) -> ExtractedPage:
+        return self.choose(root, url).parse_tree(root, url, parse_limit=parse_limit)
 
 
 # site name -> versions, newest layout first.
 SITE_PARSERS: dict[str, list[type[SiteParser]]] = {
     "achie": [AchieMobileParserV1, AchieParserV1],
 }
-
-
-def register(site: str, parser: type[SiteParser]) -> type[SiteParser]:
-    """Class decorator/helper: add a parser version for a site (newest first)."""
-    SITE_PARSERS.setdefault(site, []).insert(0, parser)
-    return parser
 
 
 def _version_key(version: str) -> str:

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
-
-import lxml.html
 
 from crawler.extractors import classify_url
 from crawler.registry import Site
@@ -62,22 +60,19 @@ class Links(list[Link]):
     capped: bool = False
 
 
-def page_links(html_text: str, base_url: str, limit: int = MAX_LINKS_PER_PAGE) -> PageLinks:
-    """(absolute URL, link text) of the http(s) <a href> of the page, in document order.
+def page_links(root: Any, base_url: str, limit: int = MAX_LINKS_PER_PAGE) -> PageLinks:
+    """(absolute URL, link text) of the http(s) <a href> of a parsed page, in document order.
 
-    Only the first `limit` anchors with an href are considered.
+    Only the first `limit` anchors with an href are considered. `root` is the extractor's tree
+    (:func:`crawler.extractors.parse_html`), read before the extractor edits it.
     """
     links = PageLinks()
-    try:
-        doc = lxml.html.document_fromstring(html_text or "<html></html>")
-    except (ValueError, lxml.etree.ParserError):
-        return links
     base = base_url
-    base_el = doc.find(".//base[@href]")
+    base_el = root.find(".//base[@href]")
     if base_el is not None:
         base = urljoin(base_url, base_el.get("href", "").strip())
     considered = 0
-    for anchor in doc.iterfind(".//a[@href]"):
+    for anchor in root.iterfind(".//a[@href]"):
         considered += 1
         if considered > limit:
             links.capped = True
@@ -121,13 +116,11 @@ def classify_link(url: str, text: str, site: Site) -> LinkKind | None:
 
 
 def discover(
-    html_text: str, base_url: str, site: Site, exclude: set[str] | frozenset[str] = frozenset(),
-    max_links: int = MAX_LINKS_PER_PAGE,
+    anchors: PageLinks, site: Site, exclude: set[str] | frozenset[str] = frozenset()
 ) -> Links:
-    """Links worth following from one page, each URL once, articles first."""
+    """Links worth following among a page's anchors, each URL once, articles first."""
     seen: set[str] = set(exclude)
     found: list[Link] = []
-    anchors = page_links(html_text, base_url, max_links)
     for url, text in anchors:
         if url in seen:
             continue

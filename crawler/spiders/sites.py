@@ -54,13 +54,15 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from crawler.extractors import ExtractedPage, charset_of_content_type, decode_html, parser_for
+from crawler.extractors import (
+    ExtractedPage, charset_of_content_type, decode_html, parse_html, parser_for,
+)
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import item_from_page
 from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
-from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover
+from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover, page_links
 from pipelines.store import as_utc
 from pipelines.store_access import store_for
 
@@ -261,12 +263,14 @@ class SitesSpider(scrapy.Spider):
             yield self.rejection(response, site, "not_html", f"{what} {content_type!r}")
             return
         decoded = decode_html(response.body, declared_charset(response))
-        page = self.parsers[site.name].parse(decoded.text, response.url)
+        # One parse serves both: the anchors are read before the extractor edits the tree.
+        root, parse_limit = parse_html(decoded.text)
+        anchors = page_links(root, response.url, self.max_links)
+        page = self.parsers[site.name].parse_tree(root, response.url, parse_limit=parse_limit)
         page.encoding = decoded.encoding
 
         is_article = self.is_article(response.url, page, site)
-        exclude = set(page.next_pages) if is_article else set()
-        links = discover(decoded.text, response.url, site, exclude=exclude, max_links=self.max_links)
+        links = discover(anchors, site, exclude=set(page.next_pages) if is_article else set())
         if links.capped:
             stats.inc_value("crawl/links_capped")
             self.logger.info("%s: only the first %d links considered", response.url, self.max_links)

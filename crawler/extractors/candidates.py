@@ -1,0 +1,315 @@
+"""Body candidates: what each element's lines weigh, the choice of the body, and the page kind.
+
+Every block element scores the lines beneath it: prose (punctuated, not linked) counts for it,
+link text and short unpunctuated labels count against it, and a paragraph seen before on the page
+(the mobile copy of the body) counts nothing. The best-scoring element is the body; the penalty
+for non-prose makes the tightest container around the article win, and known CMS containers
+(div.TRS_Editor, td#text...) get a bonus without being required.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .tree import Line, Tree
+from .urls import classify_url
+
+__all__ = ["FULL_DATE_RE", "ScoredPage", "Totals", "choose_body", "page_kind", "score_elements"]
+
+# --- line weights: (good, bad) of one line for every container above it -----------------------
+# A line more than this share link text is navigation, whatever it says.
+LINK_LINE_SHARE = 0.5
+# Each link of a navigation line weighs as much as two more characters against: menus of many
+# short links must lose to a paragraph of the same length.
+LINK_PENALTY = 2.0
+# A repeated line (the mobile or printed copy of the body) costs a little, so a wrapper around
+# both copies loses to the one that holds the first.
+DUP_PENALTY = 0.1
+# Footer lines (copyright, ICP, addresses) are short; a long line mentioning them is prose.
+FOOTER_MAX_CHARS = 160
+# Prose: a sentence mark in a line of this many characters, or a line this long without one.
+PROSE_MIN_CHARS = 8
+PROSE_UNPUNCTUATED_CHARS = 40
+# Each sentence mark adds this much (at most one mark per CHARS_PER_MARK characters counts):
+# running text beats captions and lists of equal length.
+SENTENCE_BONUS = 3.0
+CHARS_PER_MARK = 10
+# Short unpunctuated labels ("首页", "相关链接") weigh a little over half their length against.
+LABEL_PENALTY = 0.6
+
+# --- element score ---------------------------------------------------------------------------
+# Known CMS body containers win near-ties; class/id names of navigation and footers lose them.
+KNOWN_CONTAINER_BONUS = 1.15
+NEGATIVE_HINT_FACTOR = 0.85
+# A descendant this close to the best score and holding this share of its prose is the same
+# body in a tighter wrapper, and is preferred.
+WRAPPER_SCORE_SHARE = 0.98
+WRAPPER_PROSE_SHARE = 0.97
+
+# --- page kind -------------------------------------------------------------------------------
+# Prose weight at which the article score saturates (a few paragraphs of a short notice).
+FULL_ARTICLE_PROSE = 500.0
+# An article- or list-shaped URL moves the score by this much.
+URL_SHAPE_NUDGE = 0.15
+# A body that reads as a list of dated links keeps this share of its score.
+LIST_DAMPING = 0.3
+ARTICLE_MIN_CHARS = 150
+ARTICLE_MIN_SCORE = 0.25
+# A short article (a notice of two lines) still counts when its URL and title say so.
+SHORT_ARTICLE_MIN_CHARS = 40
+
+_KNOWN_BODY_CLASSES = frozenset({
+    "trs_editor", "content", "con", "pages_content", "article-content", "blog-content",
+    "article_content", "articlecontent", "art_content", "news_content", "newscontent", "detail",
+    "detail-content", "detail_content", "text", "article-body", "articlebody", "zoom", "con_text",
+    "view", "main-text", "maintext", "entry-content", "post-content", "custom_unionstyle",
+    "bt_content", "wzy_content", "arc_content", "neirong", "zw", "zhengwen", "txt", "info_content",
+    "show_content",
+})
+_KNOWN_BODY_IDS = frozenset({
+    "ucap-content", "text", "zoom", "content", "article", "fontzoom", "zhengwen", "artibody",
+    "article_content", "articlecontent", "newscontent", "news_content", "detail", "con",
+    "main_content", "endtext", "ctrlfscont", "art_content", "info_content", "xw_box",
+})
+_NEGATIVE_HINT_RE = re.compile(
+    r"nav|menu|footer|foot\b|bottom|sidebar|side\b|comment|copyright|friend|youqing|link|hot|rank"
+    r"|recommend|related|xiangguan|share|tool|banner|advert|\bad\b|header|top\b|login|search",
+    re.I,
+)
+_FOOTER_LINE_RE = re.compile(
+    r"版权所有|版權所有|Copyright|©|ICP\s*[备證证]|公网安备|公網安備|网站标识码|網站標識碼|技术支持\s*[:：]"
+    r"|主办单位|主辦單位|承办单位|地址\s*[:：].{0,40}(?:电话|電話|邮编|郵編)|Powered by",
+    re.I,
+)
+FULL_DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+
+
+@dataclass(slots=True)
+class Totals:
+    """What the lines below one element add up to; `first`/`last` are line indexes."""
+
+    good: float = 0.0
+    bad: float = 0.0
+    chars: int = 0
+    link_chars: int = 0
+    links: int = 0
+    untrusted_links: int = 0
+    spam: int = 0
+    first: int = -1
+    last: int = -1
+
+
+@dataclass(frozen=True)
+class ScoredPage:
+    """A walked page with every element's totals and the element chosen as the body (or None)."""
+
+    tree: Tree
+    totals: dict[Any, Totals]
+    body: Any | None
+
+    @property
+    def body_totals(self) -> Totals | None:
+        return self.totals.get(self.body) if self.body is not None else None
+
+    def body_lines(self) -> list[Line]:
+        st = self.body_totals
+        if st is None:
+            return []
+        tree = self.tree
+        return [ln for ln in tree.lines[st.first:st.last + 1] if tree.contains(self.body, ln.owner)]
+
+
+def line_value(line: Line) -> tuple[float, float]:
+    """(good, bad) weight of a line for the containers above it."""
+    chars = line.chars
+    if line.link_chars > LINK_LINE_SHARE * chars:
+        return 0.0, float(chars) + LINK_PENALTY * line.links
+    if line.dup:
+        return 0.0, DUP_PENALTY * chars
+    if chars < FOOTER_MAX_CHARS and _FOOTER_LINE_RE.search(line.text):
+        return 0.0, float(chars)
+    own = chars - line.link_chars
+    if (line.punct >= 1 and chars >= PROSE_MIN_CHARS) or chars >= PROSE_UNPUNCTUATED_CHARS:
+        good = own + SENTENCE_BONUS * min(line.punct, chars / CHARS_PER_MARK)
+        return good, float(line.link_chars)
+    if line.spam:
+        return 0.0, float(chars)
+    return 0.0, LABEL_PENALTY * chars + line.link_chars
+
+
+def score_elements(tree: Tree) -> dict[Any, Totals]:
+    """Totals of every element that has lines below it."""
+    # Sum the lines per owner, then push totals up the tree once per element, children before
+    # parents (reverse document order): O(elements), not O(lines x depth).
+    totals: dict[Any, Totals] = {}
+    for line in tree.lines:
+        good, bad = line_value(line)
+        st = totals.get(line.owner)
+        if st is None:
+            st = totals[line.owner] = Totals(first=line.idx)
+        st.good += good
+        st.bad += bad
+        st.chars += line.chars
+        st.link_chars += line.link_chars
+        st.links += line.links
+        st.untrusted_links += line.untrusted_links
+        st.spam += line.spam
+        st.last = line.idx
+    order = tree.order
+    # Max-heap on document order; parents are pushed when first reached, so an element is
+    # popped only after every descendant has added into it.
+    heap = [(-order.get(el, 0), id(el), el) for el in totals]
+    heapq.heapify(heap)
+    while heap:
+        _, _, el = heapq.heappop(heap)
+        st = totals[el]
+        parent = el.getparent()
+        if parent is None or parent not in order:
+            continue
+        ps = totals.get(parent)
+        if ps is None:
+            totals[parent] = Totals(st.good, st.bad, st.chars, st.link_chars, st.links,
+                                    st.untrusted_links, st.spam, st.first, st.last)
+            heapq.heappush(heap, (-order[parent], id(parent), parent))
+            continue
+        ps.good += st.good
+        ps.bad += st.bad
+        ps.chars += st.chars
+        ps.link_chars += st.link_chars
+        ps.links += st.links
+        ps.untrusted_links += st.untrusted_links
+        ps.spam += st.spam
+        ps.first = min(ps.first, st.first) if ps.first >= 0 else st.first
+        ps.last = max(ps.last, st.last)
+    return totals
+
+
+def _element_score(el: Any, st: Totals) -> float:
+    score = st.good - st.bad
+    if score <= 0:
+        return score
+    classes = (el.get("class") or "").lower().split()
+    known_id = (el.get("id") or "").lower() in _KNOWN_BODY_IDS
+    if known_id or any(c in _KNOWN_BODY_CLASSES for c in classes):
+        score *= KNOWN_CONTAINER_BONUS
+    else:
+        hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if hint.strip() and _NEGATIVE_HINT_RE.search(hint):
+            score *= NEGATIVE_HINT_FACTOR
+    return score
+
+
+def choose_body(tree: Tree, totals: dict[Any, Totals], selected: list[Any]) -> Any | None:
+    """The body: the site's selector when it names a walked element, else the best score."""
+    for el in selected:
+        if not isinstance(el, str) and el in totals:
+            return el
+    best = None
+    best_score = 0.0
+    scores: dict[Any, float] = {}
+    for el, st in totals.items():
+        if el.tag in ("html",) or st.good <= 0:
+            continue
+        s = _element_score(el, st)
+        scores[el] = s
+        if s > best_score:
+            best, best_score = el, s
+    if best is None:
+        return None
+    # Equal scores mean a wrapper holds nothing but the body: take the innermost one.
+    best_good = totals[best].good
+    for el, s in scores.items():
+        if el is best or not tree.contains(best, el):
+            continue
+        st = totals[el]
+        if s >= best_score * WRAPPER_SCORE_SHARE and st.good >= best_good * WRAPPER_PROSE_SHARE:
+            if tree.order.get(el, 0) > tree.order.get(best, 0):
+                best, best_score, best_good = el, max(s, best_score), st.good
+    return best
+
+
+def _is_link_item(line: Line) -> bool:
+    """A line that is mostly a link with a title-length text: an entry of a list."""
+    return (line.links >= 1 and line.link_chars >= 6 and line.link_chars >= 0.4 * line.chars
+            and line.chars <= 120)
+
+
+def _is_dated_item(line: Line, lines: list[Line]) -> bool:
+    """A list entry: a title link with a full date on the same line or the next one."""
+    if line.links < 1 or line.link_chars < 6 or line.chars > 150 or line.punct > 3:
+        return False
+    if FULL_DATE_RE.search(line.text):
+        return True
+    # Portals put the summary and then the date line under the title link.
+    for nxt in lines[line.idx + 1: line.idx + 3]:
+        if nxt.links and nxt.link_chars >= 6:
+            break
+        if nxt.chars <= 40 and FULL_DATE_RE.search(nxt.text):
+            return True
+    return False
+
+
+def page_kind(
+    scored: ScoredPage, body_chars: int, has_title: bool
+) -> tuple[str, float, dict[str, object]]:
+    """article / list / other from the body's prose, the link items around it and the URL.
+
+    Returns the kind, the article score (0..1) and the layout signals behind them.
+    """
+    tree = scored.tree
+    url_kind = classify_url(tree.url)
+    lines = tree.lines
+    total_chars = sum(ln.chars for ln in lines) or 1
+    total_link = sum(ln.link_chars for ln in lines)
+    link_items = [ln for ln in lines if _is_link_item(ln)]
+    dated_items = [ln for ln in lines if _is_dated_item(ln, lines)]
+    body_st = scored.body_totals
+    good = body_st.good if body_st else 0.0
+    in_body_items = 0
+    in_body_dated = 0
+    for ln in scored.body_lines():
+        dated = _is_dated_item(ln, lines)
+        if dated or _is_link_item(ln):
+            in_body_items += 1
+        in_body_dated += dated
+    body_link_density = (body_st.link_chars / body_st.chars) if body_st and body_st.chars else 0.0
+    # A container of several titled, dated links is a list, however much summary text it has.
+    looks_listy = (in_body_items >= 3 and (in_body_dated >= 2 or in_body_items >= 6)) or (
+        in_body_items >= 1 and in_body_dated >= 1 and url_kind == "list" and good < 400
+    )
+    score = min(1.0, good / FULL_ARTICLE_PROSE) * (1.0 - body_link_density)
+    if url_kind == "article":
+        score = min(1.0, score + URL_SHAPE_NUDGE)
+    elif url_kind == "list":
+        score = max(0.0, score - URL_SHAPE_NUDGE)
+    if looks_listy:
+        score *= LIST_DAMPING
+    if not looks_listy and body_chars >= ARTICLE_MIN_CHARS and score >= ARTICLE_MIN_SCORE:
+        kind = "article"
+    elif (not looks_listy and body_chars >= SHORT_ARTICLE_MIN_CHARS and has_title
+          and url_kind == "article" and body_link_density < 0.5):
+        kind = "article"
+    elif looks_listy or dated_items:
+        kind = "list"
+    elif good < 50 and (len(link_items) >= 8 or (url_kind == "list" and len(link_items) >= 3)):
+        kind = "list"  # a home or column page: entries without full dates, no prose
+    else:
+        kind = "other"
+    offsite = sum(ln.untrusted_links for ln in lines)
+    all_links = sum(ln.links for ln in lines)
+    signals: dict[str, object] = {
+        "url_kind": url_kind,
+        "text_chars": body_chars,
+        "page_chars": total_chars,
+        "link_density": round(total_link / total_chars, 3),
+        "link_text_ratio": round(total_link / total_chars, 3),
+        "body_link_density": round(body_link_density, 3),
+        "offsite_link_ratio": round(offsite / all_links, 3) if all_links else 0.0,
+        "links": all_links,
+        "list_items": len(link_items),
+        "dated_list_items": len(dated_items),
+    }
+    return kind, round(score, 3), signals

@@ -1,0 +1,423 @@
+"""Metadata in layers: the site's selectors, JSON-LD and head meta tags, the labelled meta line
+(来源/日期/作者...) between the heading and the body, then None; and the breadcrumb.
+
+Never raises for a missing field: each layer that finds nothing hands over to the next.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .candidates import ScoredPage
+from .dates import find_dates, parse_date
+from .text import containment, normalize_space, parse_labels
+from .tree import Selectors, el_text, hint_text
+from .urls import registered_domain, safe_urljoin
+
+__all__ = [
+    "TITLE_META_KEYS", "EdgeLabels", "Head", "Metadata", "column_path", "js_unescape", "read_head",
+    "read_metadata", "url_date",
+]
+
+_DATE_META_KEYS = (
+    "pubdate", "publishdate", "article:published_time", "og:article:published_time",
+    "og:release_date", "datepublished", "dc.date.issued", "dc.date", "dcterms.issued",
+    "publish_date", "publishtime", "pub_date", "weibo:article:create_at", "firstpublishedtime",
+    "sailthru.date", "date",
+)
+TITLE_META_KEYS = ("articletitle", "og:title", "twitter:title", "dc.title")
+_SOURCE_META_KEYS = (
+    "contentsource", "source", "article:source", "og:article:source", "dc.publisher",
+)
+_AUTHOR_META_KEYS = ("author", "article:author", "og:article:author", "dc.creator")
+_DOC_TITLE_RE = re.compile(r"document\.title\s*=\s*([\"'])((?:(?!\1)[^\\]|\\.)*)\1")
+_JS_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
+_INFO_HINT_RE = re.compile(
+    r"info|meta|source|laiyuan|pubtime|publish|time|date|property|xinxi|attr"
+)
+# DedeCMS fills empty fields with 未知 and the author with the admin's login name.
+_PLACEHOLDERS = frozenset({"", "未知", "不详", "admin", "administrator", "null", "none", "佚名"})
+_URL_DATE_RE = re.compile(
+    r"/t((?:19|20)\d{2})([01]\d)([0-3]\d)_|/((?:19|20)\d{2})/?([01]\d)([0-3]\d)/"
+    r"|/art/(\d{4})/(\d{1,2})/(\d{1,2})/"
+)
+
+_CRUMB_HINT_RE = re.compile(
+    r"crumb|place|position|location|weizhi|dqwz|\bpath\b|navpath|nav_path|current|\bloc\b|bread"
+    r"|mianbao|daohang|\bwz\b|guide",
+    re.I,
+)
+_CRUMB_PREFIX_RE = re.compile(
+    r"^\s*(?:您?(?:当前|現在|现在|當前|目前)?(?:的)?(?:所在)?(?:位置|位址)(?:是)?|当前页|當前頁|当前位置|當前位置"
+    r"|所在位置|您的位置|你的位置|您现在的位置|您現在的位置|当前栏目|位置导航)\s*[:：]?\s*"
+)
+_CRUMB_SEP_RE = re.compile(r"\s*(?:>>|>|›|»|→|＞|»|/|\||｜|\s-\s|·)\s*")
+_HOME_WORDS = frozenset({"首页", "主页", "网站首页", "返回首页", "home", "主頁", "首頁", "網站首頁", "回到首页", "本站首页"})
+_CRUMB_DROP = frozenset({"正文", "正文内容", "内容", "详情", "详细内容", "文章内容", "阅读文章", "浏览文章",
+                         "查看内容", "內容", "詳情", "正文內容", "文章", "详细信息", "内容页", "全文"})
+_ROOT_PATHS = (
+    "/", "/index.html", "/index.htm", "/index.shtml", "/index.php", "/index.aspx", "/default.aspx",
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the page says about itself outside the visible text."""
+
+    meta: dict[str, str]  # <meta> name/property/itemprop/http-equiv (lower case) -> content
+    jsonld: dict[str, str]  # headline, name, datePublished, dateCreated, author
+    title_raw: str | None  # the <title> text as served
+    script_title: str | None  # a document.title set by a script
+    signals: dict[str, object]  # meta_refresh, meta_refresh_offsite
+
+
+@dataclass(frozen=True)
+class EdgeLabels:
+    """Labelled lines found at the edges of the body and taken out of its text."""
+
+    meta_lines: list[str]  # "来源：…  日期：…" lines, segmented at element boundaries
+    editor: str | None = None  # from a 责任编辑 line
+    author_unit: str | None = None  # from a 作者单位 line
+
+
+@dataclass(frozen=True)
+class Metadata:
+    published_at: datetime | date | None
+    source: str | None
+    author: str | None
+    editor: str | None
+    author_unit: str | None
+
+
+def js_unescape(s: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[0] in "ux" and len(code) > 1:
+            try:
+                return chr(int(code[1:], 16))
+            except ValueError:
+                return code
+        return {"n": "\n", "t": "\t", "r": ""}.get(code, code)
+
+    return _JS_ESCAPE_RE.sub(repl, s)
+
+
+def _iter_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _iter_jsonld(item)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if isinstance(graph, list):
+            for item in graph:
+                yield from _iter_jsonld(item)
+
+
+def read_head(root: Any, url: str, host_domain: str) -> Head:
+    meta: dict[str, str] = {}
+    for el in root.iter("meta"):
+        key = el.get("name") or el.get("property") or el.get("itemprop") or el.get("http-equiv")
+        key = (key or "").strip().lower()
+        content = el.get("content")
+        if key and content is not None and key not in meta:
+            meta[key] = normalize_space(content)[:2000]
+    title_el = root.find(".//title")
+    title_raw = (normalize_space(title_el.text_content()) or None) if title_el is not None else None
+    jsonld: dict[str, str] = {}
+    script_title: str | None = None
+    for script in root.iter("script"):
+        code = script.text or ""
+        if code and script_title is None:
+            m = _DOC_TITLE_RE.search(code)
+            if m:
+                script_title = normalize_space(js_unescape(m.group(2))) or None
+        if (script.get("type") or "").lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, TypeError):
+            continue
+        for item in _iter_jsonld(data):
+            for key in ("headline", "name", "datePublished", "dateCreated"):
+                value = item.get(key)
+                if isinstance(value, str) and key not in jsonld:
+                    jsonld[key] = value
+            author = item.get("author")
+            if isinstance(author, dict):
+                author = author.get("name")
+            elif isinstance(author, list) and author and isinstance(author[0], dict):
+                author = author[0].get("name")
+            if isinstance(author, str) and "author" not in jsonld:
+                jsonld["author"] = author
+    signals: dict[str, object] = {}
+    refresh = meta.get("refresh")
+    if refresh and "url=" in refresh.lower():
+        target = safe_urljoin(url, refresh.split("=", 1)[1].split("=", 1)[-1].strip(" '\""))
+        if target:
+            signals["meta_refresh"] = target
+            target_domain = registered_domain(urlsplit(target).hostname)
+            signals["meta_refresh_offsite"] = target_domain != host_domain
+    return Head(meta, jsonld, title_raw, script_title, signals)
+
+
+def _strip_label(value: str) -> str:
+    return re.sub(r"^\s*[(（【\[]?\s*[^:：\s]{1,6}\s*[:：]\s*", "", value).strip(" )）】]") or value
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.strip().lower() in _PLACEHOLDERS
+
+
+def _first_date(text: str) -> datetime | date | None:
+    if not text:
+        return None
+    found = find_dates(text)
+    labelled = [d for d in found if d.labelled]
+    if labelled:
+        return labelled[0].value
+    return found[0].value if found else None
+
+
+def url_date(url: str) -> str | None:
+    """The date in a TRS, DedeCMS or Hanweb article URL (ISO), or None."""
+    m = _URL_DATE_RE.search(url)
+    if not m:
+        return None
+    g = [x for x in m.groups() if x]
+    try:
+        return date(int(g[0]), int(g[1]), int(g[2])).isoformat()
+    except (ValueError, IndexError):
+        return None
+
+
+def _info_elements(scored: ScoredPage, selectors: Selectors) -> Iterable[Any]:
+    """The site's meta-line element, then elements named like one (class="info", "pubtime")."""
+    tree = scored.tree
+    yield from (e for e in selectors.select(tree.root, "meta_line") if not isinstance(e, str))
+    for el, st in scored.totals.items():
+        hint = hint_text(el).lower()
+        if hint.strip() and _INFO_HINT_RE.search(hint):
+            if 4 <= st.chars <= 300 and (scored.body is None or not tree.contains(el, scored.body)):
+                yield el
+
+
+def read_metadata(
+    scored: ScoredPage, head: Head, selectors: Selectors, heading: Any | None,
+    title_line: int | None, edge: EdgeLabels,
+) -> Metadata:
+    """published_at, source, author, editor, author_unit; `edge` is what the body's edges held."""
+    tree = scored.tree
+    root = tree.root
+    lines = tree.lines
+    body_st = scored.body_totals
+    body_first = body_st.first if body_st is not None else len(lines)
+    body_last = body_st.last if body_st is not None else len(lines)
+    # The meta line lives between the heading and the body (or just above the body); PHPCMS
+    # even puts it inside the h1 after a <br>, so start right after the title's own line.
+    if heading is not None and heading in scored.totals:
+        start = (title_line if title_line is not None else scored.totals[heading].last) + 1
+        if start > body_first:  # heading inside the body container
+            start = body_first
+    else:
+        start = max(0, body_first - 6)
+    region = "  ".join(ln.segmented for ln in lines[start:body_first] if ln.chars < 300)
+    region_labels = parse_labels(region)
+    head_meta = "  ".join(edge.meta_lines)
+    edge_labels = parse_labels(head_meta)
+    tail = "  ".join(ln.segmented for ln in lines[body_last + 1: body_last + 9] if ln.chars < 200)
+    tail_labels = parse_labels(tail)
+    # Some templates put the meta line in a class="info"-like element outside that window.
+    info_labels: dict[str, str] = {}
+    info_text = ""
+    if not region_labels:
+        for el in _info_elements(scored, selectors):
+            info_text = el_text(el)
+            info_labels = parse_labels(info_text)
+            if info_labels:
+                break
+    visible: dict[str, str] = {}
+    for labels in (region_labels, edge_labels, info_labels, tail_labels):
+        for k, v in labels.items():
+            visible.setdefault(k, v)
+    meta = head.meta
+
+    # published_at: selector > JSON-LD > head meta > labelled visible > unlabelled meta line
+    published: datetime | date | None = None
+    sel = selectors.text(root, "published_at")
+    if sel:
+        published = parse_date(sel) or _first_date(sel)
+    if published is None and head.jsonld.get("datePublished"):
+        published = parse_date(head.jsonld["datePublished"])
+    if published is None:
+        for key in _DATE_META_KEYS:
+            if key in meta:
+                published = parse_date(meta[key])
+                if published is not None:
+                    break
+    if published is None and "published_at" in visible:
+        published = parse_date(visible["published_at"]) or _first_date(visible["published_at"])
+    if published is None:
+        for text in (region, head_meta, info_text):
+            published = _first_date(text)
+            if published is not None:
+                break
+    if published is None and tail:
+        m = [d for d in find_dates(tail) if d.labelled]
+        if m:
+            published = m[0].value
+
+    def pick(field_name: str, meta_keys: tuple[str, ...], visible_first: bool) -> str | None:
+        sel_value = selectors.text(root, field_name)
+        if sel_value:
+            labels = parse_labels(sel_value)
+            return labels.get(field_name) or _strip_label(sel_value)
+        meta_value = next((meta[k] for k in meta_keys if meta.get(k)), None)
+        if field_name == "author" and not meta_value:
+            meta_value = head.jsonld.get("author")
+        if meta_value and _is_placeholder(meta_value):
+            meta_value = None
+        seen = visible.get(field_name)
+        if seen and _is_placeholder(seen):
+            seen = None
+        if visible_first:
+            return seen or meta_value
+        return meta_value or seen
+
+    editor = selectors.text(root, "editor") or edge.editor or visible.get("editor")
+    author_unit = (
+        selectors.text(root, "author_unit") or edge.author_unit or visible.get("author_unit")
+    )
+    return Metadata(
+        published_at=published,
+        source=pick("source", _SOURCE_META_KEYS, visible_first=False),
+        author=pick("author", _AUTHOR_META_KEYS, visible_first=True),
+        editor=_strip_label(editor) if editor else editor,
+        author_unit=author_unit,
+    )
+
+
+# --- breadcrumb ------------------------------------------------------------------------------
+
+def column_path(
+    scored: ScoredPage, selectors: Selectors, meta: dict[str, str], title: str | None
+) -> str | None:
+    """The column the article sits in ("新闻中心 > 产业规划"), from the breadcrumb or meta."""
+    tree = scored.tree
+    for el in selectors.select(tree.root, "column_path"):
+        if isinstance(el, str):
+            return _join_crumbs(_split_crumb_text(el), title)
+        path = _crumb_from_element(el, tree.url, title)
+        if path:
+            return path
+    body_el = scored.body
+    body_order = tree.order.get(body_el, 10**9) if body_el is not None else 10**9
+    candidates: list[Any] = []
+    for line in tree.lines:
+        if line.chars > 200:
+            continue
+        if _CRUMB_PREFIX_RE.match(line.text) and re.search(r">|›|»|→|＞|/", line.text):
+            candidates.append(line.owner)
+    for el, st in scored.totals.items():
+        hint = hint_text(el)
+        if hint.strip() and _CRUMB_HINT_RE.search(hint) and st.chars <= 200 and st.links >= 1:
+            candidates.append(el)
+    candidates.sort(key=lambda e: (tree.order.get(e, 0) > body_order, tree.order.get(e, 0)))
+    for el in candidates:
+        path = _crumb_from_element(el, tree.url, title)
+        if path:
+            return path
+    column = (meta.get("columnname") or "").strip()
+    return column if column and column.lower() not in _HOME_WORDS else None
+
+
+def _split_crumb_text(text: str) -> list[str]:
+    text = _CRUMB_PREFIX_RE.sub("", text)
+    return [s.strip() for s in _CRUMB_SEP_RE.split(text) if s.strip()]
+
+
+def _crumb_from_element(el: Any, url: str, title: str | None) -> str | None:
+    segments: list[tuple[str, str | None]] = []
+    link_buf: list[str] = []
+    current_link: Any = None
+    for node in el.xpath(".//text()"):
+        parent = node.getparent()
+        holder = parent.getparent() if node.is_tail else parent
+        if holder is None:
+            continue
+        if isinstance(holder.tag, str) and holder.tag in ("script", "style"):
+            continue
+        link = None
+        probe = holder
+        while probe is not None and probe is not el.getparent():
+            if probe.tag == "a":
+                link = probe
+                break
+            if probe is el:
+                break
+            probe = probe.getparent()
+        if link is not None:
+            if link is not current_link and link_buf:
+                segments.append(("".join(link_buf), current_link.get("href")))
+                link_buf = []
+            current_link = link
+            link_buf.append(str(node))
+            continue
+        if link_buf:
+            href = current_link.get("href") if current_link is not None else None
+            segments.append(("".join(link_buf), href))
+            link_buf = []
+            current_link = None
+        for piece in _CRUMB_SEP_RE.split(_CRUMB_PREFIX_RE.sub("", normalize_space(str(node)))):
+            piece = piece.strip()
+            if piece:
+                segments.append((piece, None))
+    if link_buf:
+        href = current_link.get("href") if current_link is not None else None
+        segments.append(("".join(link_buf), href))
+    cleaned: list[tuple[str, str | None]] = []
+    for text, href in segments:
+        text = _CRUMB_PREFIX_RE.sub("", normalize_space(text)).strip(" >›»→＞/|")
+        if text:
+            cleaned.append((text, href))
+    if len(cleaned) < 1:
+        return None
+    links = sum(1 for _, h in cleaned if h)
+    if links == 0 and len(cleaned) < 2:
+        return None
+    # Everything up to and including the home link goes; so does a first link to the site root.
+    home_idx = -1
+    for i, (text, href) in enumerate(cleaned[:3]):
+        if text.lower() in _HOME_WORDS or (href is not None and _is_root_href(href, url)):
+            home_idx = i
+            break
+    rest = [t for t, _ in cleaned[home_idx + 1:]]
+    return _join_crumbs(rest, title)
+
+
+def _join_crumbs(parts: list[str], title: str | None) -> str | None:
+    out = []
+    for p in parts:
+        if p.lower() in _HOME_WORDS or p in _CRUMB_DROP:
+            continue
+        if len(p) > 40:
+            continue
+        if title and len(title) >= 8 and (
+            p == title or (len(p) >= 8 and containment(p, title) >= 0.8)
+        ):
+            continue
+        out.append(p)
+    return " > ".join(out) or None
+
+
+def _is_root_href(href: str, base: str) -> bool:
+    absolute = safe_urljoin(base, href)
+    if not absolute:
+        return False
+    return urlsplit(absolute).path in _ROOT_PATHS

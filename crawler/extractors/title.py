@@ -1,0 +1,206 @@
+"""The title: the visible heading that matches <title>, else meta tags, JSON-LD, a <title> segment.
+
+Also the segments of <title> that belong to neither the heading nor the body (keyword stuffing
+put in front of the real title), recorded as ``injected_title`` evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .candidates import FULL_DATE_RE, ScoredPage
+from .metadata import TITLE_META_KEYS, Head
+from .page import Removal
+from .text import bigrams, containment, count_spam_terms, parse_labels
+
+__all__ = ["Title", "choose_title", "injected_title_segments"]
+
+_HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0.3}
+# An element whose class or id says "title" weighs like an h3.
+_TITLE_HINT_WEIGHT = 0.6
+_TITLE_HINT_RE = re.compile(r"title|\btit\b|\bbt\b|biaoti|headline|\btitle\b", re.I)
+_TITLE_SPLIT_RE = re.compile(r"\s*(?:_+|\s[-–—|｜]\s|[-–—|｜]+)\s*")
+
+# Heading score = SIMILARITY_WEIGHT * similarity to <title> * length weight + TAG_WEIGHT * tag
+# weight + proximity to the body. Similarity to what the site calls the page dominates; the tag
+# and the position break ties between headings that all match (a column name, the real title).
+SIMILARITY_WEIGHT = 2.0
+TAG_WEIGHT = 0.5
+# Headings shorter than this many characters are weighed down (column names, "正文").
+FULL_LENGTH_CHARS = 8
+# Lines between heading and body at which proximity halves.
+PROXIMITY_LINES = 4
+# A heading more than this many lines into the body is part of the text.
+MAX_LINES_INTO_BODY = 3
+# A heading after the body (a sidebar, "related") is treated as this far away.
+AFTER_BODY_DISTANCE = 40
+# A heading that is a link and does not match <title> points elsewhere.
+LINKED_HEADING_PENALTY = 1.0
+SPAM_HEADING_PENALTY = 2.0
+# Accepting the best heading: it matches <title> this much, or scores this high without one.
+MATCH_ACCEPT = 0.5
+NO_REFERENCE_ACCEPT = 1.0
+WEAK_MATCH = 0.3
+WEAK_MATCH_ACCEPT = 1.8
+# After meta tags and JSON-LD came up empty, a heading scoring this much is still preferred to
+# a <title> segment.
+LAST_RESORT_ACCEPT = 1.2
+# A prefix segment of <title> sharing less than this with the title and body is injected.
+INJECTED_MAX_CONTAINMENT = 0.25
+
+
+@dataclass(frozen=True)
+class Title:
+    text: str | None
+    heading: Any | None = None  # the heading element the title came from
+    last_line: int | None = None  # index of the heading's last title line
+
+
+def _heading_text(scored: ScoredPage, el: Any, first_idx: int) -> tuple[str, int]:
+    """The title text of a heading element and the index of its last title line.
+
+    A heading may wrap a second line with the meta line (PHPCMS: ``<h1>Title<br><span>2025-…
+    来源：…</span></h1>``) or a two-line title; lines carrying a date or a label end the title.
+    """
+    tree = scored.tree
+    texts: list[str] = []
+    last = first_idx
+    for line in tree.lines[first_idx:first_idx + 4]:
+        if not tree.contains(el, line.owner):
+            break
+        if texts and (FULL_DATE_RE.search(line.text) or parse_labels(line.segmented)):
+            break
+        texts.append(line.text)
+        last = line.idx
+    return " ".join(texts), last
+
+
+def _strip_heading_noise(text: str) -> str:
+    return text.strip(" \u3000|-_·")
+
+
+def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
+    """Layers: the site's selector, a heading that matches <title>, meta tags, JSON-LD, <title>."""
+    if selected:
+        return Title(selected)
+    tree = scored.tree
+    body_el = scored.body
+    ref_title = " ".join(
+        (head.title_raw or "", head.script_title or "", head.meta.get("articletitle", ""))
+    )
+    ref_bigrams = bigrams(ref_title)
+    body_st = scored.body_totals
+    body_start = body_st.first if body_st is not None else len(tree.lines)
+    body_order = tree.order.get(body_el, 10**9) if body_el is not None else 10**9
+    # Heading candidates: h1-h6 and elements whose class/id says "title", with their line index.
+    first_line: dict[Any, int] = {}
+    for line in tree.lines:
+        el = line.owner
+        while el is not None and el not in first_line:
+            first_line[el] = line.idx
+            el = el.getparent() if el.tag not in ("body", "html") else None
+    best: tuple[float, Any, str, int] | None = None
+    for el, idx in first_line.items():
+        tag = el.tag
+        tag_w = _HEADING_TAGS.get(tag)
+        if tag_w is None:
+            hint = f"{el.get('class') or ''} {el.get('id') or ''}"
+            if not hint.strip() or not _TITLE_HINT_RE.search(hint) or tag in ("body", "html"):
+                continue
+            tag_w = _TITLE_HINT_WEIGHT
+        st = scored.totals.get(el)
+        if st is None or st.chars > 200 or st.chars < 2:
+            continue
+        text, last_idx = _heading_text(scored, el, idx)
+        if not text or len(text) > 200:
+            continue
+        sim = containment(text, ref_bigrams) if ref_bigrams else 0.0
+        length_w = min(1.0, len(text) / FULL_LENGTH_CHARS)
+        if body_el is not None and tree.contains(body_el, el):
+            distance = max(0, idx - body_start)
+            if distance > MAX_LINES_INTO_BODY:
+                continue
+        elif tree.order.get(el, 0) > body_order:
+            distance = AFTER_BODY_DISTANCE
+        else:
+            distance = max(0, body_start - idx)
+        proximity = 1.0 / (1.0 + distance / PROXIMITY_LINES)
+        score = SIMILARITY_WEIGHT * sim * length_w + TAG_WEIGHT * tag_w + proximity
+        if st.link_chars >= st.chars * 0.8 and sim < 0.5:
+            score -= LINKED_HEADING_PENALTY
+        if count_spam_terms(text):
+            score -= SPAM_HEADING_PENALTY
+        if best is None or score > best[0]:
+            best = (score, el, text, last_idx)
+    if best is not None:
+        score, el, text, last_idx = best
+        sim = containment(text, ref_bigrams) if ref_bigrams else 0.0
+        if sim >= MATCH_ACCEPT or (not ref_bigrams and score >= NO_REFERENCE_ACCEPT) or (
+            sim >= WEAK_MATCH and score >= WEAK_MATCH_ACCEPT
+        ):
+            return Title(_strip_heading_noise(text), el, last_idx)
+    for key in TITLE_META_KEYS:
+        value = head.meta.get(key)
+        if value and not count_spam_terms(value):
+            return Title(value)
+    if head.jsonld.get("headline"):
+        return Title(head.jsonld["headline"])
+    if best is not None and best[0] >= LAST_RESORT_ACCEPT:
+        return Title(_strip_heading_noise(best[2]), best[1], best[3])
+    return Title(_title_from_raw(scored, head))
+
+
+def _title_from_raw(scored: ScoredPage, head: Head) -> str | None:
+    """The segment of <title> (or of a script's document.title) that reads like the body."""
+    raw = head.script_title or head.title_raw
+    if not raw:
+        return None
+    segments = [s for s in _TITLE_SPLIT_RE.split(raw) if s.strip()]
+    clean = [s for s in segments if not count_spam_terms(s)]
+    if not clean:
+        return None
+    body_bg = set()
+    st = scored.body_totals
+    if st is not None:
+        body_bg = bigrams("".join(line.text for line in scored.tree.lines[st.first:st.first + 5]))
+    if body_bg:
+        ranked = sorted(clean, key=lambda s: (containment(s, body_bg), len(s)), reverse=True)
+        if containment(ranked[0], body_bg) >= 0.5:
+            return ranked[0]
+    return clean[0] if len(clean[0]) >= 4 or len(clean) == 1 else max(clean, key=len)
+
+
+def injected_title_segments(
+    title_raw: str | None, title: str | None, body_text: str
+) -> list[Removal]:
+    """Segments of <title> before the title unrelated to it and the body, or carrying spam."""
+    if not title_raw:
+        return []
+    reference: set[str] | None = None  # built on first use: most titles have no prefix
+    pos = title_raw.find(title) if title else -1
+    if pos >= 0 and title:
+        prefix, suffix = title_raw[:pos], title_raw[pos + len(title):]
+    else:
+        prefix, suffix = "", title_raw
+    injected: list[str] = []
+    for segment in _TITLE_SPLIT_RE.split(prefix):
+        seg = segment.strip()
+        if not seg:
+            continue
+        if count_spam_terms(seg):
+            injected.append(seg)
+            continue
+        if reference is None:
+            reference = bigrams((title or "") + body_text[:3000])
+        if containment(seg, reference) < INJECTED_MAX_CONTAINMENT:
+            injected.append(seg)
+    for segment in _TITLE_SPLIT_RE.split(suffix):
+        seg = segment.strip()
+        if seg and count_spam_terms(seg):
+            injected.append(seg)
+    return [
+        Removal("injected_title", seg, "segment of <title> unrelated to the heading and body")
+        for seg in injected
+    ]
