@@ -22,6 +22,7 @@ STAGES = (
 )
 
 
+@pytest.mark.slow
 def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.json"
     assert main(["run", "--quick", "--docs", "30", "--scale", "300,600", "--backfill", "20",

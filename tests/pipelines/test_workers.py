@@ -35,6 +35,7 @@ def as_bytes(value: object) -> bytes:
     return pickle.dumps(value, protocol=5)
 
 
+@pytest.mark.slow
 def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
     items = []
     for site, url, body in pages:
@@ -52,6 +53,7 @@ def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
     assert any(p.prepared.cleaned.item.original_script == "traditional" for p in there)
 
 
+@pytest.mark.slow
 def test_extract_in_workers_equals_extract_here(pages, pool) -> None:
     jobs = [ExtractJob(site, RawPageRecord(url, body, FETCHED, content_type="text/html"))
             for site, url, body in pages]
@@ -92,6 +94,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_workers_leave_when_their_crawl_is_killed(tmp_path) -> None:
     import os
     import subprocess
