@@ -58,6 +58,7 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "LSH scale curve" in printed
 
 
+@pytest.mark.slow
 def test_corpus_is_reproducible_and_shaped() -> None:
     a, b = build_corpus(60, seed=3), build_corpus(60, seed=3)
     assert [d.body_text for d in a] == [d.body_text for d in b]
@@ -77,6 +78,7 @@ def corpus_texts() -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_fast_t2s_equals_opencc_full_conversion(corpus_texts: list[str]) -> None:
     """The faster Traditional->Simplified gives opencc-python-reimplemented's output exactly."""
     reference = opencc.OpenCC("t2s")

@@ -136,6 +136,7 @@ def rows(store: ArticleStore) -> dict[str, int]:
         return dict(s.execute(select(ParagraphCount.site, func.count()).group_by(ParagraphCount.site)).all())
 
 
+@pytest.mark.slow
 def test_counts_are_stored_with_the_pages_and_come_back_after_a_restart(
     corpus: list[ArticleItem], db_url: str, tmp_path: Any
 ) -> None:
