@@ -45,6 +45,7 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
         else:
             assert stage["peak_mb"] is not None
     assert result["ratios"]["minhash_vs_naive"] > 0
+    assert result["long_page_repeated_body"]["chars"] == 150_000 and "repeated body of one" in printed
     # The backfill runs the real command (in its own processes) over 20 kept pages, twice.
     rebuild, in_place = result["backfill"]
     assert rebuild["pages"] == in_place["pages"] == 20 and rebuild["processes"] >= 2
