@@ -367,6 +367,7 @@ def test_popcount_fallback_matches(monkeypatch: pytest.MonkeyPatch) -> None:
         assert index.query(doc) == reference_query(index, doc)
 
 
+@pytest.mark.slow
 def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
     """For shingle counts of every ratio, a row with just enough equal values to pass the exact
     prefilter (the others differing in bit 1, which the screen sees for every value) passes the

@@ -63,6 +63,7 @@ def snapshot(store: ArticleStore) -> dict[str, Any]:
     return {"copies": copies, "removals": removals, "entries": entries, "articles": fields}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["crawl order", "copies first"])
 def test_batches_store_what_page_by_page_stores(
     corpus_items: list[ArticleItem], db_url: str, tmp_path: Any, order: str
