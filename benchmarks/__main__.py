@@ -174,6 +174,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
           f"outcomes {e2e.notes['outcomes']}")
     print(f"extraction: {extraction.docs_per_s:.0f} pages/s on one core (goal >= 100), "
           f"{extraction.notes['kb_per_page']} KB/page")
+    long_page = stages.long_page_repeated_body()
+    print(f"repeated body of one {long_page['chars']:,}-character page: {long_page['once_cpu_s']:.2f} CPU s "
+          f"printed once, {long_page['twice_cpu_s']:.2f} CPU s printed twice")
 
     scale: list[dict[str, Any]] = []
     if not args.no_scale:
@@ -210,6 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "t2s_vs_opencc": round(t2s.docs_per_s / naive_t2s.docs_per_s, 1) if t2s else None,
             "end_to_end_vs_naive": round(e2e.docs_per_s / baseline.docs_per_s, 1),
         },
+        "long_page_repeated_body": long_page,
         "lsh_scale": scale,
         "backfill": backfill_rows,
     }

@@ -175,6 +175,34 @@ def stage_spam(records: Sequence[tuple[Any, Any]]) -> list[Any]:
     return out
 
 
+LONG_PAGE_CHARS = 150_000
+
+
+def long_page_repeated_body(chars: int = LONG_PAGE_CHARS) -> dict[str, float]:
+    """CPU seconds of `strip_repeated_body` on one very long page, printed once and printed twice.
+
+    A paragraph search that grows quadratically shows here first (such a page then takes tens of
+    seconds); tests/pipelines/test_spam_fast.py checks what the cut keeps, this measures its time.
+    """
+    from benchmarks.corpus import build_corpus
+    from pipelines.spam.repeated import strip_repeated_body
+
+    def body(size: int, seed: int) -> list[str]:
+        return list(build_corpus(1, seed=seed, duplicate_share=0.0, traditional_share=0.0, chars=size)[0].paragraphs)
+
+    once, half = body(chars, 7), body(chars // 2, 8)
+    # The second copy differs a little (every third paragraph), as a mobile copy often does.
+    twice = [*half, *(p.replace("。", "；", 1) if i % 3 == 0 else p for i, p in enumerate(half))]
+    figures: dict[str, float] = {"chars": chars}
+    for name, page, expected in (("once", once, once), ("twice", twice, half)):
+        gc.collect()
+        cpu = time.process_time()
+        kept, _ = strip_repeated_body(page)
+        figures[f"{name}_cpu_s"] = round(time.process_time() - cpu, 3)
+        assert kept == expected, f"strip_repeated_body cut the long page printed {name} wrongly"
+    return figures
+
+
 def stage_minhash(keys: Sequence[str]) -> list[Any]:
     from pipelines.minhash import MinHasher
 

@@ -16,6 +16,26 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The slow tier (`pytest -m "not slow"` leaves it out): a test is slow when it needs a server
+# process — PostgreSQL, Redis — or a real crawl in a subprocess, through one of these fixtures
+# (directly or through another fixture) ...
+SLOW_FIXTURES = frozenset({"postgres", "pg_url", "redis_server", "hostile_crawl"})
+
+
+def _starts_postgresql(param: object) -> bool:
+    """... or the PostgreSQL side of a backend parameter (`db_url`, `backend`, `crawled`), whose
+    fixture asks for the server with `request.getfixturevalue("postgres")` at run time."""
+    return isinstance(param, str) and (param == "postgresql" or param.startswith("postgresql-"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())) or (
+            params is not None and any(map(_starts_postgresql, params.params.values()))
+        ):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:

@@ -22,6 +22,7 @@ STAGES = (
 )
 
 
+@pytest.mark.slow
 def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.json"
     assert main(["run", "--quick", "--docs", "30", "--scale", "300,600", "--backfill", "20",
@@ -44,6 +45,7 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
         else:
             assert stage["peak_mb"] is not None
     assert result["ratios"]["minhash_vs_naive"] > 0
+    assert result["long_page_repeated_body"]["chars"] == 150_000 and "repeated body of one" in printed
     # The backfill runs the real command (in its own processes) over 20 kept pages, twice.
     rebuild, in_place = result["backfill"]
     assert rebuild["pages"] == in_place["pages"] == 20 and rebuild["processes"] >= 2
@@ -57,6 +59,7 @@ def test_tiny_run_reports_every_stage(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "LSH scale curve" in printed
 
 
+@pytest.mark.slow
 def test_corpus_is_reproducible_and_shaped() -> None:
     a, b = build_corpus(60, seed=3), build_corpus(60, seed=3)
     assert [d.body_text for d in a] == [d.body_text for d in b]
@@ -76,6 +79,7 @@ def corpus_texts() -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 def test_fast_t2s_equals_opencc_full_conversion(corpus_texts: list[str]) -> None:
     """The faster Traditional->Simplified gives opencc-python-reimplemented's output exactly."""
     reference = opencc.OpenCC("t2s")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the CLI in subprocesses
+
 CLI = [sys.executable, "-m", "crawler.cli"]
 
 

@@ -23,6 +23,8 @@ from pipelines.spam.vocabulary import spam_term_hits
 from tests.support.crawl import ROOT, run_crawl
 from crawler.demo.server import FixtureWeb
 
+pytestmark = pytest.mark.slow  # real crawls of the fixture web in subprocesses
+
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
 WEB = ROOT / "crawler" / "demo" / "web"
 

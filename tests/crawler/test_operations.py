@@ -19,6 +19,8 @@ from models import Article, ArticleCopy, CrawlRun
 from models.database import create_store_engine
 from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env, run_crawl, store_counts
 
+pytestmark = pytest.mark.slow  # the CLI and its crawls in subprocesses
+
 CLI = [sys.executable, "-m", "crawler.cli"]
 EXPECTED_ARTICLES = 16  # distinct articles of the demo web (see tests/fixtures/README.md)
 EXPECTED_COPIES = 25

@@ -23,6 +23,7 @@ def test_the_doc_has_a_dozen_queries() -> None:
     assert len(queries_for("sqlite")) >= 12 and len(queries_for("postgresql")) >= 12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_example_queries_answer_on_a_crawled_store(
     backend: str, fixture_web: FixtureWeb, tmp_path, request: pytest.FixtureRequest

@@ -26,6 +26,8 @@ from tests.support.crawl import FAST, FIXTURE_SITES, ROOT, crawl_env
 from tests.support.postgres import PostgresServer
 from tests.support.redis_server import RedisServer
 
+pytestmark = pytest.mark.slow  # crawl workers in subprocesses, sharing Redis and PostgreSQL
+
 GOLDEN = ROOT / "tests" / "fixtures" / "golden"
 GOLDENS = {g["url"]: g for g in (json.loads(p.read_text("utf-8")) for p in GOLDEN.rglob("*.json"))}
 ARTICLE_URLS = {u for u, g in GOLDENS.items() if g["kind"] == "article"}

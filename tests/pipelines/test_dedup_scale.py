@@ -135,6 +135,7 @@ def table_candidates(index: DedupIndex, hashvalues: np.ndarray) -> list[int]:
     return table.candidates(table.keys(hashvalues), index._band_keys).tolist()
 
 
+@pytest.mark.slow
 def test_candidates_equal_brute_force_across_flushes_and_merges() -> None:
     corpus = Corpus(1)
     index = DedupIndex()
@@ -153,6 +154,7 @@ def test_candidates_equal_brute_force_across_flushes_and_merges() -> None:
     assert np.mean([len(brute_candidates(index, p.hashvalues)) for p in probes]) > 100
 
 
+@pytest.mark.slow
 def test_band_hash_collisions_are_not_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a band hash of 7 values, most matches are collisions: the key check drops them."""
 
@@ -171,6 +173,7 @@ def test_band_hash_collisions_are_not_candidates(monkeypatch: pytest.MonkeyPatch
         assert index.query(doc) == reference_query(index, doc)
 
 
+@pytest.mark.slow
 def test_query_equals_brute_force_reference() -> None:
     corpus = Corpus(2)
     index = DedupIndex()
@@ -185,6 +188,7 @@ def test_query_equals_brute_force_reference() -> None:
     assert found > 50 and contained > 10  # the checks covered verified, containment candidates
 
 
+@pytest.mark.slow
 def test_loaded_index_is_one_run_and_new_rows_merge_into_it() -> None:
     corpus = Corpus(3)
     source = DedupIndex()
@@ -204,6 +208,7 @@ def test_loaded_index_is_one_run_and_new_rows_merge_into_it() -> None:
         assert index.query(probe) == reference_query(index, probe)
 
 
+@pytest.mark.slow
 def test_removal_before_and_after_merges() -> None:
     corpus = Corpus(4)
     index = DedupIndex()
@@ -233,6 +238,7 @@ def test_removal_before_and_after_merges() -> None:
     assert removed[0] in {c.doc_id for c in index.query(docs[removed[0]])}
 
 
+@pytest.mark.slow
 def test_rebuild_drops_removed_rows() -> None:
     corpus = Corpus(5)
     source = DedupIndex()
@@ -361,6 +367,7 @@ def test_popcount_fallback_matches(monkeypatch: pytest.MonkeyPatch) -> None:
         assert index.query(doc) == reference_query(index, doc)
 
 
+@pytest.mark.slow
 def test_screen_passes_rows_at_the_prefilter_boundary() -> None:
     """For shingle counts of every ratio, a row with just enough equal values to pass the exact
     prefilter (the others differing in bit 1, which the screen sees for every value) passes the

@@ -63,6 +63,7 @@ def snapshot(store: ArticleStore) -> dict[str, Any]:
     return {"copies": copies, "removals": removals, "entries": entries, "articles": fields}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["crawl order", "copies first"])
 def test_batches_store_what_page_by_page_stores(
     corpus_items: list[ArticleItem], db_url: str, tmp_path: Any, order: str
@@ -181,6 +182,7 @@ def test_a_page_prepared_in_a_worker_is_finished_as_one_process_cleans_it(
     assert recut >= 10
 
 
+@pytest.mark.slow
 def test_batches_with_workers_store_what_page_by_page_stores(
     corpus_items: list[ArticleItem], store: ArticleStore, tmp_path: Any
 ) -> None:
@@ -209,6 +211,7 @@ def test_batches_with_workers_store_what_page_by_page_stores(
 # --- pages ingested as they arrive (Ingestor.ingest_stream) -------------------------------------
 
 
+@pytest.mark.slow
 def test_a_stream_from_workers_stores_what_page_by_page_stores(
     corpus_items: list[ArticleItem], store: ArticleStore, tmp_path: Any
 ) -> None:

@@ -1,8 +1,9 @@
-"""The numpy MinHash is bit-identical to datasketch 2.0's, and fast."""
+"""The numpy MinHash is bit-identical to datasketch 2.0's.
+
+Its speed against datasketch's own update() loop is a benchmark figure (`python -m benchmarks run`:
+"MinHash vs naive datasketch loop"), not an assertion here."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -106,31 +107,3 @@ def test_scheme_compatibility_is_checked() -> None:
         DEFAULT_SCHEME.check_compatible(SignatureScheme(num_perm=256))
     # Another datasketch version does not change our values: still comparable.
     DEFAULT_SCHEME.check_compatible(SignatureScheme(datasketch_version="2.0.1"))
-
-
-def test_throughput_against_naive_datasketch_loop(capsys: pytest.CaptureFixture[str]) -> None:
-    """~3,000-character documents. Figures are printed; the assertion is lenient (shared CI)."""
-    key = comparison_key(SEED_TEXT)[:3000]
-    docs = [key[i:] + key[:i] for i in range(0, 3000, 50)]  # 60 distinct 3,000-char docs
-    hasher = MinHasher()
-
-    start = time.perf_counter()
-    for _ in range(5):
-        for doc in docs:
-            hasher.signature_of_key(doc)
-    ours = (time.perf_counter() - start) / (5 * len(docs))
-
-    start = time.perf_counter()
-    for doc in docs[:6]:
-        naive = MinHash(num_perm=128)
-        for shingle in shingles(doc, 5, keyed=False):
-            naive.update(shingle.encode("utf-8"))
-    baseline = (time.perf_counter() - start) / 6
-
-    with capsys.disabled():
-        print(
-            f"\nMinHash 3,000 chars: numpy {ours * 1e3:.3f} ms ({1 / ours:,.0f} docs/s), "
-            f"datasketch update() loop {baseline * 1e3:.2f} ms ({1 / baseline:,.0f} docs/s), "
-            f"speed-up {baseline / ours:.0f}x"
-        )
-    assert baseline / ours >= 10

@@ -11,6 +11,7 @@ import sys
 import unicodedata
 from typing import Optional
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +111,7 @@ _texts = st.lists(
 _SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(_texts)
 def test_normalize_text_equals_the_plain_definition(text: str) -> None:
@@ -122,6 +124,7 @@ def test_normalize_text_equals_the_plain_definition_on_any_text(text: str) -> No
     assert normalize_text(text) == reference_normalize_text(text)
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.lists(st.sampled_from([" ", ",", ":", ";", "(", ")", "!", "?", "中", "a", "，", "。",
                                  "”", "\u3000", "1", "ｱ", "　"]), max_size=16).map("".join))
@@ -176,6 +179,7 @@ def test_space_and_newline_are_stable_for_nfkc() -> None:
 # --- to_simplified ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(_texts)
 def test_to_simplified_equals_the_plain_definition(text: str) -> None:
@@ -184,6 +188,7 @@ def test_to_simplified_equals_the_plain_definition(text: str) -> None:
     assert to_simplified(text) == reference_to_simplified(text)  # from the conversion memo
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.lists(st.sampled_from(_PIECES), min_size=30, max_size=120).map("".join))
 def test_lookup_array_translation_equals_str_translate(text: str) -> None:
@@ -209,6 +214,7 @@ def test_every_hidden_phrase_holds_an_anchor() -> None:
 # --- detect_script ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.lists(st.sampled_from(["發展", "后", "後", "发展", "國", "国", "经济", "經濟", "a", "，",
                                  "𠀀", "\U0002f800", "乾", "干"]), max_size=40).map("".join))
@@ -219,6 +225,7 @@ def test_detect_script_equals_the_plain_definition(text: str) -> None:
 # --- keys ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(_texts)
 def test_comparison_key_equals_the_plain_definition(text: str) -> None:
@@ -227,6 +234,7 @@ def test_comparison_key_equals_the_plain_definition(text: str) -> None:
     assert key_of_normalized(normalize_text(text)) == reference_key(text)
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.lists(_texts, min_size=1, max_size=6))
 def test_key_of_joined_lines_is_the_keys_one_after_the_other(lines: list[str]) -> None:
@@ -239,6 +247,7 @@ def test_key_of_joined_lines_is_the_keys_one_after_the_other(lines: list[str]) -
     assert reference_key("\n".join(lines)) == joined
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.lists(_texts, min_size=1, max_size=6))
 def test_joined_keys_are_the_computed_ones(lines: list[str]) -> None:
@@ -259,6 +268,7 @@ def test_sigma_keys_are_not_joined() -> None:
 # --- normalize_record ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(st.one_of(st.none(), _texts), st.lists(_texts, max_size=6))
 def test_normalize_record_with_normalised_paragraphs_given(

@@ -74,6 +74,7 @@ def observe_all(counter: ParagraphFrequency | ReferenceFrequency,
     return kinds
 
 
+@pytest.mark.slow
 def test_judges_exactly_as_the_plain_reference(prepared: list[PreparedItem]) -> None:
     pages = pages_in_order(prepared)
     new = observe_all(ParagraphFrequency(), pages)
@@ -82,6 +83,7 @@ def test_judges_exactly_as_the_plain_reference(prepared: list[PreparedItem]) -> 
     assert "injected_paragraph" in judged and "boilerplate" in judged
 
 
+@pytest.mark.slow
 def test_a_full_window_judges_like_a_counter_of_its_last_pages(prepared: list[PreparedItem]) -> None:
     window = 40
     counter = ParagraphFrequency(window=window)
@@ -122,6 +124,7 @@ def test_changes_journal_what_the_store_must_write_and_delete() -> None:
     assert [p.doc for p in again] == ["u3"] and gone == ["u2"]
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_every_page(prepared: list[PreparedItem]) -> None:
     counter = ParagraphFrequency()
     observe_all(counter, prepared[:120])
@@ -136,6 +139,7 @@ def rows(store: ArticleStore) -> dict[str, int]:
         return dict(s.execute(select(ParagraphCount.site, func.count()).group_by(ParagraphCount.site)).all())
 
 
+@pytest.mark.slow
 def test_counts_are_stored_with_the_pages_and_come_back_after_a_restart(
     corpus: list[ArticleItem], db_url: str, tmp_path: Any
 ) -> None:
@@ -159,6 +163,7 @@ def test_counts_are_stored_with_the_pages_and_come_back_after_a_restart(
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_pages_leaving_the_window_leave_the_table(corpus: list[ArticleItem], db_url: str) -> None:
     engine = open_store(db_url)
     store = ArticleStore(engine)

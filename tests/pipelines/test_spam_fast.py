@@ -6,6 +6,7 @@ import random
 import re
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,6 +169,7 @@ _TOPIC_TEXT = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(_TOPIC_TEXT)
 def test_topics_of_a_text_equal_one_search_per_category(text: str) -> None:
@@ -179,6 +181,7 @@ def test_topics_of_a_text_equal_one_search_per_category(text: str) -> None:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(_TEXT, max_size=8))
 def test_per_paragraph_shortcuts_equal_the_joined_body(paragraphs: list[str]) -> None:

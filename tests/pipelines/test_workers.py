@@ -36,6 +36,7 @@ def as_bytes(value: object) -> bytes:
     return pickle.dumps(pickle.loads(pickle.dumps(value, protocol=5)), protocol=5)
 
 
+@pytest.mark.slow
 def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
     items = []
     for site, url, body in pages:
@@ -53,6 +54,7 @@ def test_prepare_in_workers_equals_prepare_here(pages, pool) -> None:
     assert any(p.prepared.cleaned.item.original_script == "traditional" for p in there)
 
 
+@pytest.mark.slow
 def test_extract_in_workers_equals_extract_here(pages, pool) -> None:
     jobs = [ExtractJob(site, RawPageRecord(url, body, FETCHED, content_type="text/html"))
             for site, url, body in pages]
@@ -93,6 +95,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_workers_leave_when_their_crawl_is_killed(tmp_path) -> None:
     import os
     import subprocess

@@ -25,6 +25,8 @@ from tests.support.crawl import ROOT, crawl_env, run_crawl
 from tests.support.faults import HOST, HostileWeb
 from tests.support.postgres import PASSWORD, PostgresServer
 
+pytestmark = pytest.mark.slow  # crawls and the CLI in subprocesses, against PostgreSQL
+
 REDIS_PASSWORD = "r3dis-Secret%99"
 REDIS_URL = f"redis://:{quote(REDIS_PASSWORD, safe='')}@127.0.0.1:6390/0"
 
