@@ -26,7 +26,7 @@ from pipelines.normalize import normalize_record, normalize_text, to_simplified
 from pipelines.spam.counter import PageEvidence, ParagraphFrequency, page_evidence
 from pipelines.spam.lexicon import LexiconCut, assemble_spam_cuts, lexicon_cuts
 from pipelines.spam.repeated import repeated_copy
-from pipelines.spam.title import strip_injected_title
+from pipelines.spam.title import injected_title_segments
 from pipelines.spam.verdict import SpamVerdict, classify_page
 from pipelines.text import Paragraph, as_paragraph, body_key, paragraphs_of
 
@@ -114,12 +114,9 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
     paragraphs = [as_paragraph(p) for p in normalized.paragraphs]
     script = normalized.original_script
     title = normalized.title or None
-    if not title and item.title_raw:
-        # No heading on the page: cut the injected segments and the site suffix from <title>.
-        raw = _field(item.title_raw, script) or ""
-        title, injected = strip_injected_title(raw, None, "\n".join(paragraphs))
-        cuts.extend(RemovalRecord("injected_title", segment) for segment in injected)
-        title = title or None
+    for segment in injected_title_segments(item.title_raw, item.title, "\n".join(item.paragraphs)):
+        cuts.append(RemovalRecord("injected_title", _field(segment, script) or segment,
+                                  "segment of <title> unrelated to the heading and body"))
 
     lexicon = lexicon_cuts(paragraphs)
     kept_paragraphs, spam_cuts = assemble_spam_cuts(paragraphs, [None] * len(paragraphs), lexicon)

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from pipelines.normalize import comparison_key, joined_key, key_of_normalized, normalize_text
 from pipelines.spam.vocabulary import TermHit, spam_term_hits, topics_outside_hits
 
-__all__ = ["Paragraph", "body_key", "paragraphs_of"]
+__all__ = ["Paragraph", "as_paragraph", "bigrams", "body_key", "containment", "paragraphs_of"]
 
 _HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
@@ -72,3 +72,23 @@ def body_key(paragraphs: Sequence[str]) -> str:
     keyed = [as_paragraph(p) for p in paragraphs]
     key: Optional[str] = joined_key([p.key for p in keyed])
     return key if key is not None else comparison_key("\n".join(paragraphs))
+
+
+# Similarity of texts as served (punctuation and spaces aside), for titles and headings.
+_NOT_COMPARED = {ord(c): None for c in "，。；！？、：“”‘’《》（）——…,.;!? \t\n\r\f\v\u00a0\u3000"}
+
+
+def bigrams(text: str) -> set[str]:
+    s = text.translate(_NOT_COMPARED)
+    if len(s) < 2:
+        return {s} if s else set()
+    return {s[i:i + 2] for i in range(len(s) - 1)}
+
+
+def containment(part: str, whole: str | set[str]) -> float:
+    """Share of ``part``'s character bigrams found in ``whole`` (0.0 when part is empty)."""
+    a = bigrams(part)
+    if not a:
+        return 0.0
+    b = whole if isinstance(whole, set) else bigrams(whole)
+    return len(a & b) / len(a)

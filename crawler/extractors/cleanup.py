@@ -15,11 +15,13 @@ import lxml.html
 import nh3
 from lxml import etree
 
+from pipelines.spam.vocabulary import count_terms
+
 from .candidates import ScoredPage
 from .links import ATTACH_EXT_RE
 from .metadata import EdgeLabels, js_unescape
 from .page import Removal
-from .text import count_spam_terms, normalize_space, parse_labels
+from .text import normalize_space, parse_labels
 from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, walk
 from .urls import is_trusted_host, registered_domain, safe_urljoin
 
@@ -59,8 +61,6 @@ _JS_STRING_RE = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'", re.S)
 _EDGE_LINES = 4
 # Paragraphs of this many characters or more count as a repeated copy when seen twice.
 _REPEAT_MIN_CHARS = 12
-# The body holds itself twice when repeats make up this share of its text.
-_REPEATED_SHARE = 0.3
 # A copy elsewhere on the page holding this share of the body's text is a second copy of it.
 _SECOND_COPY_SHARE = 0.8
 
@@ -92,7 +92,7 @@ def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> t
         host = urlsplit(absolute).hostname or ""
         if registered_domain(host) != host_domain and not is_trusted_host(host):
             untrusted.append(registered_domain(host))
-    terms = count_spam_terms(text)
+    terms = count_terms(text)
     if terms >= 1 or (len(untrusted) >= 2 and len(untrusted) >= 0.5 * links):
         domains = ", ".join(sorted(set(untrusted))[:10])
         unrelated = f"{len(untrusted)}/{links} links to unrelated domains {domains}"
@@ -125,7 +125,7 @@ def scan_scripts(root: Any, url: str, host_domain: str) -> tuple[list[Removal], 
                     why = f"document.write; {detail}"
                     removals.append(Removal("hidden_block", text[:2000], why))
                     blocks += 1
-                    terms += count_spam_terms(text)
+                    terms += count_terms(text)
                     # Counted with the hidden elements' blocks and terms (judge_hidden).
                     signals.update(
                         hidden_blocks=blocks, document_write_hidden=True, hidden_spam_terms=terms
@@ -167,7 +167,7 @@ def judge_hidden(tree: Tree) -> Hidden:
         hrefs = (a.get("href") or "" for a in el.iter("a"))
         spam_like, detail = _spam_like(text, hrefs, tree.url, tree.host_domain)
         if spam_like:
-            spam_terms += count_spam_terms(text)
+            spam_terms += count_terms(text)
             if el.get("style"):
                 how = f"style={el.get('style')!r}"
             else:
@@ -184,7 +184,6 @@ class BodyText:
     edge: EdgeLabels
     # (element, its text) of lines taken out of the text, to be cut from the body HTML as well.
     drops: list[tuple[Any, str]] = field(default_factory=list)
-    removals: list[Removal] = field(default_factory=list)  # the body's own second copy
 
 
 def body_text(scored: ScoredPage, title: str | None) -> BodyText:
@@ -226,8 +225,7 @@ def body_text(scored: ScoredPage, title: str | None) -> BodyText:
                 and line.chars < 40 and not ATTACH_EXT_RE.search(text) and "附件" not in text):
             continue  # a stray navigation link at the edge of the body
         paragraphs.append(text)
-    paragraphs, removals = _first_copy(paragraphs)
-    return BodyText(paragraphs, EdgeLabels(meta_lines, editor, author_unit), drops, removals)
+    return BodyText(paragraphs, EdgeLabels(meta_lines, editor, author_unit), drops)
 
 
 def _is_furniture(text: str, line: Line, title_key: str) -> bool:
@@ -242,31 +240,6 @@ def _is_furniture(text: str, line: Line, title_key: str) -> bool:
 def _is_meta_line(text: str) -> bool:
     labels = parse_labels(text)
     return bool(labels) and (len(labels) >= 2 or bool(_LABEL_START_RE.match(text)))
-
-
-def _first_copy(paragraphs: list[str]) -> tuple[list[str], list[Removal]]:
-    """The body printed twice inside one container: keep the first copy."""
-    keys = [p.replace(" ", "") for p in paragraphs]
-    seen: set[str] = set()
-    dup_chars = 0
-    total = sum(len(k) for k in keys) or 1
-    for k in keys:
-        if k in seen and len(k) >= _REPEAT_MIN_CHARS:
-            dup_chars += len(k)
-        seen.add(k)
-    if dup_chars < _REPEATED_SHARE * total:
-        return paragraphs, []
-    kept: list[str] = []
-    dropped: list[str] = []
-    seen.clear()
-    for p, k in zip(paragraphs, keys):
-        if k in seen and len(k) >= _REPEAT_MIN_CHARS:
-            dropped.append(p)
-            continue
-        seen.add(k)
-        kept.append(p)
-    why = "body printed twice in one container"
-    return kept, [Removal("repeated_body", "\n".join(dropped)[:5000], why)]
 
 
 def link_farms(scored: ScoredPage) -> tuple[list[Removal], int]:

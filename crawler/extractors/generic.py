@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from pipelines.spam.vocabulary import count_terms
+
 from .candidates import ScoredPage, choose_body, page_kind, score_elements
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
 from .metadata import column_path, read_head, read_metadata, url_date
 from .page import ExtractedPage
-from .text import count_spam_terms
-from .title import choose_title, injected_title_segments
+from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
 
 __all__ = ["GenericParser"]
@@ -93,16 +94,9 @@ class GenericParser:
         page.meta = head.meta
 
         body = body_text(scored, title.text)
-        if body.removals:
-            removals += body.removals
-            signals["repeated_body"] = True
         page.paragraphs = body.paragraphs
         page.body_text = "\n".join(body.paragraphs)
 
-        if head.title_raw:
-            injected = injected_title_segments(head.title_raw, title.text, page.body_text)
-            removals += injected
-            signals["title_injected_segments"] = len(injected)
         page.title = title.text
         meta = read_metadata(scored, head, selectors, title.heading, title.last_line, body.edge)
         page.published_at = meta.published_at
@@ -127,11 +121,11 @@ class GenericParser:
         page.page_kind = kind  # type: ignore[assignment]
         page.article_score = score
         signals.update(layout)
-        title_terms = count_spam_terms(head.title_raw or "")
+        title_terms = count_terms(head.title_raw or "")
         signals["spam_terms"] = title_terms + sum(ln.spam for ln in tree.lines)
         signals["spam_terms_title"] = title_terms
         meta_texts = [head.meta.get("keywords", ""), head.meta.get("description", "")]
-        signals["spam_terms_meta"] = count_spam_terms(meta_texts)
+        signals["spam_terms_meta"] = count_terms(meta_texts)
         signals.setdefault("repeated_body", False)
         if page.published_at is None:
             signals["url_date"] = url_date(url)

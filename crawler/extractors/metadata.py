@@ -14,9 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipelines.text import containment
+
 from .candidates import ScoredPage
 from .dates import find_dates, parse_date
-from .text import containment, normalize_space, parse_labels
+from .text import normalize_space, parse_labels
 from .tree import Selectors, el_text, hint_text
 from .urls import registered_domain, safe_urljoin
 

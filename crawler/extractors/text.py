@@ -1,4 +1,4 @@
-"""Text helpers shared by the extractors: whitespace, punctuation, labels, spam terms, similarity.
+"""Text helpers shared by the extractors: whitespace, punctuation, labels, similarity.
 
 Every label is listed in Simplified and Traditional form: hijacked mirrors serve the same
 templates converted to Traditional (來源/發佈時間/責任編輯/當前位置/主頁) and the extractor must
@@ -8,30 +8,21 @@ read them before the pipeline converts the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 __all__ = [
-    "CJK_RE",
     "FIELD_LABELS",
     "LABEL_RE",
-    "bigrams",
-    "containment",
-    "count_punct",
     "count_sentence_punct",
-    "count_spam_terms",
     "is_cjk",
     "normalize_space",
     "parse_labels",
-    "visible_len",
 ]
 
-CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WS_RE = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 # Every character _WS_RE matches (\s is str.isspace(), whose characters all lie below U+3001).
 _WS_CHARS = "".join(c for c in map(chr, range(0x3001)) if _WS_RE.match(c)) + "\ufeff"
 # Sentence punctuation is what separates prose from menus; the colon and quotes are weaker.
 _SENTENCE_PUNCT = frozenset("，。；！？、")
-_ALL_PUNCT = frozenset("，。；！？、：“”‘’《》（）——…,.;!?")
 
 
 def is_cjk(ch: str) -> bool:
@@ -71,40 +62,11 @@ def normalize_space(text: str) -> str:
 
 
 # str.translate deletion tables: counting by deletion runs in C, ~20x faster than a generator.
-_DEL_SENTENCE = {ord(c): None for c in _SENTENCE_PUNCT}
-_DEL_PUNCT = {ord(c): None for c in _ALL_PUNCT}
-_DEL_PUNCT_WS = {**_DEL_PUNCT, **{ord(c): None for c in " \t\n\r\f\v\u00a0\u3000"}}
-_WS_ANY_RE = re.compile(r"\s+")
-
-
-def visible_len(text: str) -> int:
-    """Characters that are not whitespace."""
-    return len(_WS_ANY_RE.sub("", text))
 
 
 def count_sentence_punct(text: str) -> int:
     return (text.count("，") + text.count("。") + text.count("；") + text.count("！")
             + text.count("？") + text.count("、"))
-
-
-def count_punct(text: str) -> int:
-    return len(text) - len(text.translate(_DEL_PUNCT))
-
-
-def bigrams(text: str) -> set[str]:
-    s = text.translate(_DEL_PUNCT_WS)
-    if len(s) < 2:
-        return {s} if s else set()
-    return {s[i:i + 2] for i in range(len(s) - 1)}
-
-
-def containment(part: str, whole: str | set[str]) -> float:
-    """Share of ``part``'s character bigrams found in ``whole`` (0.0 when part is empty)."""
-    a = bigrams(part)
-    if not a:
-        return 0.0
-    b = whole if isinstance(whole, set) else bigrams(whole)
-    return len(a & b) / len(a)
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -200,41 +162,3 @@ def parse_labels(text: str) -> dict[str, str]:
         if value:
             out[field] = value
     return out
-
-
-# --- spam terms ---------------------------------------------------------------------------
-
-# Terms that have no business in a policy article. Deliberately absent: 澳门, 彩票, 娱乐, 成人,
-# 亚洲, 伦理, 操 (操作), 金沙 (金沙江) — real articles use them (FIELD_NOTES "false positives").
-SPAM_TERMS: tuple[str, ...] = (
-    "博彩", "赌场", "賭場", "赌博", "賭博", "娱乐城", "娛樂城", "百家乐", "百家樂", "葡京", "威尼斯人",
-    "太阳城", "太陽城", "时时彩", "時時彩", "六合彩", "赌球", "賭球", "老虎机", "老虎機", "真人视讯",
-    "真人視訊", "棋牌游戏", "棋牌遊戲", "体育投注", "體育投注", "网投", "網投", "注册送", "註冊送",
-    "开户送", "開戶送", "彩金", "电子游艺", "電子遊藝", "bet365", "亚博体育", "亞博體育", "开云体育",
-    "開雲體育", "华体会", "華體會", "半岛体育", "半島體育", "乐鱼体育", "樂魚體育", "九游会", "九遊會",
-    "色情", "人妻", "无码", "無碼", "有码", "有碼", "中文字幕", "一本道", "在线观看", "在線觀看",
-    "成人视频", "成人視頻", "成人影片", "黄色网站", "黃色網站", "国产精品", "國產精品", "少妇", "少婦",
-    "乱伦", "亂倫", "偷拍", "三级片", "三級片", "丝袜", "絲襪", "高清无码", "免费视频", "免費視頻",
-    "日韩", "日韓", "精品视频", "精品視頻", "又大又", "又粗又", "不卡", "被公", "福利视频", "福利視頻",
-    "黄片", "黃片", "毛片", "一区二区", "一區二區", "av在线", "AV在线", "午夜福利", "欧美日韩",
-    "歐美日韓", "亚洲欧美", "亞洲歐美", "代孕", "办证", "辦證", "发票代开", "發票代開", "私服",
-)
-# The lookahead on the terms' first characters matches nothing the alternation would not (under
-# re.I the class folds case like the literals do) and lets the engine reject most positions with
-# one character-class test instead of trying every term: ~5x faster on page text, same matches.
-_SPAM_FIRST = "".join(sorted({t[0] for t in SPAM_TERMS}))
-_SPAM_RE = re.compile(
-    f"(?=[{re.escape(_SPAM_FIRST)}])(?:"
-    + "|".join(re.escape(t) for t in sorted(SPAM_TERMS, key=len, reverse=True))
-    + ")",
-    re.I,
-)
-
-
-SPAM_RE = _SPAM_RE
-
-
-def count_spam_terms(texts: str | Iterable[str]) -> int:
-    if isinstance(texts, str):
-        return len(_SPAM_RE.findall(texts))
-    return sum(len(_SPAM_RE.findall(t)) for t in texts if t)

@@ -1,7 +1,7 @@
 """The title: the visible heading that matches <title>, else meta tags, JSON-LD, a <title> segment.
 
-Also the segments of <title> that belong to neither the heading nor the body (keyword stuffing
-put in front of the real title), recorded as ``injected_title`` evidence.
+What else <title> holds (keyword stuffing put in front of the real title) is the cleaner's to
+cut (`pipelines.spam.title`).
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.spam.title import TITLE_SEPARATOR
+from pipelines.spam.vocabulary import count_terms
+from pipelines.text import bigrams, containment
+
 from .candidates import FULL_DATE_RE, ScoredPage
 from .metadata import TITLE_META_KEYS, Head
-from .page import Removal
-from .text import bigrams, containment, count_spam_terms, parse_labels
+from .text import parse_labels
 
-__all__ = ["Title", "choose_title", "injected_title_segments"]
+__all__ = ["Title", "choose_title"]
 
 _HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0.3}
 # An element whose class or id says "title" weighs like an h3.
 _TITLE_HINT_WEIGHT = 0.6
 _TITLE_HINT_RE = re.compile(r"title|\btit\b|\bbt\b|biaoti|headline|\btitle\b", re.I)
-_TITLE_SPLIT_RE = re.compile(r"\s*(?:_+|\s[-–—|｜]\s|[-–—|｜]+)\s*")
 
 # Heading score = SIMILARITY_WEIGHT * similarity to <title> * length weight + TAG_WEIGHT * tag
 # weight + proximity to the body. Similarity to what the site calls the page dominates; the tag
@@ -47,8 +49,6 @@ WEAK_MATCH_ACCEPT = 1.8
 # After meta tags and JSON-LD came up empty, a heading scoring this much is still preferred to
 # a <title> segment.
 LAST_RESORT_ACCEPT = 1.2
-# A prefix segment of <title> sharing less than this with the title and body is injected.
-INJECTED_MAX_CONTAINMENT = 0.25
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         score = SIMILARITY_WEIGHT * sim * length_w + TAG_WEIGHT * tag_w + proximity
         if st.link_chars >= st.chars * 0.8 and sim < 0.5:
             score -= LINKED_HEADING_PENALTY
-        if count_spam_terms(text):
+        if count_terms(text):
             score -= SPAM_HEADING_PENALTY
         if best is None or score > best[0]:
             best = (score, el, text, last_idx)
@@ -143,7 +143,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
             return Title(_strip_heading_noise(text), el, last_idx)
     for key in TITLE_META_KEYS:
         value = head.meta.get(key)
-        if value and not count_spam_terms(value):
+        if value and not count_terms(value):
             return Title(value)
     if head.jsonld.get("headline"):
         return Title(head.jsonld["headline"])
@@ -157,8 +157,8 @@ def _title_from_raw(scored: ScoredPage, head: Head) -> str | None:
     raw = head.script_title or head.title_raw
     if not raw:
         return None
-    segments = [s for s in _TITLE_SPLIT_RE.split(raw) if s.strip()]
-    clean = [s for s in segments if not count_spam_terms(s)]
+    segments = [s for s in TITLE_SEPARATOR.split(raw) if s.strip()]
+    clean = [s for s in segments if not count_terms(s)]
     if not clean:
         return None
     body_bg = set()
@@ -170,37 +170,3 @@ def _title_from_raw(scored: ScoredPage, head: Head) -> str | None:
         if containment(ranked[0], body_bg) >= 0.5:
             return ranked[0]
     return clean[0] if len(clean[0]) >= 4 or len(clean) == 1 else max(clean, key=len)
-
-
-def injected_title_segments(
-    title_raw: str | None, title: str | None, body_text: str
-) -> list[Removal]:
-    """Segments of <title> before the title unrelated to it and the body, or carrying spam."""
-    if not title_raw:
-        return []
-    reference: set[str] | None = None  # built on first use: most titles have no prefix
-    pos = title_raw.find(title) if title else -1
-    if pos >= 0 and title:
-        prefix, suffix = title_raw[:pos], title_raw[pos + len(title):]
-    else:
-        prefix, suffix = "", title_raw
-    injected: list[str] = []
-    for segment in _TITLE_SPLIT_RE.split(prefix):
-        seg = segment.strip()
-        if not seg:
-            continue
-        if count_spam_terms(seg):
-            injected.append(seg)
-            continue
-        if reference is None:
-            reference = bigrams((title or "") + body_text[:3000])
-        if containment(seg, reference) < INJECTED_MAX_CONTAINMENT:
-            injected.append(seg)
-    for segment in _TITLE_SPLIT_RE.split(suffix):
-        seg = segment.strip()
-        if seg and count_spam_terms(seg):
-            injected.append(seg)
-    return [
-        Removal("injected_title", seg, "segment of <title> unrelated to the heading and body")
-        for seg in injected
-    ]

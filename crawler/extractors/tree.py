@@ -19,7 +19,9 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from .text import SPAM_RE, count_sentence_punct, normalize_space
+from pipelines.spam.vocabulary import term_starts
+
+from .text import count_sentence_punct, normalize_space
 from .urls import is_trusted_host, registered_domain
 
 __all__ = ["Line", "Selectors", "Tree", "el_text", "hint_text", "parse_html", "read_tree", "walk"]
@@ -219,8 +221,8 @@ def _mark_lines(lines: list[Line]) -> None:
         for line in lines:
             starts.append(pos)
             pos += len(line.text) + 1
-        for m in SPAM_RE.finditer(joined):
-            lines[bisect_right(starts, m.start()) - 1].spam += 1
+        for start in term_starts(joined):
+            lines[bisect_right(starts, start) - 1].spam += 1
     seen: set[str] = set()
     for line in lines:
         if line.chars >= 12 and line.link_chars < line.chars * 0.5:

@@ -16,7 +16,10 @@ from pipelines.text import paragraphs_of
 __all__ = ["repeated_copy", "strip_repeated_body"]
 
 _SHORT_LINE = 80  # characters of comparison key: meta lines, breadcrumbs, headings
+# A second copy matches at least this many key characters, or, on a shorter page, this share
+# of all its text (a short notice printed twice).
 _MIN_REPEATED_CHARS = 200
+_MIN_REPEATED_SHARE = 0.3
 
 
 @lru_cache(maxsize=4096)
@@ -172,11 +175,11 @@ def repeated_copy(keys: Sequence[str]) -> tuple[set[int], set[int]]:
 
     The repeat is recognised as a *block*: a later run of paragraphs that match, in order, the
     paragraphs before it (exactly on the comparison key, or ≥ 0.8 trigram Jaccard for small
-    variations), with ≥ 200 characters matched. The first copy is kept; from the second copy
-    go the matched paragraphs, the blank lines, its own short template lines (breadcrumb, meta
-    line in another order) — the short unmatched lines just before the first matched paragraph
-    when they resemble the first copy, and those between matched paragraphs. A long paragraph
-    found only in the second copy is kept.
+    variations), with ≥ 200 characters matched (≥ 30 % of a shorter page). The first copy is
+    kept; from the second copy go the matched paragraphs, the blank lines, its own short
+    template lines (breadcrumb, meta line in another order) — the short unmatched lines just
+    before the first matched paragraph when they resemble the first copy, and those between
+    matched paragraphs. A long paragraph found only in the second copy is kept.
 
     Short lines that merely repeat (a heading like "（一）发展现状" under two chapters, "附件")
     are never dropped outside such a block: a repeated heading is normal in a long policy text.
@@ -215,7 +218,8 @@ def repeated_copy(keys: Sequence[str]) -> tuple[set[int], set[int]]:
     region = [i for i in present if i >= best_start]
     matched = [i for i in region if i in match_of]
     matched_chars = sum(len(keys[i]) for i in matched)
-    if len(matched) < 2 or matched_chars < _MIN_REPEATED_CHARS:
+    needed = min(_MIN_REPEATED_CHARS, _MIN_REPEATED_SHARE * sum(len(keys[i]) for i in present))
+    if len(matched) < 2 or matched_chars < needed:
         return _KEEP_ALL
     last_matched = matched[-1]
     span_chars = sum(len(keys[i]) for i in region if i <= last_matched)

@@ -1,90 +1,51 @@
-"""Injected `<title>` segments: the spam and the site suffix cut from a page's `<title>`, the
-run of segments that matches the article kept (used when the page shows no heading of its own).
+"""Injected `<title>` segments: keyword stuffing put in front of the real title, and spam
+segments after it, cut from what a page's `<title>` says. The title itself is the extractor's
+choice (its heading, else the `<title>` segment that reads like the body).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-from pipelines.normalize import comparison_key, normalize_text
+from pipelines.spam.vocabulary import count_terms
+from pipelines.text import bigrams, containment
 
-__all__ = ["strip_injected_title"]
+__all__ = ["TITLE_SEPARATOR", "injected_title_segments"]
 
-_TITLE_SEPARATOR = re.compile(r"\s*[-_|｜–—]+\s*|\s+")
-_SUFFIX_SEPARATORS = ("_", "|", "｜")
+# What CMSs put between a title, its column and the site's name ("标题_产业规划_高新院").
+TITLE_SEPARATOR = re.compile(r"\s*(?:_+|\s[-–—|｜]\s|[-–—|｜]+)\s*")
 
-
-def _title_segments(title: str) -> list[tuple[int, int]]:
-    spans = []
-    start = 0
-    for match in _TITLE_SEPARATOR.finditer(title):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(title):
-        spans.append((start, len(title)))
-    return spans
+# A prefix segment of <title> sharing less than this with the title and body is injected.
+INJECTED_MAX_CONTAINMENT = 0.25
 
 
-def _bigrams(key: str) -> set[str]:
-    return {key[i : i + 2] for i in range(len(key) - 1)} or ({key} if key else set())
-
-
-def strip_injected_title(
-    title_raw: Optional[str], heading: Optional[str], body_text: Optional[str] = None
-) -> tuple[str, list[str]]:
-    """Cut spam segments and the site suffix from a `<title>`; return (title, removed_segments).
-
-    The title is split on `- _ |` and spaces; the kept part is the contiguous run of segments
-    that best matches the article's heading (F1 of character bigrams ≥ 0.6) — so injected spam
-    segments and "_产业规划_高新院" fall away while "2025-2027年" or "RISC-V" stay joined. When
-    no run matches the heading, the heading itself is the title (the `<title>` was all spam).
-    Without a heading, segments are scored against the body: bigrams found in it count for a run,
-    bigrams not found count twice against it, and every `_`/`|` inside the run costs (that is how
-    CMSs attach column and site names).
-    """
-    raw = normalize_text(title_raw)
-    head = normalize_text(heading)
-    if not raw:
-        return head, []
-    spans = _title_segments(raw)
-    seg_keys = [comparison_key(raw[s:e]) for s, e in spans]
-    if head:
-        reference = _bigrams(comparison_key(head))
+def injected_title_segments(
+    title_raw: str | None, title: str | None, body_text: str
+) -> list[str]:
+    """Segments of `title_raw` (as served) before the `title` unrelated to it and the body, or
+    carrying spam terms, and segments after it carrying spam terms."""
+    if not title_raw:
+        return []
+    reference: set[str] | None = None  # built on first use: most titles have no prefix
+    pos = title_raw.find(title) if title else -1
+    if pos >= 0 and title:
+        prefix, suffix = title_raw[:pos], title_raw[pos + len(title):]
     else:
-        reference = _bigrams(comparison_key((body_text or "")[:5000]))
-    if not reference:
-        return raw, []
-
-    best: Optional[tuple[float, int, int]] = None
-    for i in range(len(spans)):
-        run_key = ""
-        for j in range(i, len(spans)):
-            run_key += seg_keys[j]
-            grams = _bigrams(run_key)
-            if not grams:
-                continue
-            common = len(grams & reference)
-            if head:
-                precision = common / len(grams)
-                recall = common / len(reference)
-                score = 2 * precision * recall / (precision + recall) if common else 0.0
-                if score < 0.6:
-                    continue
-            else:
-                inner = raw[spans[i][0] : spans[j][1]]
-                suffix_joints = sum(inner.count(sep) for sep in _SUFFIX_SEPARATORS)
-                score = common - 2 * (len(grams) - common) - 3 * suffix_joints
-                if common < 0.5 * len(grams) or score <= 0:
-                    continue
-            if best is None or score > best[0]:
-                best = (score, i, j)
-    if best is None:
-        if head:
-            return head, [raw[s:e] for s, e in spans]
-        return raw, []
-    _, first, last = best
-    title = raw[spans[first][0] : spans[last][1]]
-    removed = [raw[s:e] for k, (s, e) in enumerate(spans) if k < first or k > last]
-    return title, removed
+        prefix, suffix = "", title_raw
+    injected: list[str] = []
+    for segment in TITLE_SEPARATOR.split(prefix):
+        seg = segment.strip()
+        if not seg:
+            continue
+        if count_terms(seg):
+            injected.append(seg)
+            continue
+        if reference is None:
+            reference = bigrams((title or "") + body_text[:3000])
+        if containment(seg, reference) < INJECTED_MAX_CONTAINMENT:
+            injected.append(seg)
+    for segment in TITLE_SEPARATOR.split(suffix):
+        seg = segment.strip()
+        if seg and count_terms(seg):
+            injected.append(seg)
+    return injected

@@ -5,6 +5,10 @@ Keywords alone flag legitimate pages (体育彩票公益金, 澳门, 娱乐, 成
 holds only terms that are spam wherever they occur on a policy site (百家乐, 六合彩, 一本道,
 澳门新葡京 — not 彩票 or 澳门), and a hit is one signal among several: the topic words tell an
 anti-gambling notice quoting 百家乐 from a page with 百家乐 spliced into it.
+
+The terms are Simplified: the cleaner matches normalised Simplified text, and the extractor,
+which reads pages as served, counts them in the text's Simplified form (`count_terms`,
+`term_starts`), so a Traditional mirror's terms count as the original's would.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from pipelines.normalize import to_simplified
+
 __all__ = [
     "KIND_BOILERPLATE",
     "KIND_INJECTED_PARAGRAPH",
@@ -20,7 +26,9 @@ __all__ = [
     "SPAM_TERMS",
     "TOPIC_WORDS",
     "TermHit",
+    "count_terms",
     "spam_term_hits",
+    "term_starts",
     "topics_outside_hits",
 ]
 
@@ -79,12 +87,17 @@ def _overlap(a: str, b: str) -> bool:
 assert not any(_overlap(a, b) for a, ca in _TOPIC_OF.items() for b, cb in _TOPIC_OF.items() if ca != cb)
 _ANY_TOPIC_WORD = re.compile("|".join(map(re.escape, _TOPIC_OF)))
 
-# ASCII terms must stand alone ("av" not inside "avg", "pk10" not inside "pk100").
+# ASCII terms must stand alone ("av" not inside "avg", "pk10" not inside "pk100"). The lookahead
+# on the terms' first characters matches nothing the alternation would not (under IGNORECASE the
+# class folds case as the literals do) and lets the engine pass most positions of a page's text
+# with one character test instead of trying every term.
 TERM_PATTERN = re.compile(
-    "|".join(
+    f"(?=[{re.escape(''.join(sorted({t[0] for t in _TERM_CATEGORY})))}])(?:"
+    + "|".join(
         (rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])" if t.isascii() else re.escape(t))
         for t in sorted(_TERM_CATEGORY, key=len, reverse=True)
-    ),
+    )
+    + ")",
     re.IGNORECASE,
 )
 # Suffixes that stay with a spliced brand ("澳门新葡京娱乐场官网手机版").
@@ -92,9 +105,9 @@ _SPAM_SUFFIX = r"(?:娱乐场|娱乐城|娱乐|官网|官方网站|网址|网站
 SPLICE_PATTERN = re.compile(rf"(?:{TERM_PATTERN.pattern}){_SPAM_SUFFIX}", re.IGNORECASE)
 
 
-def _literals(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
+def _literals(terms: Iterable[str], flags: int = 0) -> Optional[re.Pattern[str]]:
     terms = list(terms)
-    return re.compile("|".join(map(re.escape, terms)), re.IGNORECASE) if terms else None
+    return re.compile("|".join(map(re.escape, terms)), flags) if terms else None
 
 
 # A cheap search that finds something wherever TERM_PATTERN would (its terms unanchored: the
@@ -103,7 +116,7 @@ def _literals(terms: Iterable[str]) -> Optional[re.Pattern[str]]:
 # match where the text has a character that matches one ignoring case (ASCII letters, İ, ı, ſ
 # and the Kelvin sign) — Chinese paragraphs mostly have none.
 _UNCASED_TERMS = _literals(t for t in _TERM_CATEGORY if t.lower() == t.upper())
-_CASED_TERMS = _literals(t for t in _TERM_CATEGORY if t.lower() != t.upper())
+_CASED_TERMS = _literals((t for t in _TERM_CATEGORY if t.lower() != t.upper()), re.IGNORECASE)
 _MAY_BE_LATIN = re.compile("[A-Za-z\u0130\u0131\u017f\u212a]")
 assert all(c.isascii() for t in _TERM_CATEGORY for c in t if c.lower() != c.upper())
 
@@ -150,3 +163,18 @@ def topics_outside_hits(text: str, hits: Iterable[TermHit]) -> frozenset[str]:
     if any(True for _ in hits):
         words = _ANY_TOPIC_WORD.findall(TERM_PATTERN.sub(" ", text.lower()))
     return frozenset(map(_TOPIC_OF.__getitem__, words))
+
+
+def term_starts(text: str) -> list[int]:
+    """Where vocabulary terms start in `text` as served (Traditional or Simplified, any case)."""
+    simplified = to_simplified(text)
+    if len(simplified) != len(text):  # a phrase converted to another length: per character
+        simplified = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
+    return [hit.start for hit in spam_term_hits(simplified)]
+
+
+def count_terms(texts: str | Iterable[str]) -> int:
+    """Vocabulary terms in text as served (Traditional or Simplified, any case)."""
+    if isinstance(texts, str):
+        return len(term_starts(texts)) if texts else 0
+    return sum(len(term_starts(text)) for text in texts if text)

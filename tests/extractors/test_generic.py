@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from crawler.extractors import GenericParser, extract
 from crawler.extractors.page import ExtractedPage
+from crawler.items import item_from_page
+from pipelines.clean import clean_item
+from pipelines.normalize import normalize_text
+from pipelines.spam.title import injected_title_segments
 
 P1 = "近日，工业和信息化部会同有关部门召开新能源汽车产业发展推进会，总结产业发展成效，部署下一阶段重点任务。"
 P2 = "会议指出，我国新能源汽车产业已由政策驱动转向市场驱动，正处于规模化、全球化发展的关键时期，要坚持创新驱动。"
@@ -204,8 +208,9 @@ def test_injected_title_segments() -> None:
     spam_title = f"国产又大又长又粗又硬免费-中文字幕美丽人妻被公操-{TITLE}_产业规划_高新院"
     page = parse(dede_page(title_tag=spam_title))
     assert page.title == TITLE
-    injected = [r.content for r in page.removals if r.kind == "injected_title"]
-    assert injected == ["国产又大又长又粗又硬免费", "中文字幕美丽人妻被公操"]
+    assert page.title_raw == spam_title  # the cleaner cuts the segments (pipelines.spam.title)
+    assert injected_title_segments(page.title_raw, page.title, page.body_text) == [
+        "国产又大又长又粗又硬免费", "中文字幕美丽人妻被公操"]
     assert page.signals["spam_terms_title"] >= 2
 
 
@@ -214,7 +219,7 @@ def test_entity_encoded_title_with_script_restore() -> None:
     head = f'<script>document.title="{TITLE}_产业规划_高新院";</script>'
     page = parse(dede_page(title_tag=f"{segs}_{TITLE}_产业规划_高新院", head=head))
     assert page.title == TITLE
-    assert [r.content for r in page.removals if r.kind == "injected_title"] == ["澳门新葡京", "威尼斯人"]
+    assert injected_title_segments(page.title_raw, page.title, page.body_text) == ["澳门新葡京", "威尼斯人"]
     assert page.signals["script_title"] == TITLE + "_产业规划_高新院"
 
 
@@ -301,10 +306,13 @@ def test_mobile_copy_hidden_inline_is_still_recorded() -> None:
     assert [r.kind for r in page.removals] == ["repeated_body"]
 
 
-def test_body_printed_twice_in_one_container() -> None:
+def test_body_printed_twice_in_one_container_is_cut_by_the_cleaner() -> None:
     page = parse(dede_page(PARAS + PARAS))
-    assert page.paragraphs == PARAS
-    assert [r.kind for r in page.removals] == ["repeated_body"]
+    assert page.paragraphs == PARAS + PARAS  # the extractor reads; the cleaner cuts, once
+    assert page.removals == []
+    cleaned = clean_item(item_from_page(page, site="dedecms", fetched_at=datetime(2025, 10, 23, tzinfo=UTC)))
+    assert cleaned.item.paragraphs == [normalize_text(p) for p in PARAS]
+    assert [r.kind for r in cleaned.cuts] == ["repeated_body"]
 
 
 # --- structure ----------------------------------------------------------------------------------

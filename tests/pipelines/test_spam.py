@@ -10,7 +10,7 @@ from pipelines.normalize import normalize_record, normalize_text
 from pipelines.spam.counter import CountedPage, ParagraphFrequency, is_addressee_line
 from pipelines.spam.lexicon import strip_spam_paragraphs
 from pipelines.spam.repeated import strip_repeated_body
-from pipelines.spam.title import strip_injected_title
+from pipelines.spam.title import injected_title_segments
 from pipelines.spam.verdict import PageSignals, classify_page
 from pipelines.spam.vocabulary import KIND_BOILERPLATE, KIND_INJECTED_PARAGRAPH, KIND_SPLICED_SPAM, spam_term_hits
 from tests.pipelines.policy_texts import (
@@ -78,37 +78,35 @@ class TestRepeatedBody:
 
 
 class TestInjectedTitle:
-    def test_seed_first_line_gives_the_heading(self) -> None:
-        title, removed = strip_injected_title(SEED_SPAM_TITLE, SEED_HEADING, None)
-        assert title == SEED_HEADING
-        assert removed == [
+    def test_seed_spam_title_before_the_heading(self) -> None:
+        raw = f"{SEED_SPAM_TITLE}-{SEED_HEADING}_产业规划_高新院"
+        assert injected_title_segments(raw, SEED_HEADING, "") == [
             "国产又大又长又粗又硬免费",
             "中文字幕美丽人妻被公操",
             "日本一二三在线不卡视频",
             "中文字幕不卡高清dvd",
         ]
 
-    def test_spam_before_the_real_title_and_site_suffix(self) -> None:
-        raw = "国产又大又长-中文字幕美丽人妻被公操-專精特新中小企業加快顛覆式創新的困境和突破路徑_产业规划_高新院"
-        title, removed = strip_injected_title(raw, SEED_HEADING, None)
-        assert title == "專精特新中小企業加快顛覆式創新的困境和突破路徑"  # converted later by normalize
-        assert removed == ["国产又大又长", "中文字幕美丽人妻被公操", "产业规划", "高新院"]
-
-    def test_title_with_hyphens_of_its_own(self) -> None:
-        heading = "关于印发《2025-2027年RISC-V产业发展行动计划》的通知"
-        title, removed = strip_injected_title(heading + " - 中国政府网", heading, None)
-        assert (title, removed) == (heading, ["中国政府网"])
-
-    def test_without_heading_the_body_decides(self) -> None:
+    def test_unrelated_prefix_goes_the_site_suffix_stays(self) -> None:
         body = "\n".join(SEED_ARTICLE)
-        title, removed = strip_injected_title(
-            "澳门新葡京_专精特新中小企业加快颠覆式创新的困境和突破路径_产业规划_高新院", None, body
-        )
-        assert title == SEED_HEADING
-        assert removed == ["澳门新葡京", "产业规划", "高新院"]
+        raw = f"加微信领取优惠-{SEED_HEADING}_产业规划_高新院"
+        assert injected_title_segments(raw, SEED_HEADING, body) == ["加微信领取优惠"]
+
+    def test_a_prefix_that_belongs_to_the_article_stays(self) -> None:
+        body = "\n".join(SEED_ARTICLE)
+        assert injected_title_segments(f"专精特新 | {SEED_HEADING}", SEED_HEADING, body) == []
+
+    def test_spam_after_the_title_goes(self) -> None:
+        heading = "关于印发《2025-2027年RISC-V产业发展行动计划》的通知"
+        raw = f"{heading} - 中国政府网 - 澳门新葡京"
+        assert injected_title_segments(raw, heading, "") == ["澳门新葡京"]
+
+    def test_without_a_title_only_spam_segments_go(self) -> None:
+        assert injected_title_segments("澳门新葡京_产业规划_高新院", None, "") == ["澳门新葡京"]
 
     def test_clean_title_untouched(self) -> None:
-        assert strip_injected_title(SEED_HEADING, SEED_HEADING, None) == (SEED_HEADING, [])
+        assert injected_title_segments(SEED_HEADING, SEED_HEADING, "") == []
+        assert injected_title_segments(None, SEED_HEADING, "") == []
 
 
 # --- lexicon and false-positive traps -------------------------------------------------------
