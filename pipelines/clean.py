@@ -107,8 +107,9 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
     texts = paragraphs_of(item.paragraphs)
     repeated, blank = repeated_copy([p.key for p in texts])
     if repeated:
-        cuts.append(RemovalRecord("repeated_body", "\n".join(item.paragraphs[i] for i in sorted(repeated)),
-                                  f"{len(repeated)} paragraphs printed twice"))
+        second_copy = "\n".join(item.paragraphs[i] for i in sorted(repeated))
+        why = f"{len(repeated)} paragraphs printed twice"
+        cuts.append(RemovalRecord("repeated_body", second_copy, why))
     kept = [p for i, p in enumerate(texts) if i not in repeated and i not in blank]
     normalized = normalize_record(item.title, kept, kept)
     paragraphs = [as_paragraph(p) for p in normalized.paragraphs]
@@ -135,10 +136,12 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         column_path=_field(item.column_path, script),
         body_html=body_html,
         attachments=[
-            {"url": a["url"], "title": _field(a.get("title"), script) or ""} for a in item.attachments
+            {"url": a["url"], "title": _field(a.get("title"), script) or ""}
+            for a in item.attachments
         ],
         removals=[
-            *(RemovalRecord(r.kind, _field(r.content, script) or r.content, r.detail) for r in item.removals),
+            *(RemovalRecord(r.kind, _field(r.content, script) or r.content, r.detail)
+              for r in item.removals),
             *cuts, *spam_cuts,
         ],
         original_script=script,
@@ -152,7 +155,9 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
     )
 
 
-def _finished(item: ArticleItem, paragraphs: Sequence[Paragraph], cuts: Sequence[RemovalRecord]) -> Cleaned:
+def _finished(
+    item: ArticleItem, paragraphs: Sequence[Paragraph], cuts: Sequence[RemovalRecord]
+) -> Cleaned:
     """`item` with `paragraphs` as its body, judged and made storable."""
     verdict = classify_page(item.title, paragraphs, item.signals)
     built = replace(item, paragraphs=list(paragraphs))
@@ -160,7 +165,7 @@ def _finished(item: ArticleItem, paragraphs: Sequence[Paragraph], cuts: Sequence
     key = ""
     if stored.paragraphs and not verdict.is_spam_page:
         # The paragraphs' own keys serve unless making the item storable changed them.
-        key = body_key(paragraphs if stored is built else stored.paragraphs)
+        key = body_key(paragraphs if stored.paragraphs == built.paragraphs else stored.paragraphs)
     return Cleaned(stored, verdict, tuple(cuts), key)
 
 
@@ -182,7 +187,8 @@ def cut_paragraphs(prepared: PreparedItem, kinds: Sequence[Optional[str]]) -> Cl
     paragraphs = [as_paragraph(p) for p in kept]  # (plain str when handed over by a worker)
     cuts = (*prepared.early_cuts, *spam_cuts)
     extractor_removals = item.removals[: len(item.removals) - len(prepared.cleaned.cuts)]
-    recut = replace(item, body_html=paragraphs_html(paragraphs), removals=[*extractor_removals, *cuts])
+    recut = replace(item, body_html=paragraphs_html(paragraphs),
+                    removals=[*extractor_removals, *cuts])
     return _finished(recut, paragraphs, cuts)
 
 
@@ -282,8 +288,8 @@ def _storable_html(body_html: Optional[str]) -> Optional[str]:
 
 
 def _plausible_date(value: datetime | date, fetched_at: Optional[datetime]) -> bool:
-    """The extractor's rule (the bounds of pipelines.items): no earlier than 1949-10-01, no later than
-    the fetch plus FUTURE_TOLERANCE, for values that reach the stage by another way."""
+    """The extractor's rule (the bounds of pipelines.items): no earlier than 1949-10-01, no
+    later than the fetch plus FUTURE_TOLERANCE, for values that reach the stage by another way."""
     day = value.date() if isinstance(value, datetime) else value
     if day < MIN_DATE:
         return False

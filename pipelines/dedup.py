@@ -72,7 +72,6 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
-import io
 import json
 import math
 import struct
@@ -556,33 +555,6 @@ def _shares_a_band(matrix_keys: np.ndarray, rows: np.ndarray, keys: np.ndarray) 
     return (matrix_keys[rows] == keys).any(axis=1)
 
 
-class _EntriesView:
-    """Read-only `doc_id -> _Entry` view of the columnar index (for inspection and tests)."""
-
-    def __init__(self, index: "DedupIndex") -> None:
-        self._index = index
-
-    def __getitem__(self, doc_id: DocId) -> _Entry:
-        return self._index._entry_at(self._index._row_of[doc_id])
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._index._row_of
-
-    def __len__(self) -> int:
-        return len(self._index._row_of)
-
-    def __iter__(self) -> Iterator[DocId]:
-        return iter(self._index._row_of)
-
-    def items(self) -> Iterator[tuple[DocId, _Entry]]:
-        for doc_id, row in self._index._row_of.items():
-            yield doc_id, self._index._entry_at(row)
-
-    def values(self) -> Iterator[_Entry]:
-        for _, entry in self.items():
-            yield entry
-
-
 class DedupIndex:
     """In-memory index of bodies: exact hashes, LSH band table and per-entry verification samples.
 
@@ -618,10 +590,6 @@ class DedupIndex:
         self._has_signature = np.zeros(0, dtype=bool)
         self._exact: dict[bytes, DocId] = {}
         self._defer_table = False
-
-    @property
-    def _entries(self) -> _EntriesView:
-        return _EntriesView(self)
 
     # -- documents --
     def document(
@@ -925,44 +893,6 @@ class DedupIndex:
             + entry.hashvalues.astype("<u4").tobytes()
             + entry.sample.astype("<u4").tobytes()
         )
-
-    def to_bytes(self) -> bytes:
-        """The whole index (params + entries; ids must be JSON values: str or int)."""
-        out = io.BytesIO()
-        header = json.dumps({"format": 1, "params": self.params.to_dict()}).encode()
-        out.write(b"PIDX" + struct.pack("<I", len(header)) + header)
-        for doc_id, article_id, blob in self.iter_rows():
-            ids = json.dumps([doc_id, article_id]).encode()
-            out.write(struct.pack("<II", len(ids), len(blob)) + ids + blob)
-        return out.getvalue()
-
-    @classmethod
-    def from_bytes(cls, data: bytes, params: Optional[DedupParams] = None) -> DedupIndex:
-        """Load `to_bytes()` output; with `params`, refuse an index built with other ones."""
-        if data[:4] != b"PIDX":
-            raise IncompatibleSignatureError("not a serialised DedupIndex")
-        (header_len,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(data[8 : 8 + header_len])
-        stored = DedupParams.from_dict(header["params"])
-        if params is not None and params.index_shape() != stored.index_shape():
-            raise IncompatibleSignatureError(
-                f"serialised dedup index uses {stored.index_shape()}, this process "
-                f"{params.index_shape()}: rebuild it from the article bodies"
-            )
-        use = params or stored
-        offset = 8 + header_len
-
-        def rows() -> Iterator[tuple[DocId, DocId, bytes]]:
-            nonlocal offset
-            while offset < len(data):
-                ids_len, blob_len = struct.unpack_from("<II", data, offset)
-                offset += 8
-                doc_id, article_id = json.loads(data[offset : offset + ids_len])
-                offset += ids_len
-                yield doc_id, article_id, data[offset : offset + blob_len]
-                offset += blob_len
-
-        return cls.from_rows(rows(), use)
 
 
 def relation_to(

@@ -99,7 +99,8 @@ def prepare_page(item: ArticleItem, params: DedupParams = DedupParams()) -> Prep
     cleaned = prepared.cleaned
     if not cleaned.item.paragraphs or cleaned.verdict.is_spam_page:
         return PreparedPage(prepared, None, None)
-    return PreparedPage(prepared, dedup_document(cleaned, params), content_hash(cleaned.item.body_text))
+    digest = content_hash(cleaned.item.body_text)
+    return PreparedPage(prepared, dedup_document(cleaned, params), digest)
 
 
 class Ingestor:

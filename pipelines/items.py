@@ -87,7 +87,7 @@ class ArticleItem:
         its body HTML, its attachments and its cuts."""
         self.paragraphs.extend(part.paragraphs)
         if part.body_html:
-            self.body_html = f"{self.body_html}\n{part.body_html}" if self.body_html else part.body_html
+            self.body_html = "\n".join(filter(None, (self.body_html, part.body_html)))
         self.attachments.extend(a for a in part.attachments if a not in self.attachments)
         self.removals.extend(part.removals)
 

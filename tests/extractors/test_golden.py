@@ -149,7 +149,7 @@ def test_article_body(golden_path: Path) -> None:
         # A page without planted spam must come out paragraph for paragraph.
         assert paragraphs == want
     # On hijacked pages the planted paragraph and spliced brands are still in the body: cutting
-    # them is the spam stage's job (pipelines/spam.py), so the raw bar is a little lower there.
+    # them is the spam stages' job (pipelines/spam/), so the raw bar is a little lower there.
     assert f1 >= (F1_SPAMMED_BAR if spammed else F1_BAR)
 
 

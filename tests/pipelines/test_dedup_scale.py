@@ -247,7 +247,7 @@ def test_rebuild_drops_removed_rows() -> None:
         source.add(i, doc)
     for i in range(0, 600, 2):
         source.remove(i)
-    index = DedupIndex.from_bytes(source.to_bytes())
+    index = DedupIndex.from_rows(source.iter_rows())
     assert index._table.pairs.size == 300 * BANDS
     for i in range(0, 600, 9):
         assert index.query(docs[i]) == reference_query(index, docs[i])
