@@ -66,7 +66,6 @@ class DateMatch:
     value: datetime | date
     start: int
     end: int
-    text: str
     labelled: bool  # a date label ("发布时间：") stands right before it
 
 
@@ -255,6 +254,6 @@ def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
             if value is None:
                 continue
             taken.append((start, end))
-            found.append(DateMatch(value, start, end, text[start:end], labelled_at(start)))
+            found.append(DateMatch(value, start, end, labelled_at(start)))
     found.sort(key=lambda d: d.start)
     return found

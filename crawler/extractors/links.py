@@ -149,11 +149,6 @@ def next_pages(root: Any, url: str) -> list[str]:
                 for k in range(2, total + 1):
                     pages.setdefault(k, f"{directory}{base}_{k}{ext}")
                 pages.setdefault(0, f"{directory}{base}{ext}")
-    if not pages:
-        return []
     pages.setdefault(0, f"{directory}{base}{ext}")
     own = url.split("#")[0].split("?")[0]
-    result = [u for _, u in sorted(pages.items()) if u != own]
-    if len(result) == 0 or (len(pages) == 1):
-        return []
-    return result
+    return [u for _, u in sorted(pages.items()) if u != own] if len(pages) > 1 else []

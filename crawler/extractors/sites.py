@@ -33,8 +33,6 @@ __all__ = [
 class SiteParser(GenericParser):
     """Base of per-site parsers: adds the layout sniff used to pick a version."""
 
-    site: ClassVar[str] = ""
-
     @classmethod
     def matches(cls, root: Any, url: str) -> bool:
         """Does this page use this parser's layout? Default: yes (a site with one layout)."""
@@ -47,7 +45,6 @@ class AchieParserV1(SiteParser):
     div.place breadcrumb, div.title > h2, div.info meta line, div.content body.
     """
 
-    site = "achie"
     name = "achie"
     version = "1"
     selectors: ClassVar[Mapping[str, str]] = {
@@ -67,7 +64,6 @@ class AchieParserV1(SiteParser):
 class AchieMobileParserV1(SiteParser):
     """achie.org mobile template (article_article_m.htm, amazeui) served at /m/view.php?aid=."""
 
-    site = "achie"
     name = "achie-mobile"
     version = "m1"
     selectors: ClassVar[Mapping[str, str]] = {

@@ -21,8 +21,6 @@ __all__ = [
 _WS_RE = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 # Every character _WS_RE matches (\s is str.isspace(), whose characters all lie below U+3001).
 _WS_CHARS = "".join(c for c in map(chr, range(0x3001)) if _WS_RE.match(c)) + "\ufeff"
-# Sentence punctuation is what separates prose from menus; the colon and quotes are weaker.
-_SENTENCE_PUNCT = frozenset("，。；！？、")
 
 
 def is_cjk(ch: str) -> bool:
@@ -61,10 +59,8 @@ def normalize_space(text: str) -> str:
     return _WS_RE.sub(repl, text).strip(" \u3000")
 
 
-# str.translate deletion tables: counting by deletion runs in C, ~20x faster than a generator.
-
-
 def count_sentence_punct(text: str) -> int:
+    # Sentence punctuation is what separates prose from menus; the colon and quotes are weaker.
     return (text.count("，") + text.count("。") + text.count("；") + text.count("！")
             + text.count("？") + text.count("、"))
 

@@ -95,19 +95,17 @@ def registered_domain(host: str | None) -> str:
 # Hosts whose links are infrastructure or public institutions, never link spam: share buttons,
 # statistics, ICP filing, government/academic domains.
 _TRUSTED_SUFFIXES = (
-    ".gov.cn", ".gov", ".edu.cn", ".ac.cn", ".mil.cn", ".org.cn", "gov.cn",
+    "gov.cn", "gov", "edu.cn", "ac.cn", "mil.cn", "org.cn",
     "weibo.com", "qq.com", "douban.com", "renren.com", "baidu.com", "jiathis.com", "bshare.cn",
     "facebook.com", "twitter.com", "linkedin.com", "conac.cn", "12377.cn", "cnzz.com", "51.la",
     "people.com.cn", "xinhuanet.com", "news.cn", "cctv.com", "cntv.cn", "chinadaily.com.cn",
-    "cac.gov.cn", "beian.gov.cn", "miit.gov.cn", "weixin.qq.com", "gov.cn",
 )
 
 
 @lru_cache(maxsize=8192)
 def is_trusted_host(host: str) -> bool:
     host = host.lower().split(":")[0]
-    return any(host == s.lstrip(".") or host.endswith(s if s.startswith(".") else "." + s)
-               for s in _TRUSTED_SUFFIXES)
+    return any(host == s or host.endswith("." + s) for s in _TRUSTED_SUFFIXES)
 
 
 def safe_urljoin(base: str, href: str) -> str | None:
