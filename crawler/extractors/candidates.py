@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tree import Line, Tree
+from .tree import Line, Tree, hint_text
 from .urls import classify_url
 
 __all__ = ["FULL_DATE_RE", "ScoredPage", "Totals", "choose_body", "page_kind", "score_elements"]
@@ -196,7 +196,7 @@ def _element_score(el: Any, st: Totals) -> float:
     if known_id or any(c in _KNOWN_BODY_CLASSES for c in classes):
         score *= KNOWN_CONTAINER_BONUS
     else:
-        hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        hint = hint_text(el).lower()
         if hint.strip() and _NEGATIVE_HINT_RE.search(hint):
             score *= NEGATIVE_HINT_FACTOR
     return score

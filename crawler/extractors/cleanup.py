@@ -22,8 +22,8 @@ from .links import ATTACH_EXT_RE
 from .metadata import EdgeLabels, js_unescape
 from .page import Removal
 from .text import normalize_space, parse_labels
-from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, walk
-from .urls import is_trusted_host, registered_domain, safe_urljoin
+from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
+from .urls import is_unrelated_host, registered_domain, safe_urljoin
 
 __all__ = ["BodyText", "Hidden", "body_html", "body_text", "judge_hidden", "link_farms",
            "repeated_copies", "scan_scripts"]
@@ -90,7 +90,7 @@ def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> t
             continue
         links += 1
         host = urlsplit(absolute).hostname or ""
-        if registered_domain(host) != host_domain and not is_trusted_host(host):
+        if is_unrelated_host(host, host_domain):
             untrusted.append(registered_domain(host))
     terms = count_terms(text)
     if terms >= 1 or (len(untrusted) >= 2 and len(untrusted) >= 0.5 * links):
@@ -246,15 +246,11 @@ def link_farms(scored: ScoredPage) -> tuple[list[Removal], int]:
     """Blocks of links to unrelated domains carrying spam terms (outermost of each nest), and
     how many there are: a whole page of prose that is also a farm is counted, not removed."""
     tree = scored.tree
-    farms: list[Any] = []
-    for el, st in scored.totals.items():
-        if st.links < 4 or st.untrusted_links < 2 or st.untrusted_links < 0.5 * st.links:
-            continue
-        if st.link_chars < 0.6 * st.chars or st.spam < 1:
-            continue
-        farms.append(el)
-    farm_set = set(farms)
-    outer = [el for el in farms if not any(anc in farm_set for anc in el.iterancestors())]
+    outer = outermost([
+        el for el, st in scored.totals.items()
+        if st.links >= 4 and st.untrusted_links >= 2 and st.untrusted_links >= 0.5 * st.links
+        and st.link_chars >= 0.6 * st.chars and st.spam >= 1
+    ])
     removals: list[Removal] = []
     for el in outer:
         st = scored.totals[el]

@@ -13,7 +13,6 @@ Selectors from the TOML site registry (``[site.selectors]``) are layered on top 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -109,7 +108,7 @@ SITE_PARSERS: dict[str, list[type[SiteParser]]] = {
 
 
 def _version_key(version: str) -> str:
-    return re.sub(r"^v", "", version.strip().lower())
+    return version.strip().lower().removeprefix("v")
 
 
 def parser_for(

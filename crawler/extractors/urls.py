@@ -108,6 +108,12 @@ def is_trusted_host(host: str) -> bool:
     return any(host == s or host.endswith("." + s) for s in _TRUSTED_SUFFIXES)
 
 
+@lru_cache(maxsize=8192)
+def is_unrelated_host(host: str, host_domain: str) -> bool:
+    """A host of another site that is not a public institution or infrastructure."""
+    return registered_domain(host) != host_domain and not is_trusted_host(host)
+
+
 def safe_urljoin(base: str, href: str) -> str | None:
     """Absolute http(s) URL for a link, or None for javascript:, mailto:, broken URLs."""
     href = (href or "").strip().replace("\\", "/")
