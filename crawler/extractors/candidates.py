@@ -17,8 +17,6 @@ from typing import Any
 from .tree import Line, Tree, hint_text
 from .urls import classify_url
 
-__all__ = ["FULL_DATE_RE", "ScoredPage", "Totals", "choose_body", "page_kind", "score_elements"]
-
 # --- line weights: (good, bad) of one line for every container above it -----------------------
 # A line more than this share link text is navigation, whatever it says.
 LINK_LINE_SHARE = 0.5

@@ -25,9 +25,6 @@ from .text import normalize_space, parse_labels
 from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
 from .urls import is_unrelated_host, registered_domain, safe_urljoin
 
-__all__ = ["BodyText", "Hidden", "body_html", "body_text", "judge_hidden", "link_farms",
-           "repeated_copies", "scan_scripts"]
-
 _JUNK_LINE_RE = re.compile(
     r"打印本页|打印本頁|打印此页|关闭窗口|關閉窗口|关闭本页|【打印】|【关闭】|【關閉】|返回顶部|返回頂部"
     r"|字号\s*[:：]|字號\s*[:：]|[\[【(]\s*大\s*中\s*小\s*[\]】)]|分享到|扫一扫|掃一掃|微信扫|手机扫"

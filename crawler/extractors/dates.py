@@ -23,16 +23,6 @@ from dateutil import parser as du_parser
 
 from pipelines.items import FUTURE_TOLERANCE, MIN_DATE
 
-__all__ = [
-    "DATE_LABEL_RE",
-    "DateMatch",
-    "FUTURE_TOLERANCE",
-    "LOCAL_TZ",
-    "MIN_DATE",
-    "find_dates",
-    "parse_date",
-]
-
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 # Labels that introduce a publication date, Simplified and Traditional.

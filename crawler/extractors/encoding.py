@@ -23,8 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 from charset_normalizer import from_bytes
 
-__all__ = ["DecodedHtml", "charset_of_content_type", "decode_html", "looks_like_mojibake", "normalize_charset"]
-
 
 @dataclass(frozen=True)
 class DecodedHtml:

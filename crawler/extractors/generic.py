@@ -22,8 +22,6 @@ from .page import ExtractedPage
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
 
-__all__ = ["GenericParser"]
-
 
 class GenericParser:
     """Extract one page; subclasses override ``selectors`` (field -> CSS or XPath) only."""

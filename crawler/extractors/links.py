@@ -11,8 +11,6 @@ from .text import normalize_space
 from .tree import el_text
 from .urls import classify_url, page_stem, safe_urljoin
 
-__all__ = ["ATTACH_EXT_RE", "attachments", "next_pages"]
-
 ATTACH_EXT_RE = re.compile(
     r"\.(?:pdf|docx?|xlsx?|pptx?|wps|et|dps|ofd|zip|rar|7z|txt|csv|tif|tiff|ceb|caj)(?:$|[?#])",
     re.I,

@@ -24,11 +24,6 @@ from .text import normalize_space, parse_labels
 from .tree import Selectors, el_text, hint_text
 from .urls import registered_domain, safe_urljoin
 
-__all__ = [
-    "TITLE_META_KEYS", "EdgeLabels", "Head", "Metadata", "column_path", "js_unescape", "read_head",
-    "read_metadata", "url_date",
-]
-
 _DATE_META_KEYS = (
     "pubdate", "publishdate", "article:published_time", "og:article:published_time",
     "og:release_date", "datepublished", "dc.date.issued", "dc.date", "dcterms.issued",

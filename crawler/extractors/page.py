@@ -6,8 +6,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-__all__ = ["Attachment", "ExtractedPage", "PageKind", "Removal"]
-
 PageKind = Literal["article", "list", "other"]
 
 

@@ -19,15 +19,6 @@ from typing import Any, ClassVar
 from .generic import GenericParser
 from .page import ExtractedPage
 
-__all__ = [
-    "AchieMobileParserV1",
-    "AchieParserV1",
-    "GenericParser",
-    "SITE_PARSERS",
-    "VersionedSiteParser",
-    "parser_for",
-]
-
 
 class SiteParser(GenericParser):
     """Base of per-site parsers: adds the layout sniff used to pick a version."""

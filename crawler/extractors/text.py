@@ -9,15 +9,6 @@ from __future__ import annotations
 
 import re
 
-__all__ = [
-    "FIELD_LABELS",
-    "LABEL_RE",
-    "count_sentence_punct",
-    "is_cjk",
-    "normalize_space",
-    "parse_labels",
-]
-
 _WS_RE = re.compile(r"[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]+")
 # Every character _WS_RE matches (\s is str.isspace(), whose characters all lie below U+3001).
 _WS_CHARS = "".join(c for c in map(chr, range(0x3001)) if _WS_RE.match(c)) + "\ufeff"

@@ -19,8 +19,6 @@ from .metadata import TITLE_META_KEYS, Head
 from .text import parse_labels
 from .tree import hint_text
 
-__all__ = ["Title", "choose_title"]
-
 _HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0.3}
 # An element whose class or id says "title" weighs like an h3.
 _TITLE_HINT_WEIGHT = 0.6

@@ -24,8 +24,6 @@ from pipelines.spam.vocabulary import term_starts
 from .text import count_sentence_punct, normalize_space
 from .urls import is_unrelated_host, registered_domain
 
-__all__ = ["Line", "Selectors", "Tree", "el_text", "hint_text", "parse_html", "read_tree", "walk"]
-
 # Tags whose content is never page text.
 _SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "iframe", "object", "embed", "select", "option",

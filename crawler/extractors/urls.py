@@ -7,15 +7,6 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
-__all__ = [
-    "UrlKind",
-    "classify_url",
-    "is_trusted_host",
-    "page_stem",
-    "registered_domain",
-    "safe_urljoin",
-]
-
 UrlKind = Literal["article", "list", "unknown"]
 
 _ARTICLE_PATH_RES = [
