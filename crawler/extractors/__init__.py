@@ -32,7 +32,6 @@ def extract(
     selectors: Mapping[str, str] | None = None,
     version: str | None = None,
 ) -> ExtractedPage:
-    """Decode the bytes (see :func:`decode_html`) and parse them with the site's parser."""
     decoded = decode_html(body, declared_encoding)
     page = parser_for(site, dict(selectors) if selectors else None, version).parse(decoded.text, url)
     page.encoding = decoded.encoding

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .tree import Line, Tree, hint_text
@@ -139,7 +139,6 @@ def line_value(line: Line) -> tuple[float, float]:
 
 
 def score_elements(tree: Tree) -> dict[Any, Totals]:
-    """Totals of every element that has lines below it."""
     # Sum the lines per owner, then push totals up the tree once per element, children before
     # parents (reverse document order): O(elements), not O(lines x depth).
     totals: dict[Any, Totals] = {}
@@ -169,8 +168,7 @@ def score_elements(tree: Tree) -> dict[Any, Totals]:
             continue
         ps = totals.get(parent)
         if ps is None:
-            totals[parent] = Totals(st.good, st.bad, st.chars, st.link_chars, st.links,
-                                    st.untrusted_links, st.spam, st.first, st.last)
+            totals[parent] = replace(st)
             heapq.heappush(heap, (-order[parent], id(parent), parent))
             continue
         ps.good += st.good

@@ -123,10 +123,8 @@ def scan_scripts(root: Any, url: str, host_domain: str) -> tuple[list[Removal], 
                     removals.append(Removal("hidden_block", text[:2000], why))
                     blocks += 1
                     terms += count_terms(text)
-                    # Counted with the hidden elements' blocks and terms (judge_hidden).
-                    signals.update(
-                        hidden_blocks=blocks, document_write_hidden=True, hidden_spam_terms=terms
-                    )
+    if blocks:  # counted with the hidden elements' blocks and terms (judge_hidden)
+        signals.update(hidden_blocks=blocks, document_write_hidden=True, hidden_spam_terms=terms)
     signals["cloaking_redirect"] = cloaking
     signals["obfuscated_scripts"] = obfuscated
     return removals, signals
@@ -340,12 +338,10 @@ def body_html(scored: ScoredPage, drops: list[tuple[Any, str]]) -> str:
     for el, text in drops:
         if el is not body_el and el_text(el) == text and tree.contains(body_el, el):
             _drop(el)
-    for el in body_el.iter():
-        if isinstance(el.tag, str) and el.tag == "img" and not el.get("src"):
-            for alt in ("oldsrc", "data-src", "data-original"):
-                if el.get(alt):
-                    el.set("src", el.get(alt))
-                    break
+    for img in body_el.iter("img"):
+        lazy_src = next(filter(None, map(img.get, ("oldsrc", "data-src", "data-original"))), None)
+        if lazy_src and not img.get("src"):
+            img.set("src", lazy_src)
     try:
         body_el.make_links_absolute(tree.url, resolve_base_href=True, handle_failures="discard")
     except (ValueError, TypeError):

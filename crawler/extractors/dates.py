@@ -67,8 +67,7 @@ def _local(value: datetime) -> datetime:
 
 
 def _cn_number(s: str) -> int | None:
-    digits = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0, "Ｏ": 0}
     if "十" not in s:
         if not all(c in digits for c in s):
             return None

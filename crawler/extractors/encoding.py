@@ -92,16 +92,12 @@ def charset_of_content_type(content_type: str | None) -> str | None:
 
 def normalize_charset(name: str | None) -> str | None:
     """Map a declared charset label to the Python codec that should decode it (None if unknown)."""
-    if not name:
-        return None
-    label = name.strip().strip("\"'").lower().replace("_", "-")
+    written = (name or "").strip().strip("\"'").lower()
+    label = written.replace("_", "-")
     if not label:
         return None
-    if label in _ALIASES:
-        return _ALIASES[label]
-    label_us = name.strip().strip("\"'").lower()
-    if label_us in _ALIASES:
-        return _ALIASES[label_us]
+    if label in _ALIASES or written in _ALIASES:
+        return _ALIASES.get(label) or _ALIASES[written]
     try:
         codec = codecs.lookup(label).name
     except LookupError:

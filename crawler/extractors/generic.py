@@ -36,6 +36,11 @@ class GenericParser:
             merged.update({k: v for k, v in selectors.items() if isinstance(v, str) and v.strip()})
         self._selectors = Selectors(merged)
 
+    @classmethod
+    def matches(cls, root: Any, url: str) -> bool:
+        """Does the page use this parser's layout? Site parsers with several versions say."""
+        return True
+
     @property
     def label(self) -> str:
         return f"{self.name}/v{self.version}"

@@ -86,11 +86,10 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_label_alts: list[tuple[str, str]] = []
-for _field, _words in FIELD_LABELS.items():
-    for _w in _words:
-        _label_alts.append((_field, _w))
-_label_alts.sort(key=lambda fw: -len(fw[1]))
+_label_alts = sorted(
+    ((field, word) for field, words in FIELD_LABELS.items() for word in words),
+    key=lambda fw: -len(fw[1]),
+)
 _LABEL_GROUPS = {f"L{i}": fw[0] for i, fw in enumerate(_label_alts)}
 # A label is followed by a colon (ASCII or full width) or, for the stop words, anything.
 _LABEL_FIRST = "".join(sorted({w[0] for _, w in _label_alts}))
@@ -110,17 +109,12 @@ _VALUE_STRIP = " \t:：|｜丨/\\-—·•,，;；()（）[]【】<>《》\"'“
 
 def _clean_value(raw: str, field: str) -> str | None:
     value = raw.lstrip(" \t\u3000:：")
-    if field not in ("published_at",):
-        m = _VALUE_CUT_RE.search(value)
-        if m:
-            value = value[: m.start()]
-    value = value.strip(_VALUE_STRIP)
-    value = re.sub(r"\s+", " ", value)
-    if value.lower() in _EMPTY_VALUES:
+    if field != "published_at":
+        value = _VALUE_CUT_RE.split(value, maxsplit=1)[0]
+    value = re.sub(r"\s+", " ", value.strip(_VALUE_STRIP))
+    if value.lower() in _EMPTY_VALUES or len(value) > 80:
         return None
-    if len(value) > 80:
-        return None
-    return value or None
+    return value
 
 
 def parse_labels(text: str) -> dict[str, str]:
@@ -131,8 +125,6 @@ def parse_labels(text: str) -> dict[str, str]:
     of each field wins.
     """
     out: dict[str, str] = {}
-    if not text:
-        return out
     matches = list(LABEL_RE.finditer(text))
     for i, m in enumerate(matches):
         field = _LABEL_GROUPS[m.lastgroup or ""]

@@ -193,16 +193,13 @@ def _outermost_hidden(nodes: list[Any]) -> list[Any]:
         if not isinstance(el.tag, str):
             continue
         style = el.get("style")
-        is_hidden = False
         if style and (HIDDEN_STYLE_RE.search(style) or _same_colours(style)):
             is_hidden = True
         elif el.tag == "marquee":
-            w = (el.get("width") or "").strip().rstrip("px")
-            h = (el.get("height") or "").strip().rstrip("px")
-            if w in ("0", "1") or h in ("0", "1"):
-                is_hidden = True
-        elif el.get("hidden") is not None and el.tag not in ("input",):
-            is_hidden = True
+            sizes = ((el.get(side) or "").strip().rstrip("px") for side in ("width", "height"))
+            is_hidden = any(size in ("0", "1") for size in sizes)
+        else:
+            is_hidden = el.get("hidden") is not None and el.tag != "input"
         if is_hidden and el.tag not in ("html", "body"):
             hidden.append(el)
     return outermost(hidden)
