@@ -77,8 +77,8 @@ _ALLOWED_ATTRS = {
 }
 
 
-def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> tuple[bool, str]:
-    """Does hidden text carry spam terms, or mostly links to unrelated domains? And the detail."""
+def _spam_detail(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> str | None:
+    """Why hidden text is spam (spam terms, or mostly links to unrelated domains), else None."""
     links = 0
     untrusted: list[str] = []
     for href in hrefs:
@@ -93,8 +93,8 @@ def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> t
     if terms >= 1 or (len(untrusted) >= 2 and len(untrusted) >= 0.5 * links):
         domains = ", ".join(sorted(set(untrusted))[:10])
         unrelated = f"{len(untrusted)}/{links} links to unrelated domains {domains}"
-        return True, f"{terms} spam terms; {unrelated}".strip()
-    return False, ""
+        return f"{terms} spam terms; {unrelated}".strip()
+    return None
 
 
 def scan_scripts(root: Any, url: str, host_domain: str) -> tuple[list[Removal], dict[str, object]]:
@@ -138,8 +138,7 @@ def _written_spam(markup: str, url: str, host_domain: str) -> tuple[str, str | N
         return "", None
     text = el_text(frag)
     hrefs = [a.get("href") or "" for a in frag.iter("a")]
-    spam_like, detail = _spam_like(text, hrefs, url, host_domain)
-    return text, detail if spam_like else None
+    return text, _spam_detail(text, hrefs, url, host_domain)
 
 
 @dataclass(frozen=True)
@@ -160,8 +159,8 @@ def judge_hidden(tree: Tree) -> Hidden:
         if not text:
             continue
         hrefs = (a.get("href") or "" for a in el.iter("a"))
-        spam_like, detail = _spam_like(text, hrefs, tree.url, tree.host_domain)
-        if spam_like:
+        detail = _spam_detail(text, hrefs, tree.url, tree.host_domain)
+        if detail is not None:
             spam_terms += count_terms(text)
             if el.get("style"):
                 how = f"style={el.get('style')!r}"

@@ -1,8 +1,8 @@
 """Turn the raw bytes of a Chinese web page into text, trusting the bytes over the labels.
 
-Chinese sites lie about their charset in predictable ways (see shared/FIELD_NOTES.md): gb2312
-declared on GBK/GB18030 text, gb2312 declared on UTF-8 text, no declaration at all, and HTTP
-clients that fall back to ISO-8859-1. The order of evidence used here:
+Chinese sites lie about their charset in predictable ways: gb2312 declared on GBK/GB18030 text,
+gb2312 declared on UTF-8 text, no declaration at all, and HTTP clients that fall back to
+ISO-8859-1. The order of evidence used here:
 
 1. a byte-order mark;
 2. bytes that decode strictly as UTF-8 and contain non-ASCII bytes are UTF-8 (random GBK text
