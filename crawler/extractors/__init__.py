@@ -8,33 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .dates import DateMatch, find_dates, parse_date
-from .encoding import DecodedHtml, charset_of_content_type, decode_html, looks_like_mojibake
+from .dates import find_dates, parse_date
+from .encoding import charset_of_content_type, decode_html
 from .generic import GenericParser
-from .page import Attachment, ExtractedPage, PageKind, Removal
+from .page import ExtractedPage
 from .sites import AchieMobileParserV1, AchieParserV1, parser_for
 from .tree import parse_html
 from .urls import classify_url
 
 __all__ = [
-    "AchieMobileParserV1",
-    "AchieParserV1",
-    "Attachment",
-    "DateMatch",
-    "DecodedHtml",
-    "ExtractedPage",
-    "GenericParser",
-    "PageKind",
-    "Removal",
-    "charset_of_content_type",
-    "classify_url",
-    "decode_html",
-    "extract",
-    "find_dates",
-    "looks_like_mojibake",
-    "parse_date",
-    "parse_html",
-    "parser_for",
+    "AchieMobileParserV1", "AchieParserV1", "ExtractedPage", "GenericParser",
+    "charset_of_content_type", "classify_url", "decode_html", "extract", "find_dates",
+    "parse_date", "parse_html", "parser_for",
 ]
 
 
@@ -47,7 +32,6 @@ def extract(
     selectors: Mapping[str, str] | None = None,
     version: str | None = None,
 ) -> ExtractedPage:
-    """Decode the bytes (see :func:`decode_html`) and parse them with the site's parser."""
     decoded = decode_html(body, declared_encoding)
     page = parser_for(site, dict(selectors) if selectors else None, version).parse(decoded.text, url)
     page.encoding = decoded.encoding

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .tree import Line, Tree
+from .tree import Line, Tree, hint_text
 from .urls import classify_url
-
-__all__ = ["FULL_DATE_RE", "ScoredPage", "Totals", "choose_body", "page_kind", "score_elements"]
 
 # --- line weights: (good, bad) of one line for every container above it -----------------------
 # A line more than this share link text is navigation, whatever it says.
@@ -141,7 +139,6 @@ def line_value(line: Line) -> tuple[float, float]:
 
 
 def score_elements(tree: Tree) -> dict[Any, Totals]:
-    """Totals of every element that has lines below it."""
     # Sum the lines per owner, then push totals up the tree once per element, children before
     # parents (reverse document order): O(elements), not O(lines x depth).
     totals: dict[Any, Totals] = {}
@@ -171,8 +168,7 @@ def score_elements(tree: Tree) -> dict[Any, Totals]:
             continue
         ps = totals.get(parent)
         if ps is None:
-            totals[parent] = Totals(st.good, st.bad, st.chars, st.link_chars, st.links,
-                                    st.untrusted_links, st.spam, st.first, st.last)
+            totals[parent] = replace(st)
             heapq.heappush(heap, (-order[parent], id(parent), parent))
             continue
         ps.good += st.good
@@ -196,7 +192,7 @@ def _element_score(el: Any, st: Totals) -> float:
     if known_id or any(c in _KNOWN_BODY_CLASSES for c in classes):
         score *= KNOWN_CONTAINER_BONUS
     else:
-        hint = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        hint = hint_text(el).lower()
         if hint.strip() and _NEGATIVE_HINT_RE.search(hint):
             score *= NEGATIVE_HINT_FACTOR
     return score

@@ -22,11 +22,8 @@ from .links import ATTACH_EXT_RE
 from .metadata import EdgeLabels, js_unescape
 from .page import Removal
 from .text import normalize_space, parse_labels
-from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, walk
-from .urls import is_trusted_host, registered_domain, safe_urljoin
-
-__all__ = ["BodyText", "Hidden", "body_html", "body_text", "judge_hidden", "link_farms",
-           "repeated_copies", "scan_scripts"]
+from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
+from .urls import is_unrelated_host, registered_domain, safe_urljoin
 
 _JUNK_LINE_RE = re.compile(
     r"打印本页|打印本頁|打印此页|关闭窗口|關閉窗口|关闭本页|【打印】|【关闭】|【關閉】|返回顶部|返回頂部"
@@ -80,8 +77,8 @@ _ALLOWED_ATTRS = {
 }
 
 
-def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> tuple[bool, str]:
-    """Does hidden text carry spam terms, or mostly links to unrelated domains? And the detail."""
+def _spam_detail(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> str | None:
+    """Why hidden text is spam (spam terms, or mostly links to unrelated domains), else None."""
     links = 0
     untrusted: list[str] = []
     for href in hrefs:
@@ -90,14 +87,14 @@ def _spam_like(text: str, hrefs: Iterable[str], url: str, host_domain: str) -> t
             continue
         links += 1
         host = urlsplit(absolute).hostname or ""
-        if registered_domain(host) != host_domain and not is_trusted_host(host):
+        if is_unrelated_host(host, host_domain):
             untrusted.append(registered_domain(host))
     terms = count_terms(text)
     if terms >= 1 or (len(untrusted) >= 2 and len(untrusted) >= 0.5 * links):
         domains = ", ".join(sorted(set(untrusted))[:10])
         unrelated = f"{len(untrusted)}/{links} links to unrelated domains {domains}"
-        return True, f"{terms} spam terms; {unrelated}".strip()
-    return False, ""
+        return f"{terms} spam terms; {unrelated}".strip()
+    return None
 
 
 def scan_scripts(root: Any, url: str, host_domain: str) -> tuple[list[Removal], dict[str, object]]:
@@ -126,10 +123,8 @@ def scan_scripts(root: Any, url: str, host_domain: str) -> tuple[list[Removal], 
                     removals.append(Removal("hidden_block", text[:2000], why))
                     blocks += 1
                     terms += count_terms(text)
-                    # Counted with the hidden elements' blocks and terms (judge_hidden).
-                    signals.update(
-                        hidden_blocks=blocks, document_write_hidden=True, hidden_spam_terms=terms
-                    )
+    if blocks:  # counted with the hidden elements' blocks and terms (judge_hidden)
+        signals.update(hidden_blocks=blocks, document_write_hidden=True, hidden_spam_terms=terms)
     signals["cloaking_redirect"] = cloaking
     signals["obfuscated_scripts"] = obfuscated
     return removals, signals
@@ -143,8 +138,7 @@ def _written_spam(markup: str, url: str, host_domain: str) -> tuple[str, str | N
         return "", None
     text = el_text(frag)
     hrefs = [a.get("href") or "" for a in frag.iter("a")]
-    spam_like, detail = _spam_like(text, hrefs, url, host_domain)
-    return text, detail if spam_like else None
+    return text, _spam_detail(text, hrefs, url, host_domain)
 
 
 @dataclass(frozen=True)
@@ -165,8 +159,8 @@ def judge_hidden(tree: Tree) -> Hidden:
         if not text:
             continue
         hrefs = (a.get("href") or "" for a in el.iter("a"))
-        spam_like, detail = _spam_like(text, hrefs, tree.url, tree.host_domain)
-        if spam_like:
+        detail = _spam_detail(text, hrefs, tree.url, tree.host_domain)
+        if detail is not None:
             spam_terms += count_terms(text)
             if el.get("style"):
                 how = f"style={el.get('style')!r}"
@@ -246,15 +240,11 @@ def link_farms(scored: ScoredPage) -> tuple[list[Removal], int]:
     """Blocks of links to unrelated domains carrying spam terms (outermost of each nest), and
     how many there are: a whole page of prose that is also a farm is counted, not removed."""
     tree = scored.tree
-    farms: list[Any] = []
-    for el, st in scored.totals.items():
-        if st.links < 4 or st.untrusted_links < 2 or st.untrusted_links < 0.5 * st.links:
-            continue
-        if st.link_chars < 0.6 * st.chars or st.spam < 1:
-            continue
-        farms.append(el)
-    farm_set = set(farms)
-    outer = [el for el in farms if not any(anc in farm_set for anc in el.iterancestors())]
+    outer = outermost([
+        el for el, st in scored.totals.items()
+        if st.links >= 4 and st.untrusted_links >= 2 and st.untrusted_links >= 0.5 * st.links
+        and st.link_chars >= 0.6 * st.chars and st.spam >= 1
+    ])
     removals: list[Removal] = []
     for el in outer:
         st = scored.totals[el]
@@ -347,12 +337,10 @@ def body_html(scored: ScoredPage, drops: list[tuple[Any, str]]) -> str:
     for el, text in drops:
         if el is not body_el and el_text(el) == text and tree.contains(body_el, el):
             _drop(el)
-    for el in body_el.iter():
-        if isinstance(el.tag, str) and el.tag == "img" and not el.get("src"):
-            for alt in ("oldsrc", "data-src", "data-original"):
-                if el.get(alt):
-                    el.set("src", el.get(alt))
-                    break
+    for img in body_el.iter("img"):
+        lazy_src = next(filter(None, map(img.get, ("oldsrc", "data-src", "data-original"))), None)
+        if lazy_src and not img.get("src"):
+            img.set("src", lazy_src)
     try:
         body_el.make_links_absolute(tree.url, resolve_base_href=True, handle_failures="discard")
     except (ValueError, TypeError):

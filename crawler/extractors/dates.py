@@ -19,17 +19,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from pipelines.items import FUTURE_TOLERANCE, MIN_DATE
+from dateutil import parser as du_parser
 
-__all__ = [
-    "DATE_LABEL_RE",
-    "DateMatch",
-    "FUTURE_TOLERANCE",
-    "LOCAL_TZ",
-    "MIN_DATE",
-    "find_dates",
-    "parse_date",
-]
+from pipelines.items import FUTURE_TOLERANCE, MIN_DATE
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -66,21 +58,16 @@ class DateMatch:
     value: datetime | date
     start: int
     end: int
-    text: str
     labelled: bool  # a date label ("发布时间：") stands right before it
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(LOCAL_TZ).replace(tzinfo=None)
-    if now.tzinfo is not None:
-        return now.astimezone(LOCAL_TZ).replace(tzinfo=None)
-    return now
+def _local(value: datetime) -> datetime:
+    """Naive Beijing time for an aware datetime; a naive one is Beijing time already."""
+    return value.astimezone(LOCAL_TZ).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
 def _cn_number(s: str) -> int | None:
-    digits = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0, "Ｏ": 0}
     if "十" not in s:
         if not all(c in digits for c in s):
             return None
@@ -125,15 +112,14 @@ def _to_local(value: datetime, tz: str) -> datetime:
         sign = -1 if tz[0] == "-" else 1
         digits = tz[1:].replace(":", "")
         offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-    aware = value.replace(tzinfo=timezone(offset))
-    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+    return _local(value.replace(tzinfo=timezone(offset)))
 
 
 def _plausible(value: datetime | date, now: datetime | None) -> bool:
     day = value.date() if isinstance(value, datetime) else value
     if day < MIN_DATE:
         return False
-    current = _now(now)
+    current = _local(now or datetime.now(LOCAL_TZ))
     if isinstance(value, datetime):
         return value <= current + FUTURE_TOLERANCE
     return day <= (current + FUTURE_TOLERANCE).date()
@@ -146,16 +132,8 @@ def _from_match(m: re.Match[str], now: datetime | None) -> datetime | date | Non
         s1, s2 = gd["s1"], gd["s2"]
         if not (s1 == s2 or (s1 == "年" and s2 == "月")):
             return None
-    hh = gd.get("H")
-    mm = gd.get("M")
-    ss = gd.get("S")
-    return _build(
-        int(gd["y"]), int(gd["m"]), int(gd["d"]),
-        int(hh) if hh is not None else None,
-        int(mm) if mm is not None else None,
-        int(ss) if ss is not None else None,
-        now, gd.get("tz"),
-    )
+    hh, mm, ss = (int(v) if v is not None else None for v in (gd["H"], gd["M"], gd["S"]))
+    return _build(int(gd["y"]), int(gd["m"]), int(gd["d"]), hh, mm, ss, now, gd.get("tz"))
 
 
 def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | date | None:
@@ -178,46 +156,36 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | d
             return _from_match(m, now)
         m = _CN_DATE_RE.search(s)
         if m:
-            y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
-            if y is not None and mo is not None and d is not None:
-                return _build(y, mo, d, None, None, None, now)
+            return _from_cn_match(m, now)
         stripped = DATE_LABEL_RE.sub("", s).strip(" :：\u3000")
         m = _COMPACT_RE.fullmatch(stripped)
         if m:
             return _from_match(m, now)
         if _LATIN_MONTH_RE.search(s):
-            return _parse_latin(s, now)
+            # RFC 2822 / English dates in meta tags ("Wed, 22 Oct 2025 09:30:00 GMT").
+            value = _local(du_parser.parse(s, fuzzy=False))
+            has_time = re.search(r"\d{1,2}:\d{2}", s)
+            result = value.replace(microsecond=0) if has_time else value.date()
+            return result if _plausible(result, now) else None
     except (ValueError, OverflowError):
         return None
     return None
 
 
-def _parse_iso(s: str, now: datetime | None) -> datetime | date | None:
-    from dateutil import parser as du_parser
-
+def _parse_iso(s: str, now: datetime | None) -> datetime | None:
     try:
         value = du_parser.isoparse(s)
     except (ValueError, OverflowError):
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
-    value = value.replace(microsecond=0)
+    value = _local(value).replace(microsecond=0)
     return value if _plausible(value, now) else None
 
 
-def _parse_latin(s: str, now: datetime | None) -> datetime | date | None:
-    """RFC 2822 / English dates sometimes found in meta tags ("Wed, 22 Oct 2025 09:30:00 GMT")."""
-    from dateutil import parser as du_parser
-
-    try:
-        value = du_parser.parse(s, fuzzy=False)
-    except (ValueError, OverflowError):
+def _from_cn_match(m: re.Match[str], now: datetime | None) -> datetime | date | None:
+    y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
+    if y is None or mo is None or d is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
-    has_time = bool(re.search(r"\d{1,2}:\d{2}", s))
-    result: datetime | date = value.replace(microsecond=0) if has_time else value.date()
-    return result if _plausible(result, now) else None
+    return _build(y, mo, d, None, None, None, now)
 
 
 def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
@@ -244,17 +212,12 @@ def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
             if regex is _COMPACT_RE and not labelled_at(start):
                 continue
             if regex is _CN_DATE_RE:
-                y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
-                value = (
-                    _build(y, mo, d, None, None, None, now)
-                    if y is not None and mo is not None and d is not None
-                    else None
-                )
+                value = _from_cn_match(m, now)
             else:
                 value = _from_match(m, now)
             if value is None:
                 continue
             taken.append((start, end))
-            found.append(DateMatch(value, start, end, text[start:end], labelled_at(start)))
+            found.append(DateMatch(value, start, end, labelled_at(start)))
     found.sort(key=lambda d: d.start)
     return found

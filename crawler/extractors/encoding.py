@@ -1,8 +1,8 @@
 """Turn the raw bytes of a Chinese web page into text, trusting the bytes over the labels.
 
-Chinese sites lie about their charset in predictable ways (see shared/FIELD_NOTES.md): gb2312
-declared on GBK/GB18030 text, gb2312 declared on UTF-8 text, no declaration at all, and HTTP
-clients that fall back to ISO-8859-1. The order of evidence used here:
+Chinese sites lie about their charset in predictable ways: gb2312 declared on GBK/GB18030 text,
+gb2312 declared on UTF-8 text, no declaration at all, and HTTP clients that fall back to
+ISO-8859-1. The order of evidence used here:
 
 1. a byte-order mark;
 2. bytes that decode strictly as UTF-8 and contain non-ASCII bytes are UTF-8 (random GBK text
@@ -19,9 +19,9 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
-from typing import Any
 
-__all__ = ["DecodedHtml", "charset_of_content_type", "decode_html", "looks_like_mojibake", "normalize_charset"]
+import numpy as np
+from charset_normalizer import from_bytes
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ _COMMON_CJK = frozenset(
     "將組較強決戰農義變條無係員總資邊級圖統務議確場術項監標準劃領護設網絡環濟單縣鎮貫徹創導勵"
     "，。、；：？！“”《》（）"
 )
-_DEL_COMMON = {ord(c): None for c in _COMMON_CJK}
+_COMMON_TABLE = np.zeros(0xA000 - 0x4E00, dtype=bool)
+_COMMON_TABLE[[ord(c) - 0x4E00 for c in _COMMON_CJK if "\u4e00" <= c <= "\u9fff"]] = True
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # UTF-8 or GBK bytes read as Latin-1/cp1252: accented capitals followed by C1/Latin-1 symbols.
 _LATIN_MOJIBAKE_RE = re.compile(r"[\u00c0-\u00ff][\u0080-\u00bf\u2018-\u203a\u0152-\u0192]")
@@ -91,16 +92,12 @@ def charset_of_content_type(content_type: str | None) -> str | None:
 
 def normalize_charset(name: str | None) -> str | None:
     """Map a declared charset label to the Python codec that should decode it (None if unknown)."""
-    if not name:
-        return None
-    label = name.strip().strip("\"'").lower().replace("_", "-")
+    written = (name or "").strip().strip("\"'").lower()
+    label = written.replace("_", "-")
     if not label:
         return None
-    if label in _ALIASES:
-        return _ALIASES[label]
-    label_us = name.strip().strip("\"'").lower()
-    if label_us in _ALIASES:
-        return _ALIASES[label_us]
+    if label in _ALIASES or written in _ALIASES:
+        return _ALIASES.get(label) or _ALIASES[written]
     try:
         codec = codecs.lookup(label).name
     except LookupError:
@@ -121,50 +118,19 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-_NP: Any = None  # numpy and the common-character table, loaded on first use
-_COMMON_TABLE: Any = None
-
-
-def _numpy() -> Any:
-    global _NP, _COMMON_TABLE
-    if _NP is None:
-        try:
-            import numpy
-        except ImportError:  # pragma: no cover - declared dependency
-            _NP = False
-            return _NP
-        table = numpy.zeros(0xA000 - 0x4E00, dtype=bool)
-        for c in _COMMON_CJK:
-            if "\u4e00" <= c <= "\u9fff":
-                table[ord(c) - 0x4E00] = True
-        _COMMON_TABLE = table
-        _NP = numpy
-    return _NP
-
-
 def _cjk_counts(text: str, latin: bool = False) -> tuple[int, int, bool]:
     """(characters in U+4E00..U+9FFF, how many of them are in ``_COMMON_CJK``, whether any
     character is in U+00C0..U+00FF — only looked at when ``latin``, else True).
 
-    Same numbers as ``_CJK_RE.findall`` + deleting the common characters, counted in numpy
-    over the UTF-32 code points (~20x faster than building a list of one-character strings).
+    Counted in numpy over the UTF-32 code points: ~20x faster than a list of one-character strings.
     """
-    np = _numpy()
-    if np is not False:
-        try:
-            raw = text.encode("utf-32-le", "surrogatepass")
-        except UnicodeEncodeError:  # pragma: no cover - every str encodes with surrogatepass
-            raw = None
-        if raw is not None:
-            code = np.frombuffer(raw, dtype=np.uint32)
-            points = code - np.uint32(0x4E00)
-            cjk = points[points < np.uint32(0xA000 - 0x4E00)]
-            has_latin = True
-            if latin:
-                has_latin = bool(np.count_nonzero((code - np.uint32(0xC0)) < np.uint32(0x40)))
-            return int(cjk.size), int(np.count_nonzero(_COMMON_TABLE[cjk])), has_latin
-    chars = _CJK_RE.findall(text)
-    return len(chars), len(chars) - len("".join(chars).translate(_DEL_COMMON)), True
+    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = code - np.uint32(0x4E00)
+    cjk = points[points < np.uint32(0xA000 - 0x4E00)]
+    has_latin = True
+    if latin:
+        has_latin = bool(np.count_nonzero((code - np.uint32(0xC0)) < np.uint32(0x40)))
+    return int(cjk.size), int(np.count_nonzero(_COMMON_TABLE[cjk])), has_latin
 
 
 def _plausibility(text: str) -> float:
@@ -315,10 +281,6 @@ def decode_html(body: bytes, declared: str | None = None) -> DecodedHtml:
 
 
 def _charset_normalizer_guess(body: bytes) -> str | None:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - declared dependency
-        return None
     try:
         match = from_bytes(body[:200_000]).best()
     except Exception:  # the detector must never take the crawl down

@@ -22,8 +22,6 @@ from .page import ExtractedPage
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
 
-__all__ = ["GenericParser"]
-
 
 class GenericParser:
     """Extract one page; subclasses override ``selectors`` (field -> CSS or XPath) only."""
@@ -37,6 +35,11 @@ class GenericParser:
         if selectors:
             merged.update({k: v for k, v in selectors.items() if isinstance(v, str) and v.strip()})
         self._selectors = Selectors(merged)
+
+    @classmethod
+    def matches(cls, root: Any, url: str) -> bool:
+        """Does the page use this parser's layout? Site parsers with several versions say."""
+        return True
 
     @property
     def label(self) -> str:

@@ -11,8 +11,6 @@ from .text import normalize_space
 from .tree import el_text
 from .urls import classify_url, page_stem, safe_urljoin
 
-__all__ = ["ATTACH_EXT_RE", "attachments", "next_pages"]
-
 ATTACH_EXT_RE = re.compile(
     r"\.(?:pdf|docx?|xlsx?|pptx?|wps|et|dps|ofd|zip|rar|7z|txt|csv|tif|tiff|ceb|caj)(?:$|[?#])",
     re.I,
@@ -92,30 +90,14 @@ def _may_resolve_to_base(href: str) -> bool:
     return False  # a relative path that starts with a path character: the last segment is its own
 
 
-def _page_number(url: str, prefix: str, ext: str) -> int | None:
-    r"""N for "<prefix>_N<ext>" (N of 1-3 decimal digits), 0 for "<prefix><ext>", else None.
-
-    Equivalent to ``re.match(re.escape(prefix) + r"(?:_(\d{1,3}))?" + re.escape(ext) + "$", url)``
-    without compiling a pattern per page.
-    """
-    if not url.startswith(prefix) or not url.endswith(ext) or len(url) < len(prefix) + len(ext):
-        return None
-    middle = url[len(prefix):len(url) - len(ext)]
-    if not middle:
-        return 0
-    digits = middle[1:]
-    if middle[0] == "_" and 1 <= len(digits) <= 3 and digits.isdecimal():
-        return int(digits)
-    return None
-
-
 def next_pages(root: Any, url: str) -> list[str]:
     """The other pages of a multi-page article (base_2.html...), in page order, or []."""
     stem = page_stem(url)
     if stem is None or classify_url(url) == "list":
         return []
     directory, base, ext, current = stem
-    prefix = directory + base
+    # "<base>_N<ext>" is page N (N of one to three digits), "<base><ext>" page 0.
+    page_url = re.compile(re.escape(directory + base) + r"(?:_(\d{1,3}))?" + re.escape(ext))
     pages: dict[int, str] = {}
     pager_text = ""
     for a in root.iter("a"):
@@ -125,9 +107,9 @@ def next_pages(root: Any, url: str) -> list[str]:
         absolute = safe_urljoin(url, href)
         if not absolute:
             continue
-        number = _page_number(absolute.split("?")[0], prefix, ext)
-        if number is not None:
-            pages[number] = absolute
+        m = page_url.fullmatch(absolute.split("?")[0])
+        if m:
+            pages[int(m.group(1) or 0)] = absolute
             parent = a.getparent()
             if parent is not None and not pager_text:
                 grand = parent.getparent()
@@ -135,25 +117,15 @@ def next_pages(root: Any, url: str) -> list[str]:
     scripts = " ".join(s.text for s in root.iter("script") if s.text and "createPageHTML" in s.text)
     m = _CREATE_PAGE_RE.search(scripts)
     if m:  # TRS: createPageHTML(total, current, "t2025..._693227", "shtml"), zero-based suffixes
-        total = min(int(m.group(1)), _MAX_PAGES)
-        prefix, extension = m.group(3), "." + m.group(4)
-        if prefix == base:
-            for i in range(total):
-                pages[i] = f"{directory}{base}{'_' + str(i) if i else ''}{extension}"
+        if m.group(3) == base:
+            for i in range(min(int(m.group(1)), _MAX_PAGES)):
+                pages[i] = f"{directory}{base}{'_' + str(i) if i else ''}.{m.group(4)}"
     elif pages:
         t = _TOTAL_PAGES_RE.search(pager_text)
-        if t:  # DedeCMS/PHPCMS/Empire: "共N页", page 1 is the base, page k is base_k
-            total = min(int(t.group(1)), _MAX_PAGES)
-            one_based = min(pages) >= 1 or 1 in pages or current >= 2
-            if one_based:
-                for k in range(2, total + 1):
-                    pages.setdefault(k, f"{directory}{base}_{k}{ext}")
-                pages.setdefault(0, f"{directory}{base}{ext}")
-    if not pages:
-        return []
+        # DedeCMS/PHPCMS/Empire: "共N页", page 1 is the base, page k is base_k
+        if t and (min(pages) >= 1 or 1 in pages or current >= 2):
+            for k in range(2, min(int(t.group(1)), _MAX_PAGES) + 1):
+                pages.setdefault(k, f"{directory}{base}_{k}{ext}")
     pages.setdefault(0, f"{directory}{base}{ext}")
     own = url.split("#")[0].split("?")[0]
-    result = [u for _, u in sorted(pages.items()) if u != own]
-    if len(result) == 0 or (len(pages) == 1):
-        return []
-    return result
+    return [u for _, u in sorted(pages.items()) if u != own] if len(pages) > 1 else []

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +23,6 @@ from .dates import find_dates, parse_date
 from .text import normalize_space, parse_labels
 from .tree import Selectors, el_text, hint_text
 from .urls import registered_domain, safe_urljoin
-
-__all__ = [
-    "TITLE_META_KEYS", "EdgeLabels", "Head", "Metadata", "column_path", "js_unescape", "read_head",
-    "read_metadata", "url_date",
-]
 
 _DATE_META_KEYS = (
     "pubdate", "publishdate", "article:published_time", "og:article:published_time",
@@ -177,14 +174,13 @@ def _is_placeholder(value: str) -> bool:
     return value.strip().lower() in _PLACEHOLDERS
 
 
-def _first_date(text: str) -> datetime | date | None:
-    if not text:
-        return None
+def _first_date(text: str, labelled_only: bool = False) -> datetime | date | None:
+    """The first date after a date label, else (unless `labelled_only`) the first date."""
     found = find_dates(text)
-    labelled = [d for d in found if d.labelled]
-    if labelled:
-        return labelled[0].value
-    return found[0].value if found else None
+    labelled = next((d.value for d in found if d.labelled), None)
+    if labelled is not None or labelled_only or not found:
+        return labelled
+    return found[0].value
 
 
 def url_date(url: str) -> str | None:
@@ -270,10 +266,8 @@ def read_metadata(
             published = _first_date(text)
             if published is not None:
                 break
-    if published is None and tail:
-        m = [d for d in find_dates(tail) if d.labelled]
-        if m:
-            published = m[0].value
+    if published is None:
+        published = _first_date(tail, labelled_only=True)
 
     def pick(field_name: str, meta_keys: tuple[str, ...], visible_first: bool) -> str | None:
         sel_value = selectors.text(root, field_name)
@@ -319,7 +313,7 @@ def column_path(
         if path:
             return path
     body_el = scored.body
-    body_order = tree.order.get(body_el, 10**9) if body_el is not None else 10**9
+    body_order = tree.order.get(body_el, 10**9)
     candidates: list[Any] = []
     for line in tree.lines:
         if line.chars > 200:
@@ -344,54 +338,38 @@ def _split_crumb_text(text: str) -> list[str]:
     return [s.strip() for s in _CRUMB_SEP_RE.split(text) if s.strip()]
 
 
+def _enclosing_link(node: Any, el: Any) -> Any | None:
+    """The <a> that holds `node`, looking no higher than `el`."""
+    while node is not None:
+        if node.tag == "a":
+            return node
+        if node is el:
+            return None
+        node = node.getparent()
+    return None
+
+
 def _crumb_from_element(el: Any, url: str, title: str | None) -> str | None:
-    segments: list[tuple[str, str | None]] = []
-    link_buf: list[str] = []
-    current_link: Any = None
+    texts: list[tuple[Any, str]] = []  # (enclosing link or None, text node)
     for node in el.xpath(".//text()"):
-        parent = node.getparent()
-        holder = parent.getparent() if node.is_tail else parent
-        if holder is None:
-            continue
-        if isinstance(holder.tag, str) and holder.tag in ("script", "style"):
-            continue
-        link = None
-        probe = holder
-        while probe is not None and probe is not el.getparent():
-            if probe.tag == "a":
-                link = probe
-                break
-            if probe is el:
-                break
-            probe = probe.getparent()
+        holder = node.getparent().getparent() if node.is_tail else node.getparent()
+        if holder is not None and holder.tag not in ("script", "style"):
+            texts.append((_enclosing_link(holder, el), str(node)))
+    segments: list[tuple[str, str | None]] = []
+    for link, group in groupby(texts, key=itemgetter(0)):
         if link is not None:
-            if link is not current_link and link_buf:
-                segments.append(("".join(link_buf), current_link.get("href")))
-                link_buf = []
-            current_link = link
-            link_buf.append(str(node))
+            segments.append(("".join(text for _, text in group), link.get("href")))
             continue
-        if link_buf:
-            href = current_link.get("href") if current_link is not None else None
-            segments.append(("".join(link_buf), href))
-            link_buf = []
-            current_link = None
-        for piece in _CRUMB_SEP_RE.split(_CRUMB_PREFIX_RE.sub("", normalize_space(str(node)))):
-            piece = piece.strip()
-            if piece:
-                segments.append((piece, None))
-    if link_buf:
-        href = current_link.get("href") if current_link is not None else None
-        segments.append(("".join(link_buf), href))
+        for _, text in group:
+            for piece in _CRUMB_SEP_RE.split(_CRUMB_PREFIX_RE.sub("", normalize_space(text))):
+                if piece.strip():
+                    segments.append((piece.strip(), None))
     cleaned: list[tuple[str, str | None]] = []
     for text, href in segments:
         text = _CRUMB_PREFIX_RE.sub("", normalize_space(text)).strip(" >›»→＞/|")
         if text:
             cleaned.append((text, href))
-    if len(cleaned) < 1:
-        return None
-    links = sum(1 for _, h in cleaned if h)
-    if links == 0 and len(cleaned) < 2:
+    if len(cleaned) < 2 and not any(href for _, href in cleaned):
         return None
     # Everything up to and including the home link goes; so does a first link to the site root.
     home_idx = -1

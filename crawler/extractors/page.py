@@ -6,11 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-__all__ = ["Attachment", "ExtractedPage", "PageKind", "Removal", "RemovalKind"]
-
 PageKind = Literal["article", "list", "other"]
-# Kinds written by the extractor; the pipelines add their own (e.g. injected_paragraph).
-RemovalKind = Literal["hidden_block", "link_farm", "injected_title", "repeated_body"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +19,7 @@ class Attachment:
 class Removal:
     """A piece of content cut from the page, kept as evidence for the spam stage and audits."""
 
-    kind: str
+    kind: str  # hidden_block, link_farm, repeated_body; the pipelines add their own
     content: str
     detail: str | None = None
 

@@ -1,53 +1,22 @@
 """Per-site parsers: the generic extractor with selectors for what differs, versioned by layout.
 
-A site parser only overrides ``selectors`` (field -> CSS selector or XPath). When a site changes
-its layout, add a new class (``...V2``) with a ``matches`` sniff and keep the old one, so pages
-saved under the old layout still parse the way they did. ``parser_for`` picks the class:
-
-- an explicit ``version`` wins ("1", "v1", "2"...);
-- otherwise a :class:`VersionedSiteParser` tries each version's ``matches(root, url)`` (newest
-  first) on every page and falls back to the newest.
-
-Selectors from the TOML site registry (``[site.selectors]``) are layered on top of the class's.
+When a site changes its layout, add a new class (``...V2``) with a ``matches`` sniff and keep the
+old one, so pages saved under the old layout still parse the way they did. Selectors from the
+TOML site registry (``[site.selectors]``) are layered on top of the class's.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from .generic import GenericParser
 from .page import ExtractedPage
 
-__all__ = [
-    "AchieMobileParserV1",
-    "AchieParserV1",
-    "GenericParser",
-    "SITE_PARSERS",
-    "VersionedSiteParser",
-    "parser_for",
-]
 
+class AchieParserV1(GenericParser):
+    """achie.org, DedeCMS default PC template (article_article.htm), 2010s to today."""
 
-class SiteParser(GenericParser):
-    """Base of per-site parsers: adds the layout sniff used to pick a version."""
-
-    site: ClassVar[str] = ""
-
-    @classmethod
-    def matches(cls, root: Any, url: str) -> bool:
-        """Does this page use this parser's layout? Default: yes (a site with one layout)."""
-        return True
-
-
-class AchieParserV1(SiteParser):
-    """achie.org, DedeCMS default PC template (article_article.htm), 2010s to today.
-
-    div.place breadcrumb, div.title > h2, div.info meta line, div.content body.
-    """
-
-    site = "achie"
     name = "achie"
     version = "1"
     selectors: ClassVar[Mapping[str, str]] = {
@@ -64,10 +33,9 @@ class AchieParserV1(SiteParser):
         ))
 
 
-class AchieMobileParserV1(SiteParser):
+class AchieMobileParserV1(GenericParser):
     """achie.org mobile template (article_article_m.htm, amazeui) served at /m/view.php?aid=."""
 
-    site = "achie"
     name = "achie-mobile"
     version = "m1"
     selectors: ClassVar[Mapping[str, str]] = {
@@ -84,10 +52,10 @@ class AchieMobileParserV1(SiteParser):
 
 
 class VersionedSiteParser(GenericParser):
-    """Dispatch each page to the first version whose layout sniff matches it."""
+    """Each page goes to the first version whose layout sniff matches it, else to the newest."""
 
     def __init__(
-        self, versions: Sequence[type[SiteParser]], selectors: Mapping[str, str] | None = None
+        self, versions: Sequence[type[GenericParser]], selectors: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(selectors)
         self._versions = list(versions)
@@ -107,13 +75,13 @@ class VersionedSiteParser(GenericParser):
 
 
 # site name -> versions, newest layout first.
-SITE_PARSERS: dict[str, list[type[SiteParser]]] = {
+SITE_PARSERS: dict[str, list[type[GenericParser]]] = {
     "achie": [AchieMobileParserV1, AchieParserV1],
 }
 
 
 def _version_key(version: str) -> str:
-    return re.sub(r"^v", "", version.strip().lower())
+    return version.strip().lower().removeprefix("v")
 
 
 def parser_for(
@@ -121,10 +89,9 @@ def parser_for(
     selectors: Mapping[str, str] | None = None,
     version: str | None = None,
 ) -> GenericParser:
-    """The parser for a registry site: its class (or layout dispatcher) plus registry selectors.
-
-    Unknown sites get the generic parser with the registry selectors, so a registry entry with
-    only ``name`` and ``start_urls`` works on any CMS.
+    """The site's parser class (or layout dispatcher) plus registry selectors; an explicit
+    ``version`` ("1", "v1", "m1" or the class name) wins. Unknown sites get the generic parser,
+    so a registry entry with only ``name`` and ``start_urls`` works on any CMS.
     """
     versions = SITE_PARSERS.get((site_name or "").strip().lower())
     if not versions:

@@ -17,8 +17,7 @@ from pipelines.text import bigrams, containment
 from .candidates import FULL_DATE_RE, ScoredPage
 from .metadata import TITLE_META_KEYS, Head
 from .text import parse_labels
-
-__all__ = ["Title", "choose_title"]
+from .tree import hint_text
 
 _HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0.3}
 # An element whose class or id says "title" weighs like an h3.
@@ -93,7 +92,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
     ref_bigrams = bigrams(ref_title)
     body_st = scored.body_totals
     body_start = body_st.first if body_st is not None else len(tree.lines)
-    body_order = tree.order.get(body_el, 10**9) if body_el is not None else 10**9
+    body_order = tree.order.get(body_el, 10**9)
     # Heading candidates: h1-h6 and elements whose class/id says "title", with their line index.
     first_line: dict[Any, int] = {}
     for line in tree.lines:
@@ -101,12 +100,12 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         while el is not None and el not in first_line:
             first_line[el] = line.idx
             el = el.getparent() if el.tag not in ("body", "html") else None
-    best: tuple[float, Any, str, int] | None = None
+    best: tuple[float, float, Any, str, int] | None = None
     for el, idx in first_line.items():
         tag = el.tag
         tag_w = _HEADING_TAGS.get(tag)
         if tag_w is None:
-            hint = f"{el.get('class') or ''} {el.get('id') or ''}"
+            hint = hint_text(el)
             if not hint.strip() or not _TITLE_HINT_RE.search(hint) or tag in ("body", "html"):
                 continue
             tag_w = _TITLE_HINT_WEIGHT
@@ -133,10 +132,9 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         if count_terms(text):
             score -= SPAM_HEADING_PENALTY
         if best is None or score > best[0]:
-            best = (score, el, text, last_idx)
+            best = (score, sim, el, text, last_idx)
     if best is not None:
-        score, el, text, last_idx = best
-        sim = containment(text, ref_bigrams) if ref_bigrams else 0.0
+        score, sim, el, text, last_idx = best
         if sim >= MATCH_ACCEPT or (not ref_bigrams and score >= NO_REFERENCE_ACCEPT) or (
             sim >= WEAK_MATCH and score >= WEAK_MATCH_ACCEPT
         ):
@@ -148,7 +146,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
     if head.jsonld.get("headline"):
         return Title(head.jsonld["headline"])
     if best is not None and best[0] >= LAST_RESORT_ACCEPT:
-        return Title(_strip_heading_noise(best[2]), best[1], best[3])
+        return Title(_strip_heading_noise(text), el, last_idx)
     return Title(_title_from_raw(scored, head))
 
 

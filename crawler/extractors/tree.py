@@ -22,9 +22,7 @@ from lxml import etree
 from pipelines.spam.vocabulary import term_starts
 
 from .text import count_sentence_punct, normalize_space
-from .urls import is_trusted_host, registered_domain
-
-__all__ = ["Line", "Selectors", "Tree", "el_text", "hint_text", "parse_html", "read_tree", "walk"]
+from .urls import is_unrelated_host, registered_domain
 
 # Tags whose content is never page text.
 _SKIP_TAGS = frozenset({
@@ -195,20 +193,22 @@ def _outermost_hidden(nodes: list[Any]) -> list[Any]:
         if not isinstance(el.tag, str):
             continue
         style = el.get("style")
-        is_hidden = False
         if style and (HIDDEN_STYLE_RE.search(style) or _same_colours(style)):
             is_hidden = True
         elif el.tag == "marquee":
-            w = (el.get("width") or "").strip().rstrip("px")
-            h = (el.get("height") or "").strip().rstrip("px")
-            if w in ("0", "1") or h in ("0", "1"):
-                is_hidden = True
-        elif el.get("hidden") is not None and el.tag not in ("input",):
-            is_hidden = True
+            sizes = ((el.get(side) or "").strip().rstrip("px") for side in ("width", "height"))
+            is_hidden = any(size in ("0", "1") for size in sizes)
+        else:
+            is_hidden = el.get("hidden") is not None and el.tag != "input"
         if is_hidden and el.tag not in ("html", "body"):
             hidden.append(el)
-    hidden_set = set(hidden)
-    return [el for el in hidden if not any(anc in hidden_set for anc in el.iterancestors())]
+    return outermost(hidden)
+
+
+def outermost(elements: list[Any]) -> list[Any]:
+    """The elements that have none of the others as an ancestor, in their order."""
+    members = set(elements)
+    return [el for el in elements if not any(anc in members for anc in el.iterancestors())]
 
 
 def _mark_lines(lines: list[Line]) -> None:
@@ -300,7 +300,6 @@ def walk(
             ))
 
     data_rows: set[Any] = set()
-    host_verdicts: dict[str, bool] = {}
     # Stack entries: an element to enter, or (element, is_block, is_link) to leave.
     stack: list[Any] = [start]
     pop = stack.pop
@@ -363,14 +362,8 @@ def walk(
             if href:
                 links += 1
                 host = _absolute_host(href)
-                if host:
-                    verdict = host_verdicts.get(host)
-                    if verdict is None:
-                        verdict = host_verdicts[host] = (
-                            registered_domain(host) != host_domain and not is_trusted_host(host)
-                        )
-                    if verdict:
-                        untrusted += 1
+                if host and is_unrelated_host(host, host_domain):
+                    untrusted += 1
         text = el.text
         if text:
             parts.append(text)

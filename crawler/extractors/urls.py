@@ -7,15 +7,6 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
-__all__ = [
-    "UrlKind",
-    "classify_url",
-    "is_trusted_host",
-    "page_stem",
-    "registered_domain",
-    "safe_urljoin",
-]
-
 UrlKind = Literal["article", "list", "unknown"]
 
 _ARTICLE_PATH_RES = [
@@ -95,19 +86,23 @@ def registered_domain(host: str | None) -> str:
 # Hosts whose links are infrastructure or public institutions, never link spam: share buttons,
 # statistics, ICP filing, government/academic domains.
 _TRUSTED_SUFFIXES = (
-    ".gov.cn", ".gov", ".edu.cn", ".ac.cn", ".mil.cn", ".org.cn", "gov.cn",
+    "gov.cn", "gov", "edu.cn", "ac.cn", "mil.cn", "org.cn",
     "weibo.com", "qq.com", "douban.com", "renren.com", "baidu.com", "jiathis.com", "bshare.cn",
     "facebook.com", "twitter.com", "linkedin.com", "conac.cn", "12377.cn", "cnzz.com", "51.la",
     "people.com.cn", "xinhuanet.com", "news.cn", "cctv.com", "cntv.cn", "chinadaily.com.cn",
-    "cac.gov.cn", "beian.gov.cn", "miit.gov.cn", "weixin.qq.com", "gov.cn",
 )
 
 
 @lru_cache(maxsize=8192)
 def is_trusted_host(host: str) -> bool:
     host = host.lower().split(":")[0]
-    return any(host == s.lstrip(".") or host.endswith(s if s.startswith(".") else "." + s)
-               for s in _TRUSTED_SUFFIXES)
+    return any(host == s or host.endswith("." + s) for s in _TRUSTED_SUFFIXES)
+
+
+@lru_cache(maxsize=8192)
+def is_unrelated_host(host: str, host_domain: str) -> bool:
+    """A host of another site that is not a public institution or infrastructure."""
+    return registered_domain(host) != host_domain and not is_trusted_host(host)
 
 
 def safe_urljoin(base: str, href: str) -> str | None:
