@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -59,11 +59,11 @@ from crawler.extractors import (
 )
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import item_from_page
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover, page_links
-from pipelines.store import as_utc
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.store import as_utc, utcnow
 from pipelines.store_access import store_for
 
 # Failures that mean the host could not be reached at all (as opposed to a bad page).
@@ -209,13 +209,12 @@ class SitesSpider(scrapy.Spider):
         if known is not None and not force:
             etag, last_modified, fetched_at = known
             due = self.recheck_after.total_seconds() > 0 and (
-                fetched_at is None or as_utc(fetched_at) + self.recheck_after < _now()
+                fetched_at is None or as_utc(fetched_at) + self.recheck_after < utcnow()
             )
             if not due:
                 if url not in self.unchanged:  # count pages, not the links pointing at them
                     self.unchanged.add(url)
-                    stats.inc_value("incremental/unchanged")
-                    stats.inc_value(f"incremental/unchanged/{site.name}")
+                    self.count_unchanged(site)
                 return None
             if etag:
                 headers["If-None-Match"] = etag
@@ -245,8 +244,7 @@ class SitesSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"site/{site.name}/pages")
         if response.status == 304:
-            stats.inc_value("incremental/unchanged")
-            stats.inc_value(f"incremental/unchanged/{site.name}")
+            self.count_unchanged(site)
             return
         if response.status in REDIRECT_CODES:
             yield from self.follow_redirect(response, site)
@@ -294,11 +292,7 @@ class SitesSpider(scrapy.Spider):
                     f"article text of {chars} characters (ARTICLE_MAX_CHARS {self.article_max_chars})",
                 )
                 return
-            item = self.build_item(response, site, page)
-            if page.next_pages:
-                yield self.next_part(item, site, list(page.next_pages))
-            else:
-                yield item
+            yield self.next_part(self.build_item(response, site, page), site, list(page.next_pages))
         elif response.meta["kind"] == "article":
             if page.signals.get("parse_limit"):
                 yield self.rejection(
@@ -362,13 +356,22 @@ class SitesSpider(scrapy.Spider):
             return None
         return self.schedule(site, target, "other")
 
+    def count_unchanged(self, site: Site) -> None:
+        self.crawler.stats.inc_value("incremental/unchanged")
+        self.crawler.stats.inc_value(f"incremental/unchanged/{site.name}")
+
     def is_article(self, url: str, page: ExtractedPage, site: Site) -> bool:
         if site.article_url_pattern is not None and site.article_url_pattern.search(url):
             # The registry's pattern names article pages; the page still has to hold text.
             return bool(page.paragraphs)
         return page.page_kind == "article"
 
-    def next_part(self, item: ArticleItem, site: Site, remaining: list[str]) -> Request:
+    def next_part(
+        self, item: ArticleItem, site: Site, remaining: list[str]
+    ) -> Request | ArticleItem:
+        """The request for the article's next page, or the item when no page is left."""
+        if not remaining:
+            return item
         return Request(
             remaining[0], callback=self.parse_part, errback=self.on_part_error,
             meta={"site": site.name, "kind": "article_page", "item": item,
@@ -390,18 +393,14 @@ class SitesSpider(scrapy.Spider):
                 item.signals["parts_too_large"] = 1 + int(item.signals.get("parts_too_large", 0))
                 part.paragraphs = []
             item.add_part(item_from_page(part, site=site.name, fetched_at=item.fetched_at))
-            item.raw_pages.append(raw_record(response, _now()))
+            item.raw_pages.append(raw_record(response, utcnow()))
         else:
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
-        remaining: list[str] = response.meta["remaining"]
-        if remaining:
-            yield self.next_part(item, site, remaining)
-        else:
-            yield item
+        yield self.next_part(item, site, response.meta["remaining"])
 
     def build_item(self, response: Response, site: Site, page: ExtractedPage) -> ArticleItem:
         page.url = response.url
-        fetched_at = _now()
+        fetched_at = utcnow()
         return item_from_page(
             page, site=site.name, fetched_at=fetched_at, http_status=response.status,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
@@ -416,7 +415,7 @@ class SitesSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rejected/{reason}")
         return RejectedPageItem(
             url=url or response.url, site=site.name, reason=reason, detail=detail,
-            http_status=response.status, fetched_at=_now(),
+            http_status=response.status, fetched_at=utcnow(),
         )
 
     def on_error(self, failure: Failure) -> Iterator[RejectedPageItem]:
@@ -451,7 +450,7 @@ class SitesSpider(scrapy.Spider):
         self.logger.info("could not fetch %s: %s", request.url, detail)
         yield RejectedPageItem(
             url=request.url, site=site_name, reason=reason, detail=detail,
-            http_status=status, fetched_at=_now(),
+            http_status=status, fetched_at=utcnow(),
         )
 
     def on_part_error(self, failure: Failure) -> Iterator[Any]:
@@ -460,12 +459,7 @@ class SitesSpider(scrapy.Spider):
         item: ArticleItem = request.meta["item"]
         item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
         self.crawler.stats.inc_value("crawl/errors")
-        site = self.sites[request.meta["site"]]
-        remaining: list[str] = request.meta["remaining"]
-        if remaining:
-            yield self.next_part(item, site, remaining)
-        else:
-            yield item
+        yield self.next_part(item, self.sites[request.meta["site"]], request.meta["remaining"])
 
 
 class AchieSpider(SitesSpider):
@@ -495,10 +489,6 @@ def unreachable_reason(failure: Failure) -> str:
     if failure.check(TCPTimedOutError, TimeoutError, DownloadTimeoutError):
         return "timed out"
     return "no route to host"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _header(response: Response, name: bytes) -> Optional[str]:
