@@ -217,9 +217,9 @@ class WorkerCoordinator:
             raise NotConfigured("not a distributed crawl (no REDIS_URL)")
         self.crawler = crawler
         self.worker = settings.get("DISTRIBUTED_WORKER")
-        self.base = f"{settings.get('DISTRIBUTED_PREFIX')}:{settings.get('DISTRIBUTED_GENERATION')}"
         self.prefix = settings.get("DISTRIBUTED_PREFIX")
         self.generation = settings.get("DISTRIBUTED_GENERATION")
+        self.base = f"{self.prefix}:{self.generation}"
         self.dead_after = settings.getfloat("WORKER_DEAD_AFTER", 20)
         self.beat = settings.getfloat("WORKER_HEARTBEAT", 2)
         self.client = connect(settings.get("REDIS_URL"))
