@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -100,7 +99,3 @@ def _quiet_third_party_loggers() -> None:
     # A robots.txt that cannot be fetched is logged with a full traceback; the page requests
     # that follow fail the same way and are recorded (and summarised) by the spider.
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
