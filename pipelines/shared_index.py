@@ -56,7 +56,7 @@ class SharedDedupIndex:
             num_perm=params.scheme.num_perm,
             params=(SHARED_BANDS, SHARED_ROWS),
             storage_config={"type": "redis", "basename": f"{namespace}:lsh".encode(),
-                            "redis": {k: v for k, v in url.items()}},
+                            "redis": dict(url)},
         )
         self.exact_prefix = f"{namespace}:exact:"
         self._load_from_store()
@@ -103,9 +103,7 @@ class SharedDedupIndex:
         copy_ids = set(self.candidate_ids(doc))
         if not copy_ids:
             return []
-        rows = self.store.dedup_rows_for(copy_ids)
-        verifier = DedupIndex.from_rows(rows, self.params)
-        return verifier.query(doc)
+        return DedupIndex.from_rows(self.store.dedup_rows_for(copy_ids), self.params).query(doc)
 
     def candidate_ids(self, doc: DedupDoc) -> list[int]:
         """Copy ids sharing an LSH band with `doc` or its exact text: one pipelined round trip."""
