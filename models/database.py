@@ -16,7 +16,7 @@ import time
 import weakref
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Optional
 
@@ -368,16 +368,13 @@ def run_lock(engine: Engine, name: str = "crawl") -> Iterator[None]:
             try:
                 yield
             finally:
-                try:
+                # The server may have restarted meanwhile: the lock went with the session.
+                with suppress(OperationalError, DBAPIError):
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                     conn.commit()
-                except (OperationalError, DBAPIError):
-                    pass  # the server restarted meanwhile: the lock went with the session
         finally:
-            try:
+            with suppress(OperationalError, DBAPIError):
                 conn.close()
-            except (OperationalError, DBAPIError):
-                pass
         return
     import fcntl
 

@@ -5,21 +5,7 @@ Fields come from `crawler.extractors`; what happens to an item after it is yield
 pipeline's business.
 
 Every page that is fetched (or tried) and not turned into an article is yielded as a
-`RejectedPageItem` with one of these reasons (docs/reliability.md lists them with their tests):
-
-    fetch_error       the connection failed (reset, refused, unknown host, truncated response)
-    timeout           no complete response within DOWNLOAD_TIMEOUT (after the retries)
-    http_error        HTTP status >= 400, after the retries; the detail has the status and any
-                      Retry-After
-    too_large         the response exceeds DOWNLOAD_MAXSIZE, or the article text exceeds
-                      ARTICLE_MAX_CHARS (the work per page is bounded)
-    not_html          a Content-Type that is not HTML, or binary bytes served as text/html
-    empty_body        an empty (or near-empty) response, or an article page without body text
-    too_deep          markup nested beyond the HTML parser's limit, which dropped the content
-    not_article       linked as an article, but the page is a list or some other page
-    redirect_loop     a redirect back into its own chain, or more than REDIRECT_MAX_TIMES hops
-    offsite_redirect  a redirect to another site or to a non-http(s) URL (server-side cloaking)
-    parse_error       an unexpected error while reading the page (a bug, kept from crashing)
+`RejectedPageItem` with a reason; docs/reliability.md says what each reason means, with its test.
 
 Redirects are followed by the spider itself (not by Scrapy's middleware), so that a redirect
 off the site, into a loop or to a cloaking target is recorded with its reason instead of
