@@ -352,16 +352,6 @@ class ArticleStore:
         with self.sessions() as session:
             return int(session.scalar(query) or 0)
 
-    # -- rejections -----------------------------------------------------------------------
-
-    def save_rejection(
-        self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()
-    ) -> None:
-        """Record a rejected page (with its served bytes, when kept, so a later `reprocess`
-        can judge it again)."""
-        pages = list(raw_pages)
-        self.write_batch(lambda batch: batch.save_rejection(item, pages))
-
     # -- incremental crawls ---------------------------------------------------------------
 
     def known_pages(
@@ -790,6 +780,8 @@ class StoreBatch:
             }
 
     def save_rejection(self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()) -> None:
+        """Record a rejected page, with its served bytes when kept (a later `reprocess` judges
+        it again)."""
         pages = list(raw_pages)
         if pages:
             self.save_raw_pages(pages, item.site, item.crawl_run_id)
