@@ -123,15 +123,10 @@ class SitesSpider(scrapy.Spider):
         spider.setup(crawler)
         return spider
 
-    # -- set-up ---------------------------------------------------------------------------
-
-    def load_sites(self) -> list[Site]:
-        path = self.registry_file or self.settings.get("SITES_FILE")
-        return select_sites(load_registry(path), self.only)
-
     def setup(self, crawler: Any) -> None:
         settings = crawler.settings
-        self.site_list = self.load_sites()
+        registry = load_registry(self.registry_file or settings.get("SITES_FILE"))
+        self.site_list = select_sites(registry, self.only)
         self.sites = {site.name: site for site in self.site_list}
         self.allowed_domains = sorted({d for s in self.site_list for d in s.allowed_domains})
         self.default_max_pages = settings.getint("SITE_MAX_PAGES", 5000)
@@ -453,9 +448,9 @@ class AchieSpider(SitesSpider):
 
     name = "achie"
 
-    def load_sites(self) -> list[Site]:
-        path = self.registry_file or self.settings.get("SITES_FILE")
-        return select_sites(load_registry(path), ["achie"])
+    def __init__(self, sites: str | None = None, **kwargs: Any) -> None:
+        kwargs.pop("only", None)
+        super().__init__(sites, only="achie", **kwargs)
 
 
 def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
