@@ -102,6 +102,12 @@ def crawl_and_report(
     return outcome
 
 
+db_option = click.option(
+    "--db", "db", metavar="URL",
+    help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-ingest")
 def main() -> None:
@@ -115,7 +121,7 @@ def main() -> None:
 @main.command()
 @click.argument("site_names", metavar="[SITE ...]", nargs=-1)
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry (TOML); default: the built-in one holding achie.org.")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy/project setting, e.g. -s DOWNLOAD_DELAY=0.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; warnings and a one-line summary only (for cron).")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for log collectors).")
@@ -194,7 +200,7 @@ def demo(db: str | None, quiet: bool) -> None:
 
 
 @main.command()
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("-n", "--limit", default=20, show_default=True, help="How many recent runs.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 def runs(db: str | None, limit: int, as_json: bool) -> None:
@@ -285,7 +291,7 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True, help="Output format.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only articles new or changed since this date (UTC).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output; required for parquet).")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
     """The cleaned articles for downstream use, streamed in batches."""
     from pipelines.export import export as export_articles
@@ -303,7 +309,7 @@ def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only pages fetched since this date (UTC).")
 @click.option("--rebuild", is_flag=True, help="Empty the derived tables and rebuild them from the raw pages (renumbers articles).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry, for per-site selectors.")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Processes for extraction and cleaning (default: one per core; 0: none).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
