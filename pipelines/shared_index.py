@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any, Optional
 
 from datasketch import MinHashLSH
@@ -72,16 +73,11 @@ class SharedDedupIndex:
             if self.redis.exists(marker):
                 return
             loaded = 0
-            batch: list[tuple[int, DedupDoc]] = []
-            for copy_id, article_id, blob in self.store.dedup_rows():
-                doc = doc_from_entry(blob, self.params)
-                batch.append((copy_id, doc))
-                if len(batch) >= 5000:
-                    self._insert_many(batch)
-                    loaded += len(batch)
-                    batch = []
-            self._insert_many(batch)
-            loaded += len(batch)
+            docs = ((copy_id, doc_from_entry(blob, self.params))
+                    for copy_id, _, blob in self.store.dedup_rows())
+            while batch := list(islice(docs, 5000)):
+                self._insert_many(batch)
+                loaded += len(batch)
             self.redis.set(marker, "1")
             log.info("shared dedup index loaded into Redis from the store: %d copies", loaded)
 
