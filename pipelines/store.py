@@ -535,7 +535,11 @@ class StoreBatch:
         self._copies: dict[str, Optional[_CopyRow]] = {}  # by URL; None: known to be absent
         self._canonical: dict[int, Optional[_CopyRow]] = {}  # by article id
         self._articles: set[int] = set()  # article ids known to exist
-        # Rows to insert at `flush`, by id (changed in place until then).
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        """Empty the rows that `flush` writes."""
+        # Rows to insert, by id (changed in place until then).
         self._new_articles: dict[int, dict[str, Any]] = {}
         self._new_copies: dict[int, dict[str, Any]] = {}
         self._new_by_hash: dict[str, int] = {}  # content hash -> article id, of new articles
@@ -821,19 +825,15 @@ class StoreBatch:
         removals = [row for rows in self._removals.values() for row in rows]
         if removals:
             self.connection.execute(insert(Removal.__table__), removals)
-        if self._dedup:
-            self._upsert(DedupEntry.__table__, "copy_id", list(self._dedup.values()))
-        if self._raw:
-            self._upsert(RawPage.__table__, "url", list(self._raw.values()))
-        if self._rejections:
-            self._upsert(RejectedPage.__table__, "url", list(self._rejections.values()))
+        for model, key, pending in (
+            (DedupEntry, "copy_id", self._dedup), (RawPage, "url", self._raw),
+            (RejectedPage, "url", self._rejections), (ParagraphCount, "url", self._counted),
+        ):
+            if pending:
+                self._upsert(model.__table__, key, list(pending.values()))
         self._delete(RejectedPage.__table__, self._not_rejected)
-        if self._counted:
-            self._upsert(ParagraphCount.__table__, "url", list(self._counted.values()))
         self._delete(ParagraphCount.__table__, self._uncounted)
-        self._new_articles, self._new_copies, self._new_by_hash = {}, {}, {}
-        self._removals, self._dedup, self._raw, self._rejections = {}, {}, {}, {}
-        self._not_rejected, self._counted, self._uncounted = set(), {}, set()
+        self._start_pending()
         return written
 
     def _delete(self, table: Table, urls: Iterable[str]) -> None:
