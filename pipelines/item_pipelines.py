@@ -93,19 +93,13 @@ class IngestPipeline:
 
     async def process_item(self, item: Any) -> Any:
         """The item once its batch is written (DropItem for a page judged not an article)."""
-        pending = self._accept(item)
-        if isinstance(pending, Deferred):
-            return await maybe_deferred_to_future(pending)
-        return pending
-
-    def _accept(self, item: Any) -> Any:
-        """Queue a page for its batch (and its worker): a Deferred fired when it is written."""
         from twisted.internet import reactor  # installed by Scrapy, after this module loads
 
         if not isinstance(item, (ArticleItem, RejectedPageItem)):
             return item
         item.crawl_run_id = item.crawl_run_id or self.stats.get_value("policy/run_id")
         done: Deferred[Any] = Deferred()
+        sent: Optional[Future[PreparedPage]] = None
         if isinstance(item, ArticleItem):
             self.articles_seen += 1
             pool = self._pool()
@@ -114,14 +108,14 @@ class IngestPipeline:
                     sent = pool.submit(item)
                 except Exception as exc:  # the pool broke before its failure reached us
                     self._without_workers(exc)
-                else:
-                    sent.add_done_callback(
-                        lambda future: reactor.callFromThread(  # type: ignore[attr-defined]
-                            self._prepared, item, future, done)
-                    )
-                    return done
-        self._enqueue(_Queued(item, None, done))
-        return done
+        if sent is not None:
+            sent.add_done_callback(
+                lambda future: reactor.callFromThread(  # type: ignore[attr-defined]
+                    self._prepared, item, future, done)
+            )
+        else:
+            self._enqueue(_Queued(item, None, done))
+        return await maybe_deferred_to_future(done)
 
     def _pool(self) -> Optional[StagePool]:
         """The worker processes, started once the crawl has enough pages for them."""
