@@ -278,20 +278,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrations_dir() -> Path:
-    import migrations
-
-    return Path(migrations.__file__).resolve().parent
-
-
 def alembic_config(url: str | URL | None = None):  # type: ignore[no-untyped-def]
     """An Alembic Config that works from any directory (the console script is run anywhere)."""
     from alembic.config import Config
 
+    import migrations
+
     # stdout as it is now: Config's default is bound when alembic is first imported, which may
     # be a stream that is closed since (a test runner's capture, a daemonised process).
     cfg = Config(stdout=sys.stdout)
-    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
     if url is not None:
         rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
         # ConfigParser interpolation: a literal % in a password must be doubled.
