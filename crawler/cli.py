@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from models.database import StoreError, mask_url, open_store, resolve_database_url
-
 from crawler.runner import EXIT_LOCKED, EXIT_USAGE, CrawlOutcome
+from models.database import StoreError, mask_url, open_store, resolve_database_url
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -32,12 +33,10 @@ def parse_overrides(overrides: tuple[str, ...]) -> dict[str, str]:
 
 def logging_overrides(quiet: bool, json_logs: bool, log_file: str | None) -> dict[str, Any]:
     """Scrapy settings for how this run talks: live progress on a terminal, lines under cron."""
-    from crawler.runner import stderr_is_terminal
-
     settings: dict[str, Any] = {}
     if quiet:
         settings.update(LOG_LEVEL="WARNING", PROGRESS="off")
-    elif stderr_is_terminal() and not json_logs:
+    elif sys.stderr.isatty() and not json_logs:
         # Live lines per site; the full log goes to --log-file if given.
         settings.update(PROGRESS="live", LOG_LEVEL="WARNING")
     else:
@@ -103,6 +102,12 @@ def crawl_and_report(
     return outcome
 
 
+db_option = click.option(
+    "--db", "db", metavar="URL",
+    help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-ingest")
 def main() -> None:
@@ -116,7 +121,7 @@ def main() -> None:
 @main.command()
 @click.argument("site_names", metavar="[SITE ...]", nargs=-1)
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry (TOML); default: the built-in one holding achie.org.")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy/project setting, e.g. -s DOWNLOAD_DELAY=0.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; warnings and a one-line summary only (for cron).")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for log collectors).")
@@ -195,7 +200,7 @@ def demo(db: str | None, quiet: bool) -> None:
 
 
 @main.command()
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("-n", "--limit", default=20, show_default=True, help="How many recent runs.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 def runs(db: str | None, limit: int, as_json: bool) -> None:
@@ -208,10 +213,10 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
     _, engine = open_checked_store(db)
     with engine.connect() as conn:
         rows = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)).all()
-    columns = ("id", "command", "started_at", "finished_at", "status", "pages", "articles_new",
-               "copies_new", "duplicates", "spam_removed", "rejected", "errors", "unchanged",
-               "message")
+    figures = ("pages", "articles_new", "copies_new", "duplicates", "spam_removed", "rejected",
+               "errors", "unchanged")
     if as_json:
+        columns = ("id", "command", "started_at", "finished_at", "status", *figures, "message")
         for row in rows:
             record = {c: getattr(row, c) for c in columns}
             record["sites"] = row.sites
@@ -229,9 +234,7 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
         status = row.status if row.finished_at or row.status != "running" else "running (unfinished)"
         table.add_row(
             str(row.id), as_utc(row.started_at).strftime("%Y-%m-%d %H:%M"), took, status,
-            *(str(getattr(row, c)) for c in ("pages", "articles_new", "copies_new", "duplicates",
-                                               "spam_removed", "rejected", "errors", "unchanged")),
-            row.message or "",
+            *(str(getattr(row, c)) for c in figures), row.message or "",
         )
     Console(width=160).print(table)
 
@@ -248,8 +251,6 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
     Decodes the bytes itself (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted
     on many pages of a site, duplicates) needs a crawl; everything else is applied here.
     """
-    from datetime import datetime, timezone
-
     from crawler.extractors import extract as extract_page
     from crawler.items import item_from_page
     from pipelines.clean import clean_item
@@ -268,20 +269,14 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
     item = item_from_page(page, site=site or "-", fetched_at=datetime.now(timezone.utc))
     cleaned = clean_item(item)
     record = cleaned.item
-    published = record.published_at.isoformat() if record.published_at else None
     output = {
         "url": record.url,
         "title": record.title,
-        "published_at": published,
-        "source": record.source,
-        "author": record.author,
-        "author_unit": record.author_unit,
-        "editor": record.editor,
-        "column_path": record.column_path,
-        "body_text": record.body_text,
-        "body_html": record.body_html,
-        "attachments": record.attachments,
-        "original_script": record.original_script,
+        "published_at": record.published_at.isoformat() if record.published_at else None,
+        **{name: getattr(record, name) for name in (
+            "source", "author", "author_unit", "editor", "column_path", "body_text", "body_html",
+            "attachments", "original_script",
+        )},
         "page_kind": page.page_kind,
         "encoding": record.encoding,
         "next_pages": page.next_pages,
@@ -296,18 +291,15 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True, help="Output format.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only articles new or changed since this date (UTC).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output; required for parquet).")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
     """The cleaned articles for downstream use, streamed in batches."""
-    from datetime import timezone
-
     from pipelines.export import export as export_articles
 
     if fmt == "parquet" and out is None:
         fail("--format parquet writes a binary file: give --out PATH")
     _, engine = open_checked_store(db)
-    since_utc = since.replace(tzinfo=timezone.utc) if since else None
-    count = export_articles(engine, fmt, out, since_utc, stdout=sys.stdout)
+    count = export_articles(engine, fmt, out, as_utc_option(since), stdout=sys.stdout)
     if out is not None:
         click.echo(f"{count} articles written to {out}", err=True)
 
@@ -317,18 +309,18 @@ def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only pages fetched since this date (UTC).")
 @click.option("--rebuild", is_flag=True, help="Empty the derived tables and rebuild them from the raw pages (renumbers articles).")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry, for per-site selectors.")
-@click.option("--db", "db", metavar="URL", help="Store URL (default: $DATABASE_URL or sqlite:///data/policy.db).")
+@db_option
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Processes for extraction and cleaning (default: one per core; 0: none).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | None, db: str | None,
               workers: int | None, quiet: bool) -> None:
     """Re-run extraction, cleaning and dedup over the kept raw pages, without fetching."""
-    from datetime import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from crawler.registry import RegistryError, load_registry
-    from models.database import RunLockHeld, run_lock
     from crawler.reprocess import reprocess as run_reprocess
+    from models.database import RunLockHeld, run_lock
     from pipelines.store import ArticleStore
 
     if rebuild and (site or since):
@@ -339,15 +331,10 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
         fail(str(exc))
     _, engine = open_checked_store(db)
     store = ArticleStore(engine)
-    since_utc = since.replace(tzinfo=timezone.utc) if since else None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     bar = Progress(TextColumn("reprocess"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]} pages/s"), TimeRemainingColumn(),
                    disable=quiet, transient=True)
     task_id = bar.add_task("pages", total=None, rate="-")
-    import time
-
     started = time.monotonic()
 
     def progress(done: int, total: int, url: str) -> None:
@@ -356,7 +343,7 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
 
     try:
         with run_lock(engine), bar:
-            report = run_reprocess(store, site=site, since=since_utc, rebuild=rebuild,
+            report = run_reprocess(store, site=site, since=as_utc_option(since), rebuild=rebuild,
                                    sites=registry, progress=progress, workers=workers)
     except RunLockHeld as exc:
         fail(str(exc), EXIT_LOCKED)
@@ -368,6 +355,11 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
         f"new copies {o['new_copy']} · updated {o['updated']} · unchanged {o['unchanged']} · "
         f"rejected {o['rejected']} · missing later pages {report.missing_parts}"
     )
+
+
+def as_utc_option(moment: datetime | None) -> datetime | None:
+    """A --since date as UTC (click's DateTime gives a naive datetime)."""
+    return moment.replace(tzinfo=timezone.utc) if moment else None
 
 
 def print_summary(outcome: CrawlOutcome, db_url: str, quiet: bool) -> None:

@@ -217,9 +217,10 @@ class WorkerCoordinator:
             raise NotConfigured("not a distributed crawl (no REDIS_URL)")
         self.crawler = crawler
         self.worker = settings.get("DISTRIBUTED_WORKER")
-        self.base = f"{settings.get('DISTRIBUTED_PREFIX')}:{settings.get('DISTRIBUTED_GENERATION')}"
         self.prefix = settings.get("DISTRIBUTED_PREFIX")
         self.generation = settings.get("DISTRIBUTED_GENERATION")
+        self.base = f"{self.prefix}:{self.generation}"
+        self.members_key = f"{self.base}:workers"
         self.dead_after = settings.getfloat("WORKER_DEAD_AFTER", 20)
         self.beat = settings.getfloat("WORKER_HEARTBEAT", 2)
         self.client = connect(settings.get("REDIS_URL"))
@@ -235,10 +236,6 @@ class WorkerCoordinator:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "WorkerCoordinator":
         return cls(crawler)
-
-    @property
-    def members_key(self) -> str:
-        return f"{self.base}:workers"
 
     @property
     def scheduler(self) -> InflightScheduler:

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from scrapy.logformatter import LogFormatter
 from sqlalchemy.engine import make_url
@@ -41,10 +42,7 @@ def url_secrets(urls: Iterable[str | None]) -> list[str]:
         except Exception:
             continue
         if password:
-            secrets.append(str(password))
-            from urllib.parse import quote
-
-            secrets.append(quote(str(password), safe=""))
+            secrets += [str(password), quote(str(password), safe="")]
     return sorted(set(secrets), key=len, reverse=True)
 
 

@@ -79,20 +79,17 @@ class RetryAfterMiddleware:
         wait = parse_retry_after(value, datetime.now(timezone.utc))
         stats = self.crawler.stats
         if wait is None:
-            if stats:
-                stats.inc_value("retry_after/unreadable")
+            stats.inc_value("retry_after/unreadable")
             return response
         if wait > self.max_wait:
             request.meta["dont_retry"] = True
             request.meta[REFUSED_WAIT] = wait
-            if stats:
-                stats.inc_value("retry_after/not_waited")
+            stats.inc_value("retry_after/not_waited")
             return response
         if self._pause(request, wait):
             logger.info("%s answered %d with Retry-After: %s; no request to it for %.1f s",
                         response.url, response.status, value[:100], wait)
-            if stats:
-                stats.inc_value("retry_after/paused")
+            stats.inc_value("retry_after/paused")
         return response
 
     def _pause(self, request: Request, wait: float) -> bool:

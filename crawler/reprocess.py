@@ -13,10 +13,11 @@ When an extractor or a threshold improves, past articles improve too. Two modes:
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import tee
 from typing import Any, Optional
 
 from crawler.extractors import charset_of_content_type, decode_html, parser_for
@@ -181,12 +182,5 @@ def reprocess(
 
 def zip_jobs(pool: StagePool, jobs: Iterable[ExtractJob]) -> Iterator[tuple[ExtractJob, Extracted]]:
     """(job, what the pool made of it), in order."""
-    sent: deque[ExtractJob] = deque()
-
-    def remember(jobs: Iterable[ExtractJob]) -> Iterator[ExtractJob]:
-        for job in jobs:
-            sent.append(job)
-            yield job
-
-    for extracted in pool.map(extract_and_prepare, remember(jobs)):
-        yield sent.popleft(), extracted
+    kept, sent = tee(jobs)
+    return zip(kept, pool.map(extract_and_prepare, sent))

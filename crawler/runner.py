@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -63,16 +62,13 @@ def run_crawl(
     settings = project_settings(db_url, settings_overrides)
     redis_url = settings.get("REDIS_URL") or os.environ.get("REDIS_URL")
     if redis_url:
-        from crawler.distributed import distributed_settings
+        from crawler.distributed import InflightLinks, WorkerCoordinator, distributed_settings
 
         for name, value in distributed_settings(redis_url, db_url).items():
             settings.set(name, value, priority="cmdline")
-        extensions = dict(settings.getdict("EXTENSIONS"))
-        extensions["crawler.distributed.WorkerCoordinator"] = 30
-        settings.set("EXTENSIONS", extensions, priority="cmdline")
-        middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
-        middlewares["crawler.distributed.InflightLinks"] = 1  # nearest the engine
-        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+        settings.set_in_component_priority_dict("EXTENSIONS", WorkerCoordinator, 30)
+        # Nearest the engine, so that it sees the requests the engine will schedule.
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", InflightLinks, 1)
     if sites_file:
         settings.set("SITES_FILE", str(Path(sites_file).resolve()), priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
@@ -100,7 +96,3 @@ def _quiet_third_party_loggers() -> None:
     # A robots.txt that cannot be fetched is logged with a full traceback; the page requests
     # that follow fail the same way and are recorded (and summarised) by the spider.
     logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()

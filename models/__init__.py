@@ -14,6 +14,6 @@ from models.tables import (
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount", "PipelineState", "RawPage", "RejectedPage",
-    "Removal",
+    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount", "PipelineState",
+    "RawPage", "RejectedPage", "Removal",
 ]

@@ -10,12 +10,13 @@ import logging
 import os
 import re
 import socket
+import sys
 import threading
 import time
 import weakref
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Optional
 
@@ -64,8 +65,9 @@ def mask_url(url: str | URL) -> str:
         return re.sub(r"([^/:@\s]*):[^@\s]*@", r"\1:***@", url)
 
 
-def _scrub(message: str, url: URL) -> str:
-    """Remove the password from a driver message and keep its first line only."""
+def _scrub(exc: DBAPIError, url: URL) -> str:
+    """The driver's message without the password, its first line only."""
+    message = str(exc.orig) if exc.orig is not None else str(exc)
     if url.password:
         message = message.replace(str(url.password), "***")
     return message.strip().splitlines()[0] if message.strip() else message
@@ -78,13 +80,15 @@ def parse_database_url(raw: str) -> URL:
         url = make_url(raw)
         url.port  # a malformed port raises only when read
     except (ArgumentError, ValueError):
-        raise StoreError(f"DATABASE_URL '{mask_url(raw)}' is not a SQLAlchemy URL; {hint}") from None
+        raise StoreError(
+            f"DATABASE_URL '{mask_url(raw)}' is not a SQLAlchemy URL; {hint}"
+        ) from None
     backend = url.get_backend_name()
-    if backend == "postgres":  # Heroku-style scheme that SQLAlchemy no longer accepts
-        url = url.set(drivername="postgresql+psycopg")
-    elif backend == "postgresql" and url.get_driver_name() in ("psycopg2", ""):
-        url = url.set(drivername="postgresql+psycopg")
-    elif backend == "postgresql" and "+" not in url.drivername:
+    # "postgres" is the Heroku-style scheme that SQLAlchemy no longer accepts; a bare
+    # "postgresql" and "+psycopg2" are brought to the driver the project ships.
+    if backend == "postgres" or (backend == "postgresql" and (
+        "+" not in url.drivername or url.get_driver_name() in ("psycopg2", "")
+    )):
         url = url.set(drivername="postgresql+psycopg")
     backend = url.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
@@ -140,10 +144,7 @@ class WalCheckpointer:
         self._covered = 0  # wake-ups that a finished checkpoint came after
         self._thread: Optional[threading.Thread] = None
         self._closed = False
-        #: Checkpoints run, and how many of them SQLite reported as busy (another checkpoint of
-        #: the same file was running, in this process or another one).
-        self.runs = 0
-        self.busy = 0
+        self.runs = 0  # checkpoints run
 
     def wake(self) -> None:
         """A transaction committed: checkpoint the log it grew (soon, in the background)."""
@@ -199,9 +200,8 @@ class WalCheckpointer:
                 return
             try:
                 with engine.connect() as conn:
-                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").scalar()
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
                 self.runs += 1
-                self.busy += int(bool(busy))
             except Exception as exc:  # the commit happened; a missed checkpoint is caught up later
                 log.debug("background WAL checkpoint failed: %s", exc)
             self._last = time.monotonic()
@@ -258,7 +258,7 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (OperationalError, DBAPIError) as exc:
-        reason = _scrub(str(exc.orig) if exc.orig is not None else str(exc), url)
+        reason = _scrub(exc, url)
         if url.get_backend_name() == "sqlite":
             raise StoreError(
                 f"cannot open the SQLite store '{url.database}': {reason}; check the path and "
@@ -278,28 +278,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-@contextmanager
-def open_session(engine: Engine) -> Iterator[Session]:
-    with session_factory(engine).begin() as session:
-        yield session
-
-
-def migrations_dir() -> Path:
-    import migrations
-
-    return Path(migrations.__file__).resolve().parent
-
-
 def alembic_config(url: str | URL | None = None):  # type: ignore[no-untyped-def]
     """An Alembic Config that works from any directory (the console script is run anywhere)."""
     from alembic.config import Config
 
-    import sys
+    import migrations
 
     # stdout as it is now: Config's default is bound when alembic is first imported, which may
     # be a stream that is closed since (a test runner's capture, a daemonised process).
     cfg = Config(stdout=sys.stdout)
-    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).resolve().parent))
     if url is not None:
         rendered = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
         # ConfigParser interpolation: a literal % in a password must be doubled.
@@ -340,7 +328,7 @@ def ensure_schema(engine: Engine) -> None:
             return
         upgrade_schema(engine)
     except (OperationalError, DBAPIError) as exc:
-        reason = _scrub(str(exc.orig) if exc.orig is not None else str(exc), engine.url)
+        reason = _scrub(exc, engine.url)
         raise StoreError(f"cannot migrate the store {mask_url(engine.url)}: {reason}") from None
 
 
@@ -376,16 +364,13 @@ def run_lock(engine: Engine, name: str = "crawl") -> Iterator[None]:
             try:
                 yield
             finally:
-                try:
+                # The server may have restarted meanwhile: the lock went with the session.
+                with suppress(OperationalError, DBAPIError):
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                     conn.commit()
-                except (OperationalError, DBAPIError):
-                    pass  # the server restarted meanwhile: the lock went with the session
         finally:
-            try:
+            with suppress(OperationalError, DBAPIError):
                 conn.close()
-            except (OperationalError, DBAPIError):
-                pass
         return
     import fcntl
 

@@ -65,8 +65,7 @@ def article_batches(
 def write_jsonl(batches: Iterator[list[dict[str, Any]]], out: IO[str]) -> int:
     count = 0
     for batch in batches:
-        for record in batch:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in batch)
         count += len(batch)
     return count
 
@@ -76,8 +75,10 @@ def write_csv(batches: Iterator[list[dict[str, Any]]], out: IO[str]) -> int:
     writer.writeheader()
     count = 0
     for batch in batches:
-        for record in batch:
-            writer.writerow({**record, "attachments": json.dumps(record["attachments"] or [], ensure_ascii=False)})
+        writer.writerows(
+            {**record, "attachments": json.dumps(record["attachments"] or [], ensure_ascii=False)}
+            for record in batch
+        )
         count += len(batch)
     return count
 

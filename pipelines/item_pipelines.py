@@ -31,8 +31,8 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from pipelines.drift import coverage
+from pipelines.ingest import Ingestor, IngestResult, PreparedPage, prepare_page
 from pipelines.items import ArticleItem, RejectedPageItem
-from pipelines.ingest import IngestResult, Ingestor, PreparedPage, prepare_page
 from pipelines.spool import Spool
 from pipelines.store_access import store_for
 from pipelines.workers import StagePool, default_processes
@@ -93,17 +93,13 @@ class IngestPipeline:
 
     async def process_item(self, item: Any) -> Any:
         """The item once its batch is written (DropItem for a page judged not an article)."""
-        pending = self._accept(item)
-        if isinstance(pending, Deferred):
-            return await maybe_deferred_to_future(pending)
-        return pending
+        from twisted.internet import reactor  # installed by Scrapy, after this module loads
 
-    def _accept(self, item: Any) -> Any:
-        """Queue a page for its batch (and its worker): a Deferred fired when it is written."""
         if not isinstance(item, (ArticleItem, RejectedPageItem)):
             return item
         item.crawl_run_id = item.crawl_run_id or self.stats.get_value("policy/run_id")
         done: Deferred[Any] = Deferred()
+        sent: Optional[Future[PreparedPage]] = None
         if isinstance(item, ArticleItem):
             self.articles_seen += 1
             pool = self._pool()
@@ -112,13 +108,14 @@ class IngestPipeline:
                     sent = pool.submit(item)
                 except Exception as exc:  # the pool broke before its failure reached us
                     self._without_workers(exc)
-                else:
-                    sent.add_done_callback(
-                        lambda future: _call_in_reactor(self._prepared, item, future, done)
-                    )
-                    return done
-        self._enqueue(_Queued(item, None, done))
-        return done
+        if sent is not None:
+            sent.add_done_callback(
+                lambda future: reactor.callFromThread(  # type: ignore[attr-defined]
+                    self._prepared, item, future, done)
+            )
+        else:
+            self._enqueue(_Queued(item, None, done))
+        return await maybe_deferred_to_future(done)
 
     def _pool(self) -> Optional[StagePool]:
         """The worker processes, started once the crawl has enough pages for them."""
@@ -165,7 +162,7 @@ class IngestPipeline:
             self._spool_all(entries, "earlier items are waiting for the store")
             return
         try:
-            results = self._write_batch(entries)
+            results = self._write_pages([(e.item, e.prepared) for e in entries])
         except STORE_AWAY as exc:
             self._spool_all(entries, _one_line(exc))
             return
@@ -191,13 +188,10 @@ class IngestPipeline:
             self._spool(entry.item, why)
             entry.done.callback(entry.item)
 
-    def _write_batch(self, entries: list[_Queued]) -> list[Optional[IngestResult]]:
-        """One transaction for the queued pages; a result per entry (None for rejections)."""
-        return self._write_pages([(e.item, e.prepared) for e in entries])
-
     def _write_pages(
         self, pages: list[tuple[Page, Optional[PreparedPage]]]
     ) -> list[Optional[IngestResult]]:
+        """One transaction for these pages; a result per page (None for rejections)."""
         rejections = [item for item, _ in pages if isinstance(item, RejectedPageItem)]
         prepared = [
             known or prepare_page(item, self.ingestor.params)
@@ -225,15 +219,11 @@ class IngestPipeline:
             self.stats.inc_value("store/spool_landed", landed)
 
     def _write_spooled(self, item: Any) -> None:
+        (result,) = self._write_pages([(item, None)])
         try:
-            self._write(item)
+            self._account(item, result)
         except DropItem as reason:
             log.info("spooled item dropped: %s", reason)  # judged and recorded, as when fresh
-
-    def _write(self, item: Any) -> Any:
-        """Write one item now (spooled items, when the store is back)."""
-        (result,) = self._write_pages([(item, None)])
-        return self._account(item, result)
 
     def _account(self, item: Page, result: Optional[IngestResult]) -> Page:
         """Stats for one written page; the item, or DropItem for a page judged not an article."""
@@ -315,12 +305,6 @@ def shared_index(crawler: Crawler, store: Any) -> Any:
     from pipelines.shared_index import SharedDedupIndex
 
     return SharedDedupIndex(redis_url, f"{crawler.settings.get('DISTRIBUTED_PREFIX')}:dedup", store)
-
-
-def _call_in_reactor(function: Any, *args: Any) -> None:
-    from twisted.internet import reactor
-
-    reactor.callFromThread(function, *args)  # type: ignore[attr-defined]
 
 
 def _one_line(exc: BaseException) -> str:

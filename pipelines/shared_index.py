@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any, Optional
 
 from datasketch import MinHashLSH
@@ -56,7 +57,7 @@ class SharedDedupIndex:
             num_perm=params.scheme.num_perm,
             params=(SHARED_BANDS, SHARED_ROWS),
             storage_config={"type": "redis", "basename": f"{namespace}:lsh".encode(),
-                            "redis": {k: v for k, v in url.items()}},
+                            "redis": dict(url)},
         )
         self.exact_prefix = f"{namespace}:exact:"
         self._load_from_store()
@@ -72,16 +73,11 @@ class SharedDedupIndex:
             if self.redis.exists(marker):
                 return
             loaded = 0
-            batch: list[tuple[int, DedupDoc]] = []
-            for copy_id, article_id, blob in self.store.dedup_rows():
-                doc = doc_from_entry(blob, self.params)
-                batch.append((copy_id, doc))
-                if len(batch) >= 5000:
-                    self._insert_many(batch)
-                    loaded += len(batch)
-                    batch = []
-            self._insert_many(batch)
-            loaded += len(batch)
+            docs = ((copy_id, doc_from_entry(blob, self.params))
+                    for copy_id, _, blob in self.store.dedup_rows())
+            while batch := list(islice(docs, 5000)):
+                self._insert_many(batch)
+                loaded += len(batch)
             self.redis.set(marker, "1")
             log.info("shared dedup index loaded into Redis from the store: %d copies", loaded)
 
@@ -103,9 +99,7 @@ class SharedDedupIndex:
         copy_ids = set(self.candidate_ids(doc))
         if not copy_ids:
             return []
-        rows = self.store.dedup_rows_for(copy_ids)
-        verifier = DedupIndex.from_rows(rows, self.params)
-        return verifier.query(doc)
+        return DedupIndex.from_rows(self.store.dedup_rows_for(copy_ids), self.params).query(doc)
 
     def candidate_ids(self, doc: DedupDoc) -> list[int]:
         """Copy ids sharing an LSH band with `doc` or its exact text: one pipelined round trip."""

@@ -23,8 +23,8 @@ from typing import Any, Callable, Optional, TypeVar
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from models import (
     Article,
     ArticleCopy,
@@ -38,6 +38,7 @@ from models import (
 )
 from models.database import session_factory, wal_checkpointer
 from pipelines.dedup import Copy, choose_canonical
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from pipelines.spam.counter import CountedPage
 
 log = logging.getLogger(__name__)
@@ -155,22 +156,13 @@ class ArticleStore:
             try:
                 with self.sessions.begin() as session:
                     return work(session)
-            except IntegrityError:
-                # Another writer stored the same URL between our read and our insert: the
-                # retry reads its row and takes the update path.
+            except BaseException as exc:
                 if undo is not None:
                     undo()
-                if attempt == self.MAX_ATTEMPTS:
-                    raise
-            except OperationalError as exc:
-                if undo is not None:
-                    undo()
+                # IntegrityError: another writer stored the same URL between our read and our
+                # insert; the retry reads its row and takes the update path.
                 if not _is_transient(exc) or attempt == self.MAX_ATTEMPTS:
                     raise
-            except BaseException:
-                if undo is not None:
-                    undo()
-                raise
             # Back off a little (10 ms, 20 ms, 40 ms…) so that racing writers interleave.
             time.sleep(0.01 * 2 ** (attempt - 1))
             log.debug("retrying store transaction (attempt %d)", attempt + 1)
@@ -330,13 +322,7 @@ class ArticleStore:
 
         Later pages of multi-page articles are not listed: fetch them with `raw_page(url)`.
         """
-        query = (
-            select(RawPage).where(RawPage.part_of.is_(None)).order_by(RawPage.fetched_at, RawPage.id)
-        )
-        if site is not None:
-            query = query.where(RawPage.site == site)
-        if since is not None:
-            query = query.where(RawPage.fetched_at >= since)
+        query = _pages_1(select(RawPage), site, since).order_by(RawPage.fetched_at, RawPage.id)
         with self.sessions() as session:
             for row in session.scalars(query.execution_options(yield_per=batch)):
                 yield row.site, _raw_record(row)
@@ -362,23 +348,9 @@ class ArticleStore:
         self._transaction(work)
 
     def count_raw_pages(self, site: Optional[str] = None, since: Optional[datetime] = None) -> int:
-        query = select(func.count()).select_from(RawPage).where(RawPage.part_of.is_(None))
-        if site is not None:
-            query = query.where(RawPage.site == site)
-        if since is not None:
-            query = query.where(RawPage.fetched_at >= since)
+        query = _pages_1(select(func.count()).select_from(RawPage), site, since)
         with self.sessions() as session:
             return int(session.scalar(query) or 0)
-
-    # -- rejections -----------------------------------------------------------------------
-
-    def save_rejection(
-        self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()
-    ) -> None:
-        """Record a rejected page (with its served bytes, when kept, so a later `reprocess`
-        can judge it again)."""
-        pages = list(raw_pages)
-        self.write_batch(lambda batch: batch.save_rejection(item, pages))
 
     # -- incremental crawls ---------------------------------------------------------------
 
@@ -563,7 +535,11 @@ class StoreBatch:
         self._copies: dict[str, Optional[_CopyRow]] = {}  # by URL; None: known to be absent
         self._canonical: dict[int, Optional[_CopyRow]] = {}  # by article id
         self._articles: set[int] = set()  # article ids known to exist
-        # Rows to insert at `flush`, by id (changed in place until then).
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        """Empty the rows that `flush` writes."""
+        # Rows to insert, by id (changed in place until then).
         self._new_articles: dict[int, dict[str, Any]] = {}
         self._new_copies: dict[int, dict[str, Any]] = {}
         self._new_by_hash: dict[str, int] = {}  # content hash -> article id, of new articles
@@ -808,6 +784,8 @@ class StoreBatch:
             }
 
     def save_rejection(self, item: RejectedPageItem, raw_pages: Iterable[RawPageRecord] = ()) -> None:
+        """Record a rejected page, with its served bytes when kept (a later `reprocess` judges
+        it again)."""
         pages = list(raw_pages)
         if pages:
             self.save_raw_pages(pages, item.site, item.crawl_run_id)
@@ -847,19 +825,15 @@ class StoreBatch:
         removals = [row for rows in self._removals.values() for row in rows]
         if removals:
             self.connection.execute(insert(Removal.__table__), removals)
-        if self._dedup:
-            self._upsert(DedupEntry.__table__, "copy_id", list(self._dedup.values()))
-        if self._raw:
-            self._upsert(RawPage.__table__, "url", list(self._raw.values()))
-        if self._rejections:
-            self._upsert(RejectedPage.__table__, "url", list(self._rejections.values()))
+        for model, key, pending in (
+            (DedupEntry, "copy_id", self._dedup), (RawPage, "url", self._raw),
+            (RejectedPage, "url", self._rejections), (ParagraphCount, "url", self._counted),
+        ):
+            if pending:
+                self._upsert(model.__table__, key, list(pending.values()))
         self._delete(RejectedPage.__table__, self._not_rejected)
-        if self._counted:
-            self._upsert(ParagraphCount.__table__, "url", list(self._counted.values()))
         self._delete(ParagraphCount.__table__, self._uncounted)
-        self._new_articles, self._new_copies, self._new_by_hash = {}, {}, {}
-        self._removals, self._dedup, self._raw, self._rejections = {}, {}, {}, {}
-        self._not_rejected, self._counted, self._uncounted = set(), {}, set()
+        self._start_pending()
         return written
 
     def _delete(self, table: Table, urls: Iterable[str]) -> None:
@@ -887,6 +861,16 @@ def _removal_rows(copy_id: int, item: ArticleItem) -> list[dict[str, Any]]:
         {"copy_id": copy_id, "kind": r.kind, "content": r.content, "detail": r.detail}
         for r in item.removals
     ]
+
+
+def _pages_1(query: Select[Any], site: Optional[str], since: Optional[datetime]) -> Select[Any]:
+    """Narrow a select of raw pages to the first pages of articles, of `site`, since `since`."""
+    query = query.where(RawPage.part_of.is_(None))
+    if site is not None:
+        query = query.where(RawPage.site == site)
+    if since is not None:
+        query = query.where(RawPage.fetched_at >= since)
+    return query
 
 
 def _raw_record(row: RawPage) -> RawPageRecord:
@@ -918,9 +902,12 @@ def _demoted_relation(old_canonical: ArticleCopy | _CopyRow, new_relation: str) 
     )
 
 
-def _is_transient(exc: OperationalError) -> bool:
-    """Deadlocks, serialization failures and a busy SQLite file are worth another try."""
-    code = getattr(exc.orig, "sqlstate", None)
-    if code in ("40001", "40P01"):
+def _is_transient(exc: BaseException) -> bool:
+    """Lost races, deadlocks, serialization failures and a busy SQLite file are worth a retry."""
+    if isinstance(exc, IntegrityError):
         return True
-    return "database is locked" in str(exc.orig)
+    if not isinstance(exc, OperationalError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in ("40001", "40P01") or (
+        "database is locked" in str(exc.orig)
+    )

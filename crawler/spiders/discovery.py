@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from crawler.extractors import classify_url
 from crawler.registry import Site
 
 LinkKind = Literal["article", "list", "other"]
+T = TypeVar("T")
 
 # Anchors considered per page: far above any real list page (a few hundred links), far below
 # what a link farm or a generated page can hold.
@@ -48,16 +49,14 @@ class Link:
     kind: LinkKind
 
 
-class PageLinks(list[tuple[str, str]]):
-    """(absolute URL, link text) pairs; `capped` says anchors beyond the limit were ignored."""
+class Capped(list[T]):
+    """What a page links to; `capped` says the page held more anchors than were considered."""
 
     capped: bool = False
 
 
-class Links(list[Link]):
-    """Links to follow; `capped` says the page held more anchors than were considered."""
-
-    capped: bool = False
+PageLinks = Capped[tuple[str, str]]  # (absolute URL, link text)
+Links = Capped[Link]  # links to follow
 
 
 def page_links(root: Any, base_url: str, limit: int = MAX_LINKS_PER_PAGE) -> PageLinks:

@@ -5,21 +5,7 @@ Fields come from `crawler.extractors`; what happens to an item after it is yield
 pipeline's business.
 
 Every page that is fetched (or tried) and not turned into an article is yielded as a
-`RejectedPageItem` with one of these reasons (docs/reliability.md lists them with their tests):
-
-    fetch_error       the connection failed (reset, refused, unknown host, truncated response)
-    timeout           no complete response within DOWNLOAD_TIMEOUT (after the retries)
-    http_error        HTTP status >= 400, after the retries; the detail has the status and any
-                      Retry-After
-    too_large         the response exceeds DOWNLOAD_MAXSIZE, or the article text exceeds
-                      ARTICLE_MAX_CHARS (the work per page is bounded)
-    not_html          a Content-Type that is not HTML, or binary bytes served as text/html
-    empty_body        an empty (or near-empty) response, or an article page without body text
-    too_deep          markup nested beyond the HTML parser's limit, which dropped the content
-    not_article       linked as an article, but the page is a list or some other page
-    redirect_loop     a redirect back into its own chain, or more than REDIRECT_MAX_TIMES hops
-    offsite_redirect  a redirect to another site or to a non-http(s) URL (server-side cloaking)
-    parse_error       an unexpected error while reading the page (a bug, kept from crashing)
+`RejectedPageItem` with a reason; docs/reliability.md says what each reason means, with its test.
 
 Redirects are followed by the spider itself (not by Scrapy's middleware), so that a redirect
 off the site, into a loop or to a cloaking target is recorded with its reason instead of
@@ -30,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
@@ -59,11 +45,11 @@ from crawler.extractors import (
 )
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import item_from_page
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover, page_links
-from pipelines.store import as_utc
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.store import as_utc, utcnow
 from pipelines.store_access import store_for
 
 # Failures that mean the host could not be reached at all (as opposed to a bad page).
@@ -137,15 +123,10 @@ class SitesSpider(scrapy.Spider):
         spider.setup(crawler)
         return spider
 
-    # -- set-up ---------------------------------------------------------------------------
-
-    def load_sites(self) -> list[Site]:
-        path = self.registry_file or self.settings.get("SITES_FILE")
-        return select_sites(load_registry(path), self.only)
-
     def setup(self, crawler: Any) -> None:
         settings = crawler.settings
-        self.site_list = self.load_sites()
+        registry = load_registry(self.registry_file or settings.get("SITES_FILE"))
+        self.site_list = select_sites(registry, self.only)
         self.sites = {site.name: site for site in self.site_list}
         self.allowed_domains = sorted({d for s in self.site_list for d in s.allowed_domains})
         self.default_max_pages = settings.getint("SITE_MAX_PAGES", 5000)
@@ -209,13 +190,12 @@ class SitesSpider(scrapy.Spider):
         if known is not None and not force:
             etag, last_modified, fetched_at = known
             due = self.recheck_after.total_seconds() > 0 and (
-                fetched_at is None or as_utc(fetched_at) + self.recheck_after < _now()
+                fetched_at is None or as_utc(fetched_at) + self.recheck_after < utcnow()
             )
             if not due:
                 if url not in self.unchanged:  # count pages, not the links pointing at them
                     self.unchanged.add(url)
-                    stats.inc_value("incremental/unchanged")
-                    stats.inc_value(f"incremental/unchanged/{site.name}")
+                    self.count_unchanged(site)
                 return None
             if etag:
                 headers["If-None-Match"] = etag
@@ -245,8 +225,7 @@ class SitesSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"site/{site.name}/pages")
         if response.status == 304:
-            stats.inc_value("incremental/unchanged")
-            stats.inc_value(f"incremental/unchanged/{site.name}")
+            self.count_unchanged(site)
             return
         if response.status in REDIRECT_CODES:
             yield from self.follow_redirect(response, site)
@@ -294,11 +273,7 @@ class SitesSpider(scrapy.Spider):
                     f"article text of {chars} characters (ARTICLE_MAX_CHARS {self.article_max_chars})",
                 )
                 return
-            item = self.build_item(response, site, page)
-            if page.next_pages:
-                yield self.next_part(item, site, list(page.next_pages))
-            else:
-                yield item
+            yield self.next_part(self.build_item(response, site, page), site, list(page.next_pages))
         elif response.meta["kind"] == "article":
             if page.signals.get("parse_limit"):
                 yield self.rejection(
@@ -362,13 +337,22 @@ class SitesSpider(scrapy.Spider):
             return None
         return self.schedule(site, target, "other")
 
+    def count_unchanged(self, site: Site) -> None:
+        self.crawler.stats.inc_value("incremental/unchanged")
+        self.crawler.stats.inc_value(f"incremental/unchanged/{site.name}")
+
     def is_article(self, url: str, page: ExtractedPage, site: Site) -> bool:
         if site.article_url_pattern is not None and site.article_url_pattern.search(url):
             # The registry's pattern names article pages; the page still has to hold text.
             return bool(page.paragraphs)
         return page.page_kind == "article"
 
-    def next_part(self, item: ArticleItem, site: Site, remaining: list[str]) -> Request:
+    def next_part(
+        self, item: ArticleItem, site: Site, remaining: list[str]
+    ) -> Request | ArticleItem:
+        """The request for the article's next page, or the item when no page is left."""
+        if not remaining:
+            return item
         return Request(
             remaining[0], callback=self.parse_part, errback=self.on_part_error,
             meta={"site": site.name, "kind": "article_page", "item": item,
@@ -390,18 +374,14 @@ class SitesSpider(scrapy.Spider):
                 item.signals["parts_too_large"] = 1 + int(item.signals.get("parts_too_large", 0))
                 part.paragraphs = []
             item.add_part(item_from_page(part, site=site.name, fetched_at=item.fetched_at))
-            item.raw_pages.append(raw_record(response, _now()))
+            item.raw_pages.append(raw_record(response, utcnow()))
         else:
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
-        remaining: list[str] = response.meta["remaining"]
-        if remaining:
-            yield self.next_part(item, site, remaining)
-        else:
-            yield item
+        yield self.next_part(item, site, response.meta["remaining"])
 
     def build_item(self, response: Response, site: Site, page: ExtractedPage) -> ArticleItem:
         page.url = response.url
-        fetched_at = _now()
+        fetched_at = utcnow()
         return item_from_page(
             page, site=site.name, fetched_at=fetched_at, http_status=response.status,
             etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
@@ -416,7 +396,7 @@ class SitesSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"rejected/{reason}")
         return RejectedPageItem(
             url=url or response.url, site=site.name, reason=reason, detail=detail,
-            http_status=response.status, fetched_at=_now(),
+            http_status=response.status, fetched_at=utcnow(),
         )
 
     def on_error(self, failure: Failure) -> Iterator[RejectedPageItem]:
@@ -451,7 +431,7 @@ class SitesSpider(scrapy.Spider):
         self.logger.info("could not fetch %s: %s", request.url, detail)
         yield RejectedPageItem(
             url=request.url, site=site_name, reason=reason, detail=detail,
-            http_status=status, fetched_at=_now(),
+            http_status=status, fetched_at=utcnow(),
         )
 
     def on_part_error(self, failure: Failure) -> Iterator[Any]:
@@ -460,12 +440,7 @@ class SitesSpider(scrapy.Spider):
         item: ArticleItem = request.meta["item"]
         item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
         self.crawler.stats.inc_value("crawl/errors")
-        site = self.sites[request.meta["site"]]
-        remaining: list[str] = request.meta["remaining"]
-        if remaining:
-            yield self.next_part(item, site, remaining)
-        else:
-            yield item
+        yield self.next_part(item, self.sites[request.meta["site"]], request.meta["remaining"])
 
 
 class AchieSpider(SitesSpider):
@@ -473,9 +448,9 @@ class AchieSpider(SitesSpider):
 
     name = "achie"
 
-    def load_sites(self) -> list[Site]:
-        path = self.registry_file or self.settings.get("SITES_FILE")
-        return select_sites(load_registry(path), ["achie"])
+    def __init__(self, sites: str | None = None, **kwargs: Any) -> None:
+        kwargs.pop("only", None)
+        super().__init__(sites, only="achie", **kwargs)
 
 
 def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
@@ -495,10 +470,6 @@ def unreachable_reason(failure: Failure) -> str:
     if failure.check(TCPTimedOutError, TimeoutError, DownloadTimeoutError):
         return "timed out"
     return "no route to host"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _header(response: Response, name: bytes) -> Optional[str]:

@@ -128,10 +128,14 @@ def test_a_better_copy_arriving_later_becomes_canonical(store: ArticleStore) -> 
         assert relations == {original.url: "canonical", mirror.url: "mirror"}
 
 
+def reject(store: ArticleStore, item: RejectedPageItem) -> None:
+    store.write_batch(lambda batch: batch.save_rejection(item))
+
+
 def test_rejections_are_stored_once_per_url(store: ArticleStore) -> None:
     item = RejectedPageItem(url="http://x.test/spam.html", site="x", reason="spam_page", detail="a")
-    store.save_rejection(item)
-    store.save_rejection(RejectedPageItem(url=item.url, site="x", reason="spam_page", detail="b"))
+    reject(store, item)
+    reject(store, RejectedPageItem(url=item.url, site="x", reason="spam_page", detail="b"))
     with store.sessions() as s:
         rows = s.scalars(select(RejectedPage)).all()
         assert [(r.reason, r.detail) for r in rows] == [("spam_page", "b")]
@@ -140,9 +144,9 @@ def test_rejections_are_stored_once_per_url(store: ArticleStore) -> None:
 def test_a_page_stored_as_an_article_loses_its_earlier_rejection(store: ArticleStore) -> None:
     item = make_item()
     other = RejectedPageItem(url="http://x.test/list.html", site="x", reason="not_article")
-    store.save_rejection(RejectedPageItem(url=item.url, site="achie", reason="http_error",
-                                          detail="503 Service Unavailable"))
-    store.save_rejection(other)
+    reject(store, RejectedPageItem(url=item.url, site="achie", reason="http_error",
+                                   detail="503 Service Unavailable"))
+    reject(store, other)
     store.save_article(item)  # fetched again later: an article now
     with store.sessions() as s:
         assert list(s.scalars(select(RejectedPage.url))) == [other.url]
