@@ -895,6 +895,15 @@ class DedupIndex:
         )
 
 
+def doc_from_entry(blob: bytes, params: DedupParams) -> DedupDoc:
+    """A DedupDoc good enough for LSH insertion (content hash + MinHash values), from an entry."""
+    entry = DedupIndex(params)._decode_entry(blob, 0)
+    signature = None
+    if entry.hashvalues is not None:
+        signature = Signature(entry.hashvalues, entry.sample, entry.key_length, params.scheme)
+    return DedupDoc(entry.content_hash, entry.key_length, signature)
+
+
 def relation_to(
     candidate: Candidate, doc: DedupDoc, params: DedupParams
 ) -> Optional[tuple[Relation, float, int]]:

@@ -29,7 +29,7 @@ from itertools import islice
 from typing import Any, Optional
 
 from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
-from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, relation_to
+from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, doc_from_entry, relation_to
 from pipelines.items import ArticleItem, RejectedPageItem
 from pipelines.spam.counter import ParagraphFrequency
 from pipelines.store import (
@@ -267,8 +267,6 @@ class Ingestor:
         blob = batch.dedup_entry(copy_id)
         if blob is None:
             return None
-        from pipelines.shared_index import doc_from_entry
-
         return article_id, doc_from_entry(blob, self.params)
 
     def _reconcile(self, doc: DedupDoc, save: SaveOutcome) -> SaveOutcome:

@@ -25,8 +25,7 @@ from typing import Any, Optional
 
 from datasketch import MinHashLSH
 
-from pipelines.dedup import Candidate, DedupDoc, DedupIndex, DedupParams
-from pipelines.minhash import Signature
+from pipelines.dedup import Candidate, DedupDoc, DedupIndex, DedupParams, doc_from_entry
 from pipelines.store import ArticleStore
 
 log = logging.getLogger(__name__)
@@ -149,12 +148,3 @@ class SharedDedupIndex:
         # A changed page keeps its old entry: verification reads the current entry from the
         # store, so a stale LSH bucket only yields a candidate that fails verification.
         return None
-
-
-def doc_from_entry(blob: bytes, params: DedupParams) -> DedupDoc:
-    """A DedupDoc good enough for LSH insertion (content hash + MinHash values), from an entry."""
-    entry = DedupIndex(params)._decode_entry(blob, 0)
-    signature = None
-    if entry.hashvalues is not None:
-        signature = Signature(entry.hashvalues, entry.sample, entry.key_length, params.scheme)
-    return DedupDoc(entry.content_hash, entry.key_length, signature)
