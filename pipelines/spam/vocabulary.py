@@ -170,7 +170,8 @@ def term_starts(text: str) -> list[int]:
     simplified = to_simplified(text)
     if len(simplified) != len(text):  # a phrase converted to another length: per character
         simplified = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
-    return [hit.start for hit in spam_term_hits(simplified)]
+    # (Without `spam_term_hits`' prefilter: on a whole page's text the pattern alone is faster.)
+    return [match.start() for match in TERM_PATTERN.finditer(simplified)]
 
 
 def count_terms(texts: str | Iterable[str]) -> int:
