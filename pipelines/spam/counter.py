@@ -528,82 +528,16 @@ class ParagraphFrequency:
         terms), `boilerplate` (the site's template) or None, all looked up at once."""
         kinds: list[Optional[str]] = [None] * evidence.paragraphs
         counts = self._sites.get(site)
-        if counts is None or len(counts) < self.min_site_docs:
-            return kinds
-        arrays = evidence
-        tracked, exact, near = arrays.tracked, arrays.exact, arrays.near
-        if not tracked:
+        if counts is None or len(counts) < self.min_site_docs or not evidence.tracked:
             return kinds
         needed = max(self.min_docs, math.ceil(self.min_share * len(counts)))
-        row_of = np.full(len(tracked), -1, dtype=np.int64)
-        row_of[near] = np.arange(near.size)
-        found = self._candidates(counts.exact.values, counts.exact.docs, counts.bands.values, counts.bands.docs,
-                       counts.live, exact, row_of, arrays.bands, arrays.banded, needed, _NEAR_MIN_BANDS)
-        for k, docs in found:
+        for k, docs in _candidates(counts, evidence, needed):
             if docs.size >= needed:
-                kinds[tracked[k]] = self._judge(
-                    site, counts, int(exact[k]), bool(arrays.spam[k]), set(docs.tolist()), needed
+                kinds[evidence.tracked[k]] = self._judge(
+                    site, counts, int(evidence.exact[k]), bool(evidence.spam[k]),
+                    set(docs.tolist()), needed,
                 )
         return kinds
-
-    @staticmethod
-    def _candidates(
-        exact_runs: list[np.ndarray], exact_docs: list[np.ndarray], band_runs: list[np.ndarray],
-        band_docs: list[np.ndarray], live: np.ndarray, exact: np.ndarray, row_of: np.ndarray,
-        bands: np.ndarray, banded: np.ndarray, needed: int, min_bands: int,
-    ) -> list[tuple[int, np.ndarray]]:
-        """(paragraph, sorted live docs holding it) of the paragraphs whose bound reaches
-        `needed`.
-
-        A bound first, from the number of postings under each value: most paragraphs are on
-        one page or a few, and only those that may reach the threshold have their pages
-        counted exactly: by exact fingerprint, skeleton, or `min_bands` band keys. `row_of`:
-        a paragraph's row of `bands` (skeleton, then band keys), or -1; a row's band keys are
-        looked up only where it is `banded`."""
-        exact_postings, band_postings = _Postings(), _Postings()
-        exact_postings.values, exact_postings.docs = exact_runs, exact_docs
-        band_postings.values, band_postings.docs = band_runs, band_docs
-        near = np.flatnonzero(row_of >= 0)
-        near_banded = banded[row_of[near]]
-        exact_found = exact_postings.find(exact)
-        bound = exact_postings.counts(exact_found, exact.size)
-        width = bands.shape[1]
-        values = bands[row_of[near]].ravel()
-        band_found = band_postings.find(values)
-        if near.size:
-            held = band_postings.counts(band_found, values.size).reshape(-1, width)
-            bound[near] += held[:, 0] + (held[:, 1:].sum(axis=1) * near_banded) // min_bands
-        candidates = np.flatnonzero(bound >= needed)
-        if not candidates.size:
-            return []
-        # (paragraph, live doc) pairs by exact key, skeleton, or enough band keys.
-        docs, owner = exact_postings.postings(exact_found, candidates)
-        pairs = [owner * live.size + docs]
-        position_of = np.full(exact.size, -1, dtype=np.intp)  # a paragraph's row of `values`
-        position_of[near] = np.arange(near.size)
-        rows = position_of[candidates]
-        rows = rows[rows >= 0]
-        if rows.size:
-            columns = (np.arange(width) == 0) | near_banded[rows][:, None]
-            which = (rows[:, None] * width + np.arange(width))[columns]
-            docs, position = band_postings.postings(band_found, which)
-            owner = near[position // width]
-            key = owner * live.size + docs
-            skeleton = position % width == 0
-            pairs.append(key[skeleton])
-            band_keys = np.sort(key[~skeleton])
-            # A pair is held through enough bands when it recurs min_bands times in a row.
-            steps = min_bands - 1
-            if band_keys.size > steps:
-                pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]] if steps else band_keys)
-        pairs_all = sorted_distinct(np.concatenate(pairs))
-        owner, docs = np.divmod(pairs_all, live.size)
-        alive = live[docs]
-        owner, docs = owner[alive], docs[alive]
-        first = np.searchsorted(owner, candidates, "left")
-        end = np.searchsorted(owner, candidates, "right")
-        return [(k, docs[a:b].astype(np.uint32))
-                for k, a, b in zip(candidates.tolist(), first.tolist(), end.tolist())]
 
     def _judge(
         self, site: str, counts: _SiteCounts, fp: int, has_spam: bool, docs: set[int], needed: int
@@ -655,6 +589,58 @@ class ParagraphFrequency:
                     site, counts.doc_of[number], seq, fps, bands.get(number, _NO_VALUES),
                     np.array(sorted(set(fps.tolist()) & counts.spammy), dtype=_U64),
                 )
+
+
+def _candidates(
+    counts: _SiteCounts, evidence: PageEvidence, needed: int
+) -> list[tuple[int, np.ndarray]]:
+    """(tracked paragraph, sorted live docs of the site holding it) of the paragraphs of a page
+    whose bound reaches `needed`.
+
+    A bound first, from the number of postings under each value: most paragraphs are on one
+    page or a few, and only those that may reach the threshold have their pages counted
+    exactly: by exact fingerprint, skeleton, or `_NEAR_MIN_BANDS` band keys (a row's band keys
+    count only where it is `banded`)."""
+    exact, near, bands, banded, live = (
+        evidence.exact, evidence.near, evidence.bands, evidence.banded, counts.live
+    )
+    exact_found = counts.exact.find(exact)
+    bound = counts.exact.counts(exact_found, exact.size)
+    width = bands.shape[1]
+    band_found = counts.bands.find(bands.ravel())
+    if near.size:
+        held = counts.bands.counts(band_found, bands.size).reshape(-1, width)
+        bound[near] += held[:, 0] + (held[:, 1:].sum(axis=1) * banded) // _NEAR_MIN_BANDS
+    candidates = np.flatnonzero(bound >= needed)
+    if not candidates.size:
+        return []
+    # (paragraph, live doc) pairs by exact key, skeleton, or enough band keys.
+    docs, owner = counts.exact.postings(exact_found, candidates)
+    pairs = [owner * live.size + docs]
+    row_of = np.full(exact.size, -1, dtype=np.intp)  # a tracked paragraph's row of `bands`
+    row_of[near] = np.arange(near.size)
+    rows = row_of[candidates]
+    rows = rows[rows >= 0]
+    if rows.size:
+        columns = (np.arange(width) == 0) | banded[rows][:, None]
+        which = (rows[:, None] * width + np.arange(width))[columns]
+        docs, position = counts.bands.postings(band_found, which)
+        key = near[position // width] * live.size + docs
+        skeleton = position % width == 0
+        pairs.append(key[skeleton])
+        band_keys = np.sort(key[~skeleton])
+        # A pair is held through enough bands when it recurs _NEAR_MIN_BANDS times in a row.
+        steps = _NEAR_MIN_BANDS - 1
+        if band_keys.size > steps:
+            pairs.append(band_keys[steps:][band_keys[steps:] == band_keys[:-steps]])
+    pairs_all = sorted_distinct(np.concatenate(pairs))
+    owner, docs = np.divmod(pairs_all, live.size)
+    alive = live[docs]
+    owner, docs = owner[alive], docs[alive]
+    first = np.searchsorted(owner, candidates, "left")
+    end = np.searchsorted(owner, candidates, "right")
+    return [(k, docs[a:b].astype(np.uint32))
+            for k, a, b in zip(candidates.tolist(), first.tolist(), end.tolist())]
 
 
 def _values_by_doc(postings: _Postings, live: np.ndarray) -> dict[int, np.ndarray]:
