@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from pipelines.normalize import to_simplified
 
@@ -155,21 +155,25 @@ def category_of(term: str) -> str:
     return _TERM_CATEGORY[term.lower()]
 
 
-def topics_outside_hits(text: str, hits: Iterable[TermHit]) -> frozenset[str]:
+def topics_outside_hits(text: str, hits: Sequence[TermHit]) -> frozenset[str]:
     """Categories whose topic words occur in `text` (lower-cased) outside its term hits."""
     words = _ANY_TOPIC_WORD.findall(text)
     if not words:
         return frozenset()
-    if any(True for _ in hits):
+    if hits:
         words = _ANY_TOPIC_WORD.findall(TERM_PATTERN.sub(" ", text.lower()))
     return frozenset(map(_TOPIC_OF.__getitem__, words))
+
+
+def _same_length(converted: str, original: str) -> str:
+    return converted if len(converted) == len(original) else original
 
 
 def term_starts(text: str) -> list[int]:
     """Where vocabulary terms start in `text` as served (Traditional or Simplified, any case)."""
     simplified = to_simplified(text)
     if len(simplified) != len(text):  # a phrase converted to another length: per character
-        simplified = "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
+        simplified = "".join(_same_length(to_simplified(ch), ch) for ch in text)
     # (Without `spam_term_hits`' prefilter: on a whole page's text the pattern alone is faster.)
     return [match.start() for match in TERM_PATTERN.finditer(simplified)]
 
