@@ -124,7 +124,8 @@ class StagePool:
                 page.prepared.cleaned.item.raw_pages = item.raw_pages
                 result.set_result(page)
 
-        self._executor.submit(prepare_sent, (replace(item, raw_pages=[]), self.params)).add_done_callback(done)
+        sent = (replace(item, raw_pages=[]), self.params)
+        self._executor.submit(prepare_sent, sent).add_done_callback(done)
         return result
 
     def map(self, function: Callable[[J], R], jobs: Iterable[J]) -> Iterator[R]:

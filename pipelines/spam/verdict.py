@@ -24,6 +24,7 @@ LINK_FARM = 0.25  # offsite links ≥ 50 % and link text ≥ 30 %
 CLOAKING = 0.3  # a cloaking redirect
 HIDDEN_SPAM = 0.15  # hidden blocks carrying terms
 SPAM_SCORE = 0.6
+RUNNING_TEXT_HAN = 30  # Han characters from which a paragraph is running text
 # Substantial clean running text keeps a page whatever its score (a hijacked mirror of a real
 # article scores high, and its article is kept, cleaned, and found to be a mirror by dedup).
 SUBSTANTIAL_CHARS = 400
@@ -95,7 +96,8 @@ def classify_page(
     related = related_categories(texts)
     # The hits of the lower-cased body are those of its lines one after the other (no term
     # spans a line break), and so is its comparison key when t2s is piecewise.
-    body_hits = [h for p in texts for h in p.hits if h.category not in related]
+    foreign = [[h for h in p.hits if h.category not in related] for p in texts]
+    body_hits = [h for hits in foreign for h in hits]
 
     score = 0.0
     reasons: list[str] = []
@@ -119,7 +121,7 @@ def classify_page(
         if count >= 4:
             score += STUFFING
             reasons.append(f"keyword_stuffing:{term}x{count}")
-    running: list[Paragraph] = [p for p in texts if p.han >= 30]
+    running: list[Paragraph] = [p for p in texts if p.han >= RUNNING_TEXT_HAN]
     if sum(p.han for p in running) < 100:
         score += NO_RUNNING_TEXT
         reasons.append("no_running_text")
@@ -135,9 +137,10 @@ def classify_page(
     score = min(score, 1.0)
 
     clean_chars = sum(
-        p.han for p in running
-        if not (p.hits and is_spam_paragraph(len(p.key), [h for h in p.hits if h.category not in related]))
+        p.han for p, hits in zip(texts, foreign)
+        if p.han >= RUNNING_TEXT_HAN and not is_spam_paragraph(len(p.key), hits)
     )
     all_han = sum(p.han for p in texts) or 1
     substantial = clean_chars >= SUBSTANTIAL_CHARS and clean_chars >= SUBSTANTIAL_SHARE * all_han
-    return SpamVerdict(score >= SPAM_SCORE and not substantial, round(score, 3), tuple(reasons), clean_chars)
+    is_spam = score >= SPAM_SCORE and not substantial
+    return SpamVerdict(is_spam, round(score, 3), tuple(reasons), clean_chars)

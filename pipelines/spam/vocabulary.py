@@ -81,10 +81,14 @@ assert all("\u3400" <= ch <= "\u9fff" for word in _TOPIC_OF for ch in word)
 
 
 def _overlap(a: str, b: str) -> bool:
-    return a in b or b in a or any(a.endswith(b[:k]) or b.endswith(a[:k]) for k in range(1, min(len(a), len(b))))
+    return a in b or b in a or any(
+        a.endswith(b[:k]) or b.endswith(a[:k]) for k in range(1, min(len(a), len(b)))
+    )
 
 
-assert not any(_overlap(a, b) for a, ca in _TOPIC_OF.items() for b, cb in _TOPIC_OF.items() if ca != cb)
+assert not any(
+    _overlap(a, b) for a, ca in _TOPIC_OF.items() for b, cb in _TOPIC_OF.items() if ca != cb
+)
 _ANY_TOPIC_WORD = re.compile("|".join(map(re.escape, _TOPIC_OF)))
 
 # ASCII terms must stand alone ("av" not inside "avg", "pk10" not inside "pk100"). The lookahead
