@@ -90,14 +90,26 @@ def _may_resolve_to_base(href: str) -> bool:
     return False  # a relative path that starts with a path character: the last segment is its own
 
 
+def _page_number(path: str, prefix: str, ext: str) -> int | None:
+    """N for "<prefix>_N<ext>" (N of one to three digits), 0 for "<prefix><ext>", else None."""
+    if not (path.startswith(prefix) and path.endswith(ext)) or len(path) < len(prefix) + len(ext):
+        return None
+    middle = path[len(prefix) : len(path) - len(ext)]
+    if not middle:
+        return 0
+    digits = middle[1:]
+    if middle[0] == "_" and 1 <= len(digits) <= 3 and digits.isascii() and digits.isdigit():
+        return int(digits)
+    return None
+
+
 def next_pages(root: Any, url: str) -> list[str]:
     """The other pages of a multi-page article (base_2.html...), in page order, or []."""
     stem = page_stem(url)
     if stem is None or classify_url(url) == "list":
         return []
     directory, base, ext, current = stem
-    # "<base>_N<ext>" is page N (N of one to three digits), "<base><ext>" page 0.
-    page_url = re.compile(re.escape(directory + base) + r"(?:_(\d{1,3}))?" + re.escape(ext))
+    prefix = directory + base
     pages: dict[int, str] = {}
     pager_text = ""
     for a in root.iter("a"):
@@ -107,9 +119,9 @@ def next_pages(root: Any, url: str) -> list[str]:
         absolute = safe_urljoin(url, href)
         if not absolute:
             continue
-        m = page_url.fullmatch(absolute.split("?")[0])
-        if m:
-            pages[int(m.group(1) or 0)] = absolute
+        number = _page_number(absolute.split("?")[0], prefix, ext)
+        if number is not None:
+            pages[number] = absolute
             parent = a.getparent()
             if parent is not None and not pager_text:
                 grand = parent.getparent()
