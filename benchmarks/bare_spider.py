@@ -1,4 +1,8 @@
-"""The bare Scrapy spider of `python -m benchmarks crawl`: fetch every page, follow links, no pipeline."""
+"""The bare Scrapy spider of `python -m benchmarks crawl`: fetch every page, follow links, no pipeline.
+
+It runs no script, so the pages a pager script writes are given to it as start URLs (`-a
+also=FILE`, one URL a line): it fetches the pages the pipeline crawl reaches.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from scrapy.linkextractors import LinkExtractor
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, start: str = "", **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, start: str = "", also: str = "", **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.start_urls = start.split(",")
+        if also:
+            with open(also, encoding="utf-8") as lines:
+                self.start_urls += [line.strip() for line in lines if line.strip()]
         self.allowed_domains = sorted({urlsplit(u).hostname or "" for u in self.start_urls})
         self.links = LinkExtractor(allow_domains=self.allowed_domains)
 

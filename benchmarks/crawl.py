@@ -1,9 +1,10 @@
 """`python -m benchmarks crawl`: a whole-pipeline crawl of a generated loopback web vs a bare spider.
 
-The web (under a temporary directory) holds the benchmark corpus as article pages of five
-CMS families on the corpus's `.test` hosts (35 for 1,000 pages), each with paginated list pages; it is served by
-`crawler.demo.server.FixtureWeb(root=…)` in a separate process and reached through
-`http_proxy`, exactly as the crawl tests do. Politeness is off for both crawls
+The web (`benchmarks.web`, under a temporary directory) holds the benchmark corpus as article
+pages behind five columns, one per pagination shape of the real web, 10 articles to a list page:
+1,000 pages make columns of 20 list pages, deeper than `DEPTH_LIMIT`, so every page is reached
+only if pagination is followed to the end. It is served by `crawler.demo.server.FixtureWeb(root=…)`
+in a separate process and reached through `http_proxy`, exactly as the crawl tests do. Politeness is off for both crawls
 (`AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=32`). Reported: wall time,
 pages/s and CPU seconds of each crawler process, and the ratio pipeline / bare (goal ≤ 2).
 With `--profile`, the pipeline crawl runs under cProfile and the top functions are printed.
@@ -11,60 +12,30 @@ With `--profile`, the pipeline crawl runs under cProfile and the top functions a
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import random
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from benchmarks.corpus import build_corpus, render_page
+from benchmarks.web import SHAPES, Column, ColumnSpec, build_paged_web
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=32",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32"]
-LIST_SIZE = 40
-_RELATED = re.compile(r'href="http://[^/"]+/a/\d+\.html"')
+LIST_SIZE = 10
 
 
-def build_web(root: Path, pages: int, seed: int = 20251022) -> tuple[list[str], int]:
-    """Write the web; return (start URLs, article pages)."""
-    docs = build_corpus(pages, seed=seed)
-    by_host: dict[str, list[Any]] = defaultdict(list)
-    for doc in docs:
-        by_host[urlsplit(doc.url).hostname].append(doc)  # type: ignore[index]
-    rng = random.Random(seed)
-    for doc in docs:
-        parts = urlsplit(doc.url)
-        target = root / parts.hostname / parts.path.lstrip("/")  # type: ignore[operator]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Related-article links point at real articles of the host (no 404 flood).
-        siblings = [urlsplit(d.url).path for d in by_host[parts.hostname]]  # type: ignore[index]
-        page = _RELATED.sub(lambda m: f'href="{rng.choice(siblings)}"', render_page(doc).decode(
-            "gbk" if doc.encoding == "gbk" else "utf-8"))
-        target.write_bytes(page.encode("gbk" if doc.encoding == "gbk" else "utf-8", errors="xmlcharrefreplace"))
-    starts = []
-    for host, host_docs in by_host.items():
-        chunks = [host_docs[i : i + LIST_SIZE] for i in range(0, len(host_docs), LIST_SIZE)]
-        for number, chunk in enumerate(chunks):
-            name = "index.html" if number == 0 else f"list_{number + 1}.html"
-            links = "\n".join(f'<li><a href="{urlsplit(d.url).path}">{html.escape(d.title)}</a>'
-                              f"<span>{d.published}</span></li>" for d in chunk)
-            pager = f'<div class="pages"><a href="/list_{number + 2}.html">下一页</a></div>' if number + 1 < len(chunks) else ""
-            (root / host / name).write_text(
-                f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>政策文件</title></head><body>'
-                f'<div class="list"><ul>{links}</ul></div>{pager}</body></html>', encoding="utf-8")
-        (root / host / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-        starts.append(f"http://{host}/")
-    return starts, len(docs)
+def build_web(root: Path, pages: int, seed: int = 20251022) -> tuple[list[Column], int]:
+    """Write the web: `pages` article pages in one column per pagination shape, 10 to a list
+    page; return (the columns, article pages)."""
+    per_column = max(1, pages // (len(SHAPES) * LIST_SIZE))
+    columns = build_paged_web(root, [ColumnSpec(shape, per_column, LIST_SIZE) for shape in SHAPES], seed)
+    return columns, sum(len(c.article_urls) for c in columns)
 
 
 def _serve(root: Path) -> tuple[subprocess.Popen[str], int]:
@@ -97,22 +68,26 @@ def _timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
 def crawl_benchmark(args: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="policy-crawl-bench-") as tmp:
         root = Path(tmp) / "web"
-        starts, pages = build_web(root, args.pages)
+        columns, pages = build_web(root, args.pages)
+        starts = [c.start_url for c in columns]
         sites = Path(tmp) / "sites.toml"
         sites.write_text("".join(
-            f'[[site]]\nname = "{urlsplit(u).hostname.split(".")[1]}"\nstart_urls = ["{u}"]\nmax_pages = 100000\n\n'  # type: ignore[union-attr]
-            for u in starts), encoding="utf-8")
+            f'[[site]]\nname = "{c.shape}"\nstart_urls = ["{c.start_url}"]\nmax_pages = 100000\n\n'
+            for c in columns), encoding="utf-8")
+        scripted = Path(tmp) / "scripted.txt"  # list pages only a pager script links to
+        scripted.write_text("\n".join(u for c in columns if c.shape == "trs_script" for u in c.list_urls))
         server, port = _serve(root)
         try:
             env = _env(port)
             bare = _timed([sys.executable, "-m", "scrapy", "runspider", str(ROOT / "benchmarks" / "bare_spider.py"),
-                           "-a", "start=" + ",".join(starts), *FAST, "-s", "LOG_LEVEL=INFO",
+                           "-a", "start=" + ",".join(starts), "-a", f"also={scripted}", *FAST, "-s", "LOG_LEVEL=INFO",
                            "-s", "ROBOTSTXT_OBEY=True"], env)
             db = f"sqlite:///{Path(tmp) / 'store' / 'policy.db'}"
             crawl_cmd = ["-m", "crawler.cli", "crawl", "--sites", str(sites), "--db", db, *FAST]
             if getattr(args, "profile", False):
                 crawl_cmd = ["-m", "cProfile", "-o", str(Path(tmp) / "crawl.prof"), *crawl_cmd]
             pipeline = _timed([sys.executable, *crawl_cmd], env)
+            stored = _stored(db, {u for c in columns for u in c.article_urls})
             profile = None
             if getattr(args, "profile", False) and (Path(tmp) / "crawl.prof").exists():
                 import io
@@ -128,13 +103,16 @@ def crawl_benchmark(args: Any) -> dict[str, Any]:
             server.wait(timeout=10)
     bare_pages = _count(bare["stderr"], "'bare/pages': ")
     ratio = pipeline["wall_s"] / bare["wall_s"] if bare["wall_s"] else float("nan")
-    result = {"article_pages": pages, "bare": bare, "pipeline": pipeline,
-              "bare_pages_fetched": bare_pages, "ratio_pipeline_to_bare": round(ratio, 2)}
-    print(f"loopback web: {pages} article pages on {len(starts)} hosts")
+    result = {"article_pages": pages, "article_pages_stored": stored, "bare": bare,
+              "pipeline": pipeline, "bare_pages_fetched": bare_pages,
+              "ratio_pipeline_to_bare": round(ratio, 2)}
+    print(f"loopback web: {pages} article pages in {len(starts)} columns of "
+          f"{max(len(c.list_urls) for c in columns)} list pages")
     print(f"bare spider : {bare['wall_s']:.1f} s wall, {bare['cpu_s']:.1f} CPU s, "
           f"{(bare_pages or pages) / bare['wall_s']:.0f} pages/s (exit {bare['returncode']})")
     print(f"pipeline    : {pipeline['wall_s']:.1f} s wall, {pipeline['cpu_s']:.1f} CPU s, "
-          f"{pages / pipeline['wall_s']:.0f} article pages/s (exit {pipeline['returncode']})")
+          f"{pages / pipeline['wall_s']:.0f} article pages/s (exit {pipeline['returncode']}), "
+          f"{stored} of {pages} article pages stored")
     print(f"ratio pipeline / bare: {ratio:.2f}x (goal <= 2x)")
     if pipeline["returncode"] != 0:
         print(pipeline["stderr"][-1500:], file=sys.stderr)
@@ -145,6 +123,21 @@ def crawl_benchmark(args: Any) -> dict[str, Any]:
         run.pop("stderr")
     Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     return result
+
+
+def _stored(db_url: str, article_urls: set[str]) -> int:
+    """How many of the web's article pages the crawl stored (as an article or a copy)."""
+    from sqlalchemy import select
+
+    from models import ArticleCopy
+    from models.database import create_store_engine
+
+    engine = create_store_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return sum(1 for url in connection.scalars(select(ArticleCopy.url)) if url in article_urls)
+    finally:
+        engine.dispose()
 
 
 def _count(log: str, marker: str) -> int | None:

@@ -126,8 +126,13 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress; warnings and a one-line summary only (for cron).")
 @click.option("--json-logs", is_flag=True, help="Log lines as JSON objects (for log collectors).")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Write the full log to this file.")
-def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, overrides: tuple[str, ...], quiet: bool, json_logs: bool, log_file: str | None) -> None:
+@click.option("--full", is_flag=True, help="Walk every list page again (a backfill); a normal run stops paging a list where its articles are stored.")
+def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, overrides: tuple[str, ...], quiet: bool, json_logs: bool, log_file: str | None, full: bool) -> None:
     """Crawl the registry's sites (or the named ones) through the whole pipeline into the store.
+
+    A site's first crawl walks its lists to the last page; later runs stop paging a list at a
+    page whose articles are all stored (`--full`, or `backfill = true` in the registry, walks
+    everything again).
 
     Exit codes: 0 ok, 1 failed, 2 bad arguments or store, 3 degraded (a site's extraction
     looks broken: see the warning), 75 another crawl of this store is running.
@@ -139,6 +144,8 @@ def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, o
     except RegistryError as exc:
         fail(str(exc))
     settings = {**logging_overrides(quiet, json_logs, log_file), **parse_overrides(overrides)}
+    if full:
+        settings["CRAWL_FULL"] = True
     db_url, engine = open_checked_store(db)
     if os.environ.get("REDIS_URL"):
         check_redis(os.environ["REDIS_URL"])

@@ -30,6 +30,8 @@ def site_figures(stats: dict[str, Any], name: str) -> dict[str, Any]:
         "unchanged": stats.get(f"incremental/unchanged/{name}", 0),
         "rejected": stats.get(f"store/rejected/{name}", 0),
         "errors": stats.get(f"site/{name}/errors", 0),
+        # Reached its page cap: some of its lists may not have been walked to the end.
+        "capped": stats.get(f"site/{name}/capped", 0),
     }
 
 

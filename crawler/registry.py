@@ -14,7 +14,7 @@ BUILTIN_REGISTRY = "sites.toml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KNOWN_KEYS = {
     "name", "start_urls", "allowed_domains", "article_url_pattern", "max_pages", "selectors",
-    "parser", "list_url_pattern", "enabled",
+    "parser", "list_url_pattern", "enabled", "backfill",
 }
 
 
@@ -32,6 +32,8 @@ class Site:
     max_pages: Optional[int] = None
     selectors: dict[str, Any] = field(default_factory=dict)
     parser: Optional[str] = None
+    #: Walk every list page on every run (as `crawl --full` does), not only up to stored articles.
+    backfill: bool = False
 
     def allows(self, url: str) -> bool:
         """True when `url` is on one of the site's domains (or their subdomains)."""
@@ -78,6 +80,9 @@ def parse_site(raw: dict[str, Any], where: str) -> Site:
     max_pages = raw.get("max_pages")
     if max_pages is not None and (not isinstance(max_pages, int) or max_pages <= 0):
         raise RegistryError(f"{where}: max_pages must be a positive whole number")
+    backfill = raw.get("backfill", False)
+    if not isinstance(backfill, bool):
+        raise RegistryError(f"{where}: backfill must be true or false")
     selectors = raw.get("selectors") or {}
     if not isinstance(selectors, dict):
         raise RegistryError(f"{where}: [site.selectors] must be a table of field = selector")
@@ -90,6 +95,7 @@ def parse_site(raw: dict[str, Any], where: str) -> Site:
         max_pages=max_pages,
         selectors=dict(selectors),
         parser=raw.get("parser"),
+        backfill=backfill,
     )
     outside = [u for u in site.start_urls if not site.allows(u)]
     if outside:

@@ -73,10 +73,18 @@ ARTICLE_MAX_CHARS = 200_000
 
 # Per-site cap when the registry gives none.
 SITE_MAX_PAGES = 5000
-# Follow discovered links this many hops from the start URLs at most.
+# Follow discovered links this many hops from the start URLs at most. Pagination steps are not
+# hops: a list's pages keep the depth of its first page (crawler.depth).
 DEPTH_LIMIT = 8
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "crawler.depth.PaginationDepthMiddleware": 900,
+}
 
 # --- incremental crawls --------------------------------------------------------------------
+# A site's lists are walked to the end on its first crawl; later runs stop paging a list at a
+# page whose articles are all stored. CRAWL_FULL (`crawl --full`) walks every list again.
+CRAWL_FULL = False
 # Stored article pages are not fetched again; after this many days they are re-checked with a
 # conditional request (If-None-Match / If-Modified-Since). 0 disables re-checks.
 INCREMENTAL_RECHECK_DAYS = 7

@@ -378,6 +378,23 @@ class ArticleStore:
                 )
             )
 
+    def walked_sites(self, sites: Iterable[str]) -> set[str]:
+        """The sites of `sites` that a finished crawl ran through without reaching their page
+        cap: their lists were followed as far as they go, so a run may stop paging a list where
+        its articles are stored. (Runs recorded without the per-site cap figure never count.)"""
+        wanted = set(sites)
+        walked: set[str] = set()
+        with self.sessions() as session:
+            rows = session.execute(
+                select(CrawlRun.stats).where(CrawlRun.status.in_(("ok", "degraded")))
+            )
+            for (stats,) in rows:
+                for name, figures in ((stats or {}).get("sites") or {}).items():
+                    if (name in wanted and isinstance(figures, dict)
+                            and figures.get("capped") == 0 and figures.get("pages", 0) > 0):
+                        walked.add(name)
+        return walked
+
     # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, sites: list[str], command: str = "crawl") -> int:

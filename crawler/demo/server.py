@@ -7,6 +7,9 @@ proxying (``http_proxy=http://127.0.0.1:PORT``): a request arrives either with a
 and is answered from ``crawler/demo/web/<host>/<path>``. The server is an origin server only:
 it never forwards anything, so no request ever leaves loopback.
 
+A URL with a query string is answered from a file whose name holds the query
+(``list.php?catid=5&page=2``) when there is one, else from the file of its path alone.
+
 Per-host ``_headers.json`` maps a path (or ``"*"`` for the host default) to extra response
 headers; the pseudo-header ``"Status"`` overrides the status code (e.g. a 301 with ``Location``).
 Files are served byte for byte as stored, so GBK pages reach the crawler GBK-encoded.
@@ -319,7 +322,8 @@ class FixtureWeb:
         host_dir = self.root / host
         if not host_dir.is_dir():
             return None
-        url_path = unquote(path.split("?", 1)[0].split("#", 1)[0]) or "/"
+        path, _, query = path.split("#", 1)[0].partition("?")
+        url_path = unquote(path) or "/"
         if not url_path.startswith("/"):
             return None
         segments = [s for s in url_path.split("/") if s]
@@ -334,6 +338,11 @@ class FixtureWeb:
             candidate.resolve().relative_to(host_dir.resolve())
         except ValueError:
             return None
+        query = unquote(query)
+        if query and "/" not in query and "\x00" not in query:
+            with_query = candidate.with_name(f"{candidate.name}?{query}")
+            if with_query.is_file():
+                return with_query, url_path
         if not candidate.is_file():
             return None
         return candidate, url_path
@@ -341,7 +350,9 @@ class FixtureWeb:
     def headers_for(self, host: str, url_path: str, file_path: Path) -> dict[str, str]:
         table = self._headers_table(host)
         headers = {
-            "Content-Type": CONTENT_TYPES.get(file_path.suffix.lower(), "application/octet-stream"),
+            "Content-Type": CONTENT_TYPES.get(
+                Path(file_path.name.split("?")[0]).suffix.lower(), "application/octet-stream"
+            ),
             "Last-Modified": DEFAULT_LAST_MODIFIED,
         }
         headers.update(table.get("*", {}))

@@ -16,6 +16,14 @@ ATTACH_EXT_RE = re.compile(
     re.I,
 )
 _TOTAL_PAGES_RE = re.compile(r"共\s*(\d{1,3})\s*[页頁]")
+#: The text of a pager's link: a page number ("2", "[3]", "第4页"), a step (上一页, 下一页,
+#: 尾页…) or an arrow. A link to base_N.html with other text (a related article's title) is
+#: no page of this one.
+PAGER_TEXT = re.compile(
+    r"^\s*[\[【(（]?\s*(?:第?\s*\d{1,4}\s*[页頁]?|[上下]一?[页頁]|[首尾末前后][页頁]|最后一?[页頁]|"
+    r"<|<<|>|>>|»|«|›|‹|next|prev(?:ious)?|last|first)\s*[\]】)）]?\s*$",
+    re.IGNORECASE,
+)
 _CREATE_PAGE_RE = re.compile(
     r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,"
     r"\s*['\"]([^'\"]+)['\"]\s*,\s*['\"](\w+)['\"]"
@@ -116,6 +124,8 @@ def next_pages(root: Any, url: str) -> list[str]:
         href = a.get("href") or ""
         if base not in href and not _may_resolve_to_base(href):
             continue  # its last path segment comes from the href and cannot be base[_N]ext
+        if not PAGER_TEXT.match(el_text(a)):
+            continue  # a related article of the same day (t20250928_31.html), not a page
         absolute = safe_urljoin(url, href)
         if not absolute:
             continue

@@ -4,6 +4,13 @@ Crawling only: seeds, link following, pagination, multi-page articles and increm
 Fields come from `crawler.extractors`; what happens to an item after it is yielded is the
 pipeline's business.
 
+Pagination steps and redirects keep the depth of the page they come from (`SAME_DEPTH` in a
+request's meta, read by `crawler.depth.PaginationDepthMiddleware`), so a column is walked to its
+last page however deep it runs; other links past `DEPTH_LIMIT` are never scheduled. A site's first crawl (or `crawl --full`, or `backfill = true` in
+the registry) follows every step of every list; once a crawl of the site has finished without
+reaching its page cap, a run follows only a list's next page, and only from a list page that
+links to an article not yet stored: a daily run of a 300-page column fetches a page or two.
+
 Every page that is fetched (or tried) and not turned into an article is yielded as a
 `RejectedPageItem` with a reason; docs/reliability.md says what each reason means, with its test.
 
@@ -43,11 +50,15 @@ from twisted.python.failure import Failure
 from crawler.extractors import (
     ExtractedPage, charset_of_content_type, decode_html, parse_html, parser_for,
 )
+from crawler.depth import SAME_DEPTH, too_deep
 from crawler.extractors.urls import safe_urljoin
 from crawler.items import item_from_page
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
-from crawler.spiders.discovery import MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, discover, page_links
+from crawler.spiders.discovery import (
+    MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, Link, Links, discover, page_links,
+)
+from crawler.spiders.pagination import list_pages, pager_scripts
 from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from pipelines.store import as_utc, utcnow
 from pipelines.store_access import store_for
@@ -133,6 +144,7 @@ class SitesSpider(scrapy.Spider):
         self.article_max_chars = settings.getint("ARTICLE_MAX_CHARS", ARTICLE_MAX_CHARS)
         self.max_links = settings.getint("PAGE_MAX_LINKS", MAX_LINKS_PER_PAGE)
         self.max_redirects = settings.getint("REDIRECT_MAX_TIMES", 5)
+        self.depth_limit = settings.getint("DEPTH_LIMIT")
         # Statuses the callbacks see themselves: the allowed error codes (recorded with their
         # status) and redirects (followed here, see follow_redirect).
         allowed = {int(code) for code in settings.getlist("HTTPERROR_ALLOWED_CODES")}
@@ -148,6 +160,10 @@ class SitesSpider(scrapy.Spider):
         names = list(self.sites)
         self.known = store.known_pages(names)
         self.known_rejected = store.known_rejections(names, ("spam_page", "not_article"))
+        # Sites whose lists are walked to the end in this run: never crawled to completion
+        # before, asked for (`crawl --full`), or always (`backfill = true`).
+        walked = set() if settings.getbool("CRAWL_FULL") else store.walked_sites(names)
+        self.walk_all = {s.name for s in self.site_list if s.backfill or s.name not in walked}
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -160,7 +176,7 @@ class SitesSpider(scrapy.Spider):
 
     def schedule(
         self, site: Site, url: str, kind: str, force: bool = False,
-        redirect_chain: tuple[str, ...] = (),
+        redirect_chain: tuple[str, ...] = (), same_depth: bool = False,
     ) -> Optional[Request]:
         """A request for `url`, or None when the site's cap or the incremental rule says no."""
         stats = self.crawler.stats
@@ -180,6 +196,8 @@ class SitesSpider(scrapy.Spider):
         }
         if redirect_chain:
             meta["redirect_chain"] = redirect_chain
+        if same_depth or redirect_chain:
+            meta[SAME_DEPTH] = True
         headers: dict[str, str] = {}
         if not force and url in self.known_rejected:
             if url not in self.unchanged:
@@ -242,9 +260,11 @@ class SitesSpider(scrapy.Spider):
             yield self.rejection(response, site, "not_html", f"{what} {content_type!r}")
             return
         decoded = decode_html(response.body, declared_charset(response))
-        # One parse serves both: the anchors are read before the extractor edits the tree.
+        # One parse serves both: the anchors and pager scripts are read before the extractor
+        # edits the tree.
         root, parse_limit = parse_html(decoded.text)
         anchors = page_links(root, response.url, self.max_links)
+        scripts = pager_scripts(root)
         page = self.parsers[site.name].parse_tree(root, response.url, parse_limit=parse_limit)
         page.encoding = decoded.encoding
 
@@ -253,8 +273,16 @@ class SitesSpider(scrapy.Spider):
         if links.capped:
             stats.inc_value("crawl/links_capped")
             self.logger.info("%s: only the first %d links considered", response.url, self.max_links)
+        steps: set[str] = set()
+        if not is_article:
+            links, steps = self.paginate(response.url, site, links, anchors, scripts)
+        deep = too_deep(response.meta.get("depth", 0), self.depth_limit)
         for link in links:
-            request = self.schedule(site, link.url, link.kind)
+            step = link.url in steps
+            if deep and not step:
+                stats.inc_value("crawl/links_too_deep")
+                continue
+            request = self.schedule(site, link.url, link.kind, same_depth=step)
             if request is not None:
                 yield request
         if not is_article:
@@ -286,6 +314,39 @@ class SitesSpider(scrapy.Spider):
                 f"linked as an article but looks like a {page.page_kind} page "
                 f"(score {page.article_score:.2f})",
             )
+
+    def paginate(
+        self, url: str, site: Site, links: Links, anchors: list[tuple[str, str]], scripts: str
+    ) -> tuple[Links, set[str]]:
+        """The links of a list page to follow, and which of them are steps of its list.
+
+        Walking the site's lists to the end, every step is followed (pages a script writes
+        included). Otherwise only the next page, and only when this page links to an article
+        that is not stored yet.
+        """
+        pages = list_pages(url, anchors, scripts)
+        if not pages.steps:
+            return links, set()
+        steps = set(pages.steps)
+        if site.name in self.walk_all:
+            followed = {link.url for link in links}
+            extra = [Link(u, "", "list") for u in pages.steps if u not in followed and site.allows(u)]
+            more = Links([*links, *extra])
+            more.capped = links.capped
+            return more, steps
+        kept = Links(link for link in links if link.url not in steps)
+        kept.capped = links.capped
+        if pages.next_page is None or not any(
+            link.kind == "article" and link.url not in self.known
+            and link.url not in self.known_rejected
+            for link in links
+        ):
+            self.crawler.stats.inc_value("incremental/paging_stopped")
+            self.crawler.stats.inc_value(f"incremental/paging_stopped/{site.name}")
+            return kept, set()
+        if site.allows(pages.next_page):
+            kept.append(Link(pages.next_page, "", "list"))
+        return kept, {pages.next_page}
 
     def follow_redirect(self, response: Response, site: Site) -> Iterator[Any]:
         """Follow a redirect within the site; record one that leaves it, loops or runs too long.
@@ -335,7 +396,7 @@ class SitesSpider(scrapy.Spider):
         if not site.allows(target) or len(target) > MAX_URL_LENGTH:
             self.crawler.stats.inc_value("crawl/offsite_refresh_ignored")
             return None
-        return self.schedule(site, target, "other")
+        return self.schedule(site, target, "other", same_depth=True)  # a redirect, not a hop
 
     def count_unchanged(self, site: Site) -> None:
         self.crawler.stats.inc_value("incremental/unchanged")
@@ -353,11 +414,13 @@ class SitesSpider(scrapy.Spider):
         """The request for the article's next page, or the item when no page is left."""
         if not remaining:
             return item
+        # Never filtered as a duplicate: the item travels with the request, and would be lost
+        # (two articles can name the same URL as a page).
         return Request(
             remaining[0], callback=self.parse_part, errback=self.on_part_error,
             meta={"site": site.name, "kind": "article_page", "item": item,
                   "remaining": remaining[1:]},
-            priority=_PRIORITY["article"] + 1,
+            priority=_PRIORITY["article"] + 1, dont_filter=True,
         )
 
     def parse_part(self, response: Response, **_: Any) -> Iterator[Any]:
