@@ -38,9 +38,17 @@ REPEAT_MIN_SHARE = 0.15
 # of them (金沙娱乐官网，金沙娱乐注册，金沙娱乐开户…).
 STEM_MIN_ITEMS = 4
 STEM_MIN_SHARE = 0.3
-# A keyword title: this many segments or more, the median one this short (characters).
+# A keyword title: this many segments holding Han characters or more, the median one this short;
+# one more when spaces alone part them (news titles are spaced: 华为 Mate 70 系列手机 今日发布).
 TITLE_MIN_SEGMENTS = 3
+TITLE_MIN_SPACED_SEGMENTS = 4
 TITLE_SEGMENT_CHARS = 8
+# Prose joined by commas alone (common on the web: 面料舒适，不紧绷，显高又显瘦) has function
+# words in most of its clauses; keywords have few. A list has at most this share of its word
+# items holding one.
+LIST_FUNCTION_SHARE = 0.25
+# A paragraph without sentence marks, not a list, with this many Han characters reads as prose.
+PROSE_HAN = 30
 
 _HAN = re.compile("[\u4e00-\u9fff]")
 _DIGIT = re.compile("[0-9]")
@@ -51,6 +59,9 @@ _SENTENCE_MARK = re.compile("[。！？；!?;]")
 _ITEM_SEPARATORS = re.compile(r"[，,｜|_/\\·•\s—–\-：:。！？；!?;]+")
 _ITEM_SEPARATORS_ENUMERATION = re.compile(r"[，,、｜|_/\\·•\s—–\-：:。！？；!?;]+")
 _TITLE_LIST_SEPARATORS = re.compile(r"[，,、\s]+")
+_TITLE_MARKS = re.compile(r"[，,、_|｜\-—–]")
+# Characters of function words (particles, copulas, prepositions, conjunctions, adverbs).
+_FUNCTION = re.compile("[的了是在不也很让更就都被把着过和与及或为从向对将而且但即所以之其它这那有没会能要可]")
 _REPEATED_RUN = re.compile(r"([\u4e00-\u9fff]{2,8})\1\1")
 # Mobile numbers, QQ numbers, WeChat ids and the calls to add one. A landline with its area
 # code (010-12345678) is how notices give a number for enquiries, and is not counted.
@@ -86,7 +97,7 @@ class ParagraphShape(NamedTuple):
 
     @property
     def is_prose(self) -> bool:
-        """Sentences, not a list."""
+        """Sentences, not a list (sentences joined by commas alone included: see `page_structure`)."""
         return self.sentence_marks > 0 and not self.is_list
 
 
@@ -101,24 +112,27 @@ def paragraph_shape(paragraph: str) -> ParagraphShape:
         len(words) >= LIST_MIN_ITEMS
         and 2 * len(words) >= len(items)
         and median(map(len, words)) <= LIST_ITEM_CHARS
+        and sum(1 for w in words if _FUNCTION.search(w)) <= LIST_FUNCTION_SHARE * len(words)
     )
     return ParagraphShape(items, words, marks, is_list)
 
 
 def _title_segments(title: str) -> list[str]:
+    """The segments of a title that hold Han characters (a model name, Galaxy S20, is none)."""
     return [
         segment
         for part in TITLE_SEPARATOR.split(title)
         for segment in _TITLE_LIST_SEPARATORS.split(part)
-        if segment
+        if _HAN.search(segment)
     ]
 
 
 def is_keyword_title(title: str) -> bool:
     """A title that is nothing but short keyword segments (代孕_试管婴儿包成功_供卵-代孕公司)."""
     segments = _title_segments(title)
+    spaced = _TITLE_MARKS.search(title) is None
     return (
-        len(segments) >= TITLE_MIN_SEGMENTS
+        len(segments) >= (TITLE_MIN_SPACED_SEGMENTS if spaced else TITLE_MIN_SEGMENTS)
         and median(map(len, segments)) <= TITLE_SEGMENT_CHARS
     )
 
@@ -180,7 +194,7 @@ def page_structure(title: Optional[str], paragraphs: Sequence[Paragraph]) -> Pag
             list_items += len(shape.words)
             for word in shape.words:
                 stems.update({word[i:i + 3] for i in range(len(word) - 2)})
-        elif shape.is_prose:
+        elif shape.is_prose or paragraph.han >= PROSE_HAN:
             sentence_han += paragraph.han
         if paragraph.key in seen:
             stuffed.add(index)

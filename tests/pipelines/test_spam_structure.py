@@ -157,6 +157,8 @@ def test_cleaning_judges_a_traditional_page_as_its_simplified_form(name: str) ->
         ("关于_办证_刻章_学历认证", False, True),
         ("我市成人教育和社区教育工作取得新进展", False, False),
         ("新能源汽车产业迈入规模化发展新阶段 多部门部署推动高质量发展", False, False),
+        # Latin model names between spaces are no segments of a keyword string.
+        ("华为 Mate 70 系列手机 今日正式发布", False, False),
     ],
 )
 def test_document_and_keyword_titles(title: str, document: bool, keywords: bool) -> None:
@@ -175,6 +177,9 @@ def test_document_and_keyword_titles(title: str, document: bool, keywords: bool)
         ("东海市 5.3 3617.5 4.3 203.4 3.1", False),
         ("09:20—09:50 主旨演讲 数字化转型的路径与方法", False),
         ("1. 东海市华远智能装备有限公司", False),
+        # Prose whose clauses are joined by commas alone (no sentence mark), as web copy often is.
+        ("面料柔软透气，穿着不紧绷，版型显高又显瘦，搭配运动鞋更有活力，通勤和周末出游都合适", False),
+        ("水洗做旧工艺，裤脚收口设计，走路不会拖地，颜色也很耐看，秋冬季节可以直接穿", False),
     ],
 )
 def test_what_a_keyword_list_is(paragraph: str, is_list: bool) -> None:
