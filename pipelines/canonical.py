@@ -8,12 +8,13 @@ order. A copy shows it is not the original in three ways, judged against the oth
   `本文来源于东海省工业和信息化厅网站` — by the site's display name, host, registrable domain
   or registry name. Two sites that both name a third party (the issuing ministry) name neither
   copy, so the publication date and completeness decide between them;
-* its body is contained in another copy's (`contained_in`): the other has text this one lacks
-  and not the reverse — a repost whose last paragraph is cut short, page 1 of a long article.
-  Measured on the shingle samples of the bodies' index entries (`pipelines.dedup`), not on
-  lengths. A copy opening with an editor's note contains no other: the note is text the
-  others lack;
-* it opens with an editor's note (`opens_with_editor_note`): 编者按, 【编者按】, 编者的话, 按语.
+* it opens with an editor's note (`opens_with_editor_note`): 编者按, 【编者按】, 编者的话, 按语;
+* its body is contained in another copy's of the same or an earlier date (`contained_in`): the
+  other has text this one lacks and not the reverse — a repost whose last paragraph is cut
+  short, page 1 of a long article. Measured on the shingle samples of the bodies' index
+  entries (`pipelines.dedup`), not on lengths. A copy opening with an editor's note contains
+  no other (the note is text the others lack), and the publication date comes first: a later
+  copy that adds a correction contains the original without being it.
 """
 
 from __future__ import annotations
@@ -168,10 +169,11 @@ def rank_copies(copies: Sequence[Copy]) -> list[Copy]:
     1. the original source before a mirror: not Traditional, no spam cut, host not a mirror;
     2. Simplified before Traditional/mixed;
     3. a copy whose 来源 names no other copy's site (of another site) before one that does;
-    4. a copy whose body is contained in no other copy's before one that is (a mirror or a
+    4. without an editor's note at the start before with one;
+    5. the earlier publication date (unknown dates last): a later copy that adds a correction
+       or a 转载 line contains the original, and is still not it;
+    6. a copy whose body is contained in no other copy's before one that is (a mirror or a
        copy with an editor's note contains nothing: their extra text is not the article's);
-    5. without an editor's note at the start before with one;
-    6. the earlier publication date (unknown dates last);
     7. the complete copy over a shorter one (the longer body; lengths within 2 % of the
        longest count as complete, so an editor's note does not outweigh the other criteria);
     8. the earlier first-seen (crawl order is an accident, so it comes after completeness:
@@ -179,7 +181,7 @@ def rank_copies(copies: Sequence[Copy]) -> list[Copy]:
     9. fewer spam cuts;
     10. the URL, so the order is deterministic.
 
-    3. and 4. depend on the other copies: the ranking is of the set, whatever its order.
+    3. and 6. depend on the other copies: the ranking is of the set, whatever its order.
     """
     if not copies:
         raise ValueError("rank_copies needs at least one copy")
@@ -204,9 +206,9 @@ def rank_copies(copies: Sequence[Copy]) -> list[Copy]:
             copy.mirror_like,
             copy.original_script != "simplified",
             names_other,
-            contained,
             copy.editor_note,
             _naive(copy.published_at),
+            contained,
             missing,
             _naive(copy.first_seen_at),
             copy.spam_cut_count,

@@ -253,6 +253,16 @@ def test_a_contained_copy_is_not_canonical_even_when_lengths_look_complete() -> 
     assert choose_canonical([cut, whole]) is whole
 
 
+def test_a_later_copy_adding_a_correction_contains_the_original_without_being_it() -> None:
+    original = copy_of("https://z.test/1", "z", SAFETY_NOTICE, published_at=date(2025, 12, 1),
+                       first_seen_at=T0 + timedelta(days=9))
+    corrected = copy_of("https://a.test/1", "a", [
+        *SAFETY_NOTICE, "（更正：本文此前版本中“领导带班”表述有误，应为“领导干部带班”，特此更正。）",
+    ], published_at=date(2025, 12, 3), first_seen_at=T0)
+    assert contained_in(original, corrected)
+    assert choose_canonical([corrected, original]) is original
+
+
 def test_a_hijacked_copy_contains_nothing() -> None:
     """A mirror's planted lines are text the original lacks, not the article's own."""
     original = copy_of("https://z.test/1", "z", SALES_REPORT, first_seen_at=T0)
