@@ -19,6 +19,7 @@ def item_from_page(page: "ExtractedPage", *, site: str, fetched_at: datetime, **
         title_raw=page.title_raw,
         published_at=page.published_at,
         source=page.source,
+        site_name=page.site_name,
         author=page.author,
         author_unit=page.author_unit,
         editor=page.editor,

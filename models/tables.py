@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -109,6 +110,12 @@ class ArticleCopy(Base):
     title: Mapped[Optional[str]] = mapped_column(Text)
     published_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     original_script: Mapped[str] = mapped_column(String(16), default="simplified")
+    # What the canonical choice reads of a copy besides its dates and length: its 来源, the
+    # display name its site gives itself, and whether its body opens with an editor's note
+    # (pipelines.canonical).
+    source: Mapped[Optional[str]] = mapped_column(String(255))
+    site_name: Mapped[Optional[str]] = mapped_column(String(255))
+    editor_note: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     body_length: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[Optional[str]] = mapped_column(String(64))
     spam_cuts: Mapped[int] = mapped_column(Integer, default=0)

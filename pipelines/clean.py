@@ -130,6 +130,7 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         item,
         title=title,
         source=_field(item.source, script),
+        site_name=_field(item.site_name, script),
         author=_field(item.author, script),
         author_unit=_field(item.author_unit, script),
         editor=_field(item.editor, script),
@@ -215,13 +216,14 @@ def _storable_as_is(item: ArticleItem) -> bool:
     contents, and no unstorable character in all the text (one scan of it joined)."""
     if item.title and len(item.title) > TITLE_MAX_CHARS:
         return False
-    if any(value and len(value) > SHORT_FIELDS_MAX_CHARS for value in (item.source, item.author, item.editor)):
+    short_fields = (item.source, item.site_name, item.author, item.editor)
+    if any(value and len(value) > SHORT_FIELDS_MAX_CHARS for value in short_fields):
         return False
     if item.published_at is not None and not _plausible_date(item.published_at, item.fetched_at):
         return False
     if not all(item.paragraphs):
         return False
-    texts = [item.title, item.title_raw, item.source, item.author, item.editor, item.author_unit,
+    texts = [item.title, item.title_raw, *short_fields, item.author_unit,
              item.column_path, item.body_html, *item.paragraphs]
     for attachment in item.attachments:
         values = attachment.values()
@@ -263,6 +265,7 @@ def _storable_copy(item: ArticleItem) -> ArticleItem:
         title_raw=storable_text(item.title_raw),
         published_at=published_at,
         source=short("source"),
+        site_name=short("site_name"),
         author=short("author"),
         editor=short("editor"),
         author_unit=storable_text(item.author_unit),

@@ -77,7 +77,6 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
 from typing import Hashable, Iterable, Iterator, Literal, Optional, Sequence
 
 import numpy as np
@@ -94,15 +93,15 @@ from pipelines.normalize import Script, comparison_key
 
 __all__ = [
     "Candidate",
-    "Copy",
     "DedupDecision",
     "DedupDoc",
     "DedupIndex",
     "DedupParams",
     "Relation",
-    "choose_canonical",
+    "ShingleSample",
     "content_key_hash",
     "decide",
+    "entry_sample",
 ]
 
 Relation = Literal["new", "exact", "near_duplicate", "mirror", "contained", "contains"]
@@ -950,62 +949,37 @@ def decide(
     return DedupDecision(relation, candidate.article_id, similarity, candidate.doc_id)
 
 
-# --- canonical copy ----------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ShingleSample:
+    """The verification sample of one body's shingles, as stored in its index entry: compares
+    two bodies' texts in both directions without the bodies (see `DedupIndex._verify_row`)."""
+
+    scheme_tag: int  # samples of different signature schemes are not comparable
+    bits: int
+    hashes: np.ndarray
+
+    def overlap(self, other: ShingleSample) -> Optional[tuple[int, int, int]]:
+        """(shared, this body's, the other's) sampled shingles at the sparser of the two
+        rates; None when the samples are not comparable or one is empty."""
+        if self.scheme_tag != other.scheme_tag:
+            return None
+        bits = max(self.bits, other.bits)
+        mine, theirs = _subsample(self.hashes, bits), _subsample(other.hashes, bits)
+        if mine.size == 0 or theirs.size == 0:
+            return None
+        return _shared_count(mine, theirs), int(mine.size), int(theirs.size)
 
 
-@dataclass(frozen=True)
-class Copy:
-    """One copy of an article, as far as choosing the canonical one goes."""
-
-    url: str
-    site: str
-    original_script: Script = "simplified"
-    published_at: Optional[date] = None  # a date or a datetime
-    first_seen_at: Optional[datetime] = None
-    body_len: int = 0
-    spam_cut_count: int = 0
-    is_mirror_host: bool = False
-
-
-def _naive(moment: Optional[date]) -> datetime:
-    """A comparable naive UTC datetime; unknown dates sort last."""
-    if moment is None:
-        return datetime.max
-    if not isinstance(moment, datetime):
-        return datetime.combine(moment, time())
-    if moment.tzinfo is not None:
-        return moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
-
-
-def choose_canonical(copies: Sequence[Copy]) -> Copy:
-    """The best copy of one article. In order:
-
-    1. the original source before a mirror: not Traditional, no spam cut, host not a mirror;
-    2. Simplified before Traditional/mixed;
-    3. the earlier publication date (unknown dates last);
-    4. the complete copy over a contained one (the longer body; lengths within 2 % of the
-       longest count as complete, so an editor's note does not outweigh the other criteria);
-    5. the earlier first-seen (crawl order is an accident, so it comes after completeness:
-       page 1 of an article seen first must not stay canonical once the whole is known);
-    6. fewer spam cuts;
-    7. the URL, so the choice is deterministic.
-    """
-    if not copies:
-        raise ValueError("choose_canonical needs at least one copy")
-    longest = max(c.body_len for c in copies)
-
-    def rank(copy: Copy) -> tuple[object, ...]:
-        mirror_like = copy.is_mirror_host or copy.original_script == "traditional" or copy.spam_cut_count > 0
-        missing = 0 if copy.body_len >= 0.98 * longest else longest - copy.body_len
-        return (
-            mirror_like,
-            copy.original_script != "simplified",
-            _naive(copy.published_at),
-            missing,
-            _naive(copy.first_seen_at),
-            copy.spam_cut_count,
-            copy.url,
-        )
-
-    return min(copies, key=rank)
+def entry_sample(blob: bytes) -> Optional[ShingleSample]:
+    """The shingle sample of a stored index entry (`DedupIndex.encode_entry`); None for a body
+    indexed by its exact hash only."""
+    head = struct.calcsize("<4sI20sI")
+    magic, tag, _, _ = struct.unpack_from("<4sI20sI", blob, 0)
+    if magic != _ENTRY_MAGIC:
+        raise IncompatibleSignatureError("not a dedup index entry (bad magic)")
+    count, bits, sample_size = struct.unpack_from("<IBI", blob, head)
+    if not count:
+        return None
+    # The signature's values precede the sample: the entry's length gives their number.
+    start = len(blob) - 4 * sample_size
+    return ShingleSample(tag, bits, np.frombuffer(blob, "<u4", sample_size, start).astype(U32))

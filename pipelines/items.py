@@ -53,6 +53,8 @@ class ArticleItem:
     title_raw: Optional[str] = None
     published_at: Optional[datetime | date] = None
     source: Optional[str] = None
+    # The display name the page gives its own site (<meta name="SiteName">, og:site_name).
+    site_name: Optional[str] = None
     author: Optional[str] = None
     author_unit: Optional[str] = None
     editor: Optional[str] = None

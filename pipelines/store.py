@@ -37,7 +37,8 @@ from models import (
     Removal,
 )
 from models.database import session_factory, wal_checkpointer
-from pipelines.dedup import Copy, choose_canonical
+from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
+from pipelines.dedup import ShingleSample, entry_sample
 from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from pipelines.spam.counter import CountedPage
 
@@ -119,6 +120,9 @@ def _copy_fields(item: ArticleItem) -> dict[str, Any]:
         "fetched_at": item.fetched_at,
         "title": item.title,
         "published_at": published_at,
+        "source": item.source,
+        "site_name": item.site_name,
+        "editor_note": opens_with_editor_note(item.paragraphs),
         "original_script": item.original_script,
         "body_length": len(item.body_text),
         "content_hash": item.content_hash,
@@ -253,16 +257,25 @@ class ArticleStore:
         if len(articles) < 2:
             return articles[0].id if articles else None
         target = articles[0]
-        canonicals = list(
+        members = list(
             session.scalars(
-                select(ArticleCopy).where(
-                    ArticleCopy.article_id.in_([a.id for a in articles]),
-                    ArticleCopy.relation == "canonical",
-                )
+                select(ArticleCopy).where(ArticleCopy.article_id.in_([a.id for a in articles]))
             )
         )
-        best_url = choose_canonical([_as_candidate(c) for c in canonicals]).url
-        best = next(c for c in canonicals if c.url == best_url)
+        canonicals = [c for c in members if c.relation == "canonical"]
+        entries = {
+            copy_id: entry
+            for copy_id, entry in session.execute(
+                select(DedupEntry.copy_id, DedupEntry.entry).where(
+                    DedupEntry.copy_id.in_([c.id for c in members])
+                )
+            )
+        }
+        copies = [_as_candidate(c, _sample_of_blob(entries.get(c.id))) for c in members]
+        # The best-ranked canonical copy among all the copies: only a canonical copy's
+        # fields are on an article row to keep.
+        ranked = [copy.url for copy in rank_copies(copies)]
+        best = min(canonicals, key=lambda c: ranked.index(c.url))
         source = next(a for a in articles if a.id == best.article_id)
         if source.id != target.id:
             for column in Article.__table__.columns:
@@ -469,6 +482,9 @@ class _CopyRow:
     fetched_at: Optional[datetime]
     body_length: int
     spam_cuts: int
+    source: Optional[str]
+    site_name: Optional[str]
+    editor_note: bool
 
 
 _COPY_ROW_COLUMNS = tuple(
@@ -674,7 +690,8 @@ class StoreBatch:
         row = _CopyRow(
             copy_id, 0, item.url, item.site, "", None, item.content_hash,
             fields["original_script"], fields["published_at"], fields["fetched_at"],
-            fields["body_length"], fields["spam_cuts"],
+            fields["body_length"], fields["spam_cuts"], fields["source"], fields["site_name"],
+            fields["editor_note"],
         )
         became_canonical = False
         if article_id is None:
@@ -693,9 +710,7 @@ class StoreBatch:
             current = self._canonical_of(article_id)
             if current is not None and current.id in relations:
                 relation, similarity = relations[current.id]
-            became_canonical = current is None or choose_canonical(
-                [_as_candidate(current), _as_candidate(row)]
-            ).url == item.url
+            became_canonical = current is None or self._outranks(row, dedup_entry, current)
         placed_relation, placed_similarity = (
             ("canonical", 1.0) if became_canonical or outcome == NEW_ARTICLE else (relation, similarity)
         )
@@ -715,6 +730,47 @@ class StoreBatch:
         if dedup_entry is not None:
             self._dedup[copy_id] = {"copy_id": copy_id, "article_id": article_id, "entry": dedup_entry}
         return SaveOutcome(outcome, article_id, copy_id, placed_relation, became_canonical)
+
+    def _outranks(self, new: _CopyRow, entry: Optional[bytes], current: _CopyRow) -> bool:
+        """True when `new` ranks above `current` among all the copies of their article
+        (`rank_copies`: whether a copy is a repost depends on the others)."""
+        members = self._copies_of(current.article_id)
+        members[current.id] = current
+        entries = self._dedup_entries(list(members))
+        copies = [
+            _as_candidate(row, _sample_of_blob(entries.get(row.id))) for row in members.values()
+        ]
+        copies.append(_as_candidate(new, _sample_of_blob(entry)))
+        order = [copy.url for copy in rank_copies(copies)]
+        return order.index(new.url) < order.index(current.url)
+
+    def _copies_of(self, article_id: int) -> dict[int, _CopyRow]:
+        """The stored copies of an article by id, as this batch sees them."""
+        table = ArticleCopy.__table__
+        members: dict[int, _CopyRow] = {}
+        for values in self.connection.execute(
+            select(*_COPY_ROW_COLUMNS).where(table.c.article_id == article_id)
+        ):
+            stored = _CopyRow(*values)
+            known = self._copies.get(stored.url)  # the batch's row has its changes
+            members[stored.id] = known if known is not None and known.id == stored.id else stored
+        for copy_id, pending in self._new_copies.items():
+            if pending["article_id"] == article_id:
+                members[copy_id] = self._copies[pending["url"]]  # type: ignore[assignment]
+        return members
+
+    def _dedup_entries(self, copy_ids: list[int]) -> dict[int, bytes]:
+        """The index entries of these copies (those this batch will write, if any)."""
+        entries = {i: bytes(self._dedup[i]["entry"]) for i in copy_ids if i in self._dedup}
+        stored = [i for i in copy_ids if i not in entries]
+        table = DedupEntry.__table__
+        for start in range(0, len(stored), _IN_CHUNK):
+            chunk = stored[start : start + _IN_CHUNK]
+            for copy_id, blob in self.connection.execute(
+                select(table.c.copy_id, table.c.entry).where(table.c.copy_id.in_(chunk))
+            ):
+                entries[copy_id] = bytes(blob)
+        return entries
 
     def _make_canonical(
         self, new: _CopyRow, current: Optional[_CopyRow], relation: str,
@@ -898,7 +954,7 @@ def _raw_record(row: RawPage) -> RawPageRecord:
     )
 
 
-def _as_candidate(copy: ArticleCopy | _CopyRow) -> Copy:
+def _as_candidate(copy: ArticleCopy | _CopyRow, sample: Optional[ShingleSample]) -> Copy:
     return Copy(
         url=copy.url,
         site=copy.site,
@@ -907,7 +963,15 @@ def _as_candidate(copy: ArticleCopy | _CopyRow) -> Copy:
         first_seen_at=copy.fetched_at,
         body_len=copy.body_length,
         spam_cut_count=copy.spam_cuts,
+        source=copy.source,
+        site_name=copy.site_name,
+        editor_note=bool(copy.editor_note),
+        sample=sample,
     )
+
+
+def _sample_of_blob(blob: Optional[bytes]) -> Optional[ShingleSample]:
+    return entry_sample(bytes(blob)) if blob is not None else None
 
 
 def _demoted_relation(old_canonical: ArticleCopy | _CopyRow, new_relation: str) -> str:

@@ -17,7 +17,7 @@ from pipelines.spam.vocabulary import count_terms
 from .candidates import ScoredPage, choose_body, page_kind, score_elements
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
-from .metadata import column_path, read_head, read_metadata, url_date
+from .metadata import column_path, read_head, read_metadata, site_name, url_date
 from .page import ExtractedPage
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
@@ -104,6 +104,7 @@ class GenericParser:
         meta = read_metadata(scored, head, selectors, title.heading, title.last_line, body.edge)
         page.published_at = meta.published_at
         page.source = meta.source
+        page.site_name = site_name(head)
         page.author = meta.author
         page.editor = meta.editor
         page.author_unit = meta.author_unit

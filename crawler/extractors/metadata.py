@@ -34,6 +34,7 @@ TITLE_META_KEYS = ("articletitle", "og:title", "twitter:title", "dc.title")
 _SOURCE_META_KEYS = (
     "contentsource", "source", "article:source", "og:article:source", "dc.publisher",
 )
+_SITE_NAME_META_KEYS = ("sitename", "og:site_name", "site_name", "application-name")
 _AUTHOR_META_KEYS = ("author", "article:author", "og:article:author", "dc.creator")
 _DOC_TITLE_RE = re.compile(r"document\.title\s*=\s*([\"'])((?:(?!\1)[^\\]|\\.)*)\1")
 _JS_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
@@ -164,6 +165,15 @@ def read_head(root: Any, url: str, host_domain: str) -> Head:
             target_domain = registered_domain(urlsplit(target).hostname)
             signals["meta_refresh_offsite"] = target_domain != host_domain
     return Head(meta, jsonld, title_raw, script_title, signals)
+
+
+def site_name(head: Head) -> str | None:
+    """The display name the page gives its own site (TRS's SiteName, og:site_name), or None."""
+    for key in _SITE_NAME_META_KEYS:
+        value = normalize_space(head.meta.get(key) or "")
+        if value and not _is_placeholder(value):
+            return value
+    return None
 
 
 def _strip_label(value: str) -> str:

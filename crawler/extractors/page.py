@@ -34,6 +34,7 @@ class ExtractedPage:
     title_raw: str | None = None  # the <title> text as served
     published_at: datetime | date | None = None  # naive Beijing time; a date when no time shown
     source: str | None = None
+    site_name: str | None = None  # the display name the page gives its own site
     author: str | None = None
     author_unit: str | None = None
     editor: str | None = None

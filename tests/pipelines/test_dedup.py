@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.dedup import Copy, DedupIndex, DedupParams, choose_canonical, decide
+from pipelines.canonical import Copy, choose_canonical
+from pipelines.dedup import DedupIndex, DedupParams, decide
 from pipelines.minhash import IncompatibleSignatureError, MinHasher, SignatureScheme, shingles
 from pipelines.normalize import normalize_record
 from tests.pipelines.policy_texts import (
