@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Optional
 from urllib.parse import urlsplit
 
-from crawler.extractors.urls import registered_domain
+from pipelines.hosts import registered_domain
 from pipelines.dedup import ShingleSample
 from pipelines.normalize import Script
 

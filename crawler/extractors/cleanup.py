@@ -15,6 +15,7 @@ import lxml.html
 import nh3
 from lxml import etree
 
+from pipelines.hosts import registered_domain
 from pipelines.spam.vocabulary import count_terms
 
 from .candidates import ScoredPage
@@ -23,7 +24,7 @@ from .metadata import EdgeLabels, js_unescape
 from .page import Removal
 from .text import normalize_space, parse_labels
 from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
-from .urls import is_unrelated_host, registered_domain, safe_urljoin
+from .urls import is_unrelated_host, safe_urljoin
 
 _JUNK_LINE_RE = re.compile(
     r"打印本页|打印本頁|打印此页|关闭窗口|關閉窗口|关闭本页|【打印】|【关闭】|【關閉】|返回顶部|返回頂部"

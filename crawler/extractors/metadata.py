@@ -16,13 +16,14 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipelines.hosts import registered_domain
 from pipelines.text import containment
 
 from .candidates import ScoredPage
 from .dates import find_dates, parse_date
 from .text import normalize_space, parse_labels
 from .tree import Selectors, el_text, hint_text
-from .urls import registered_domain, safe_urljoin
+from .urls import safe_urljoin
 
 _DATE_META_KEYS = (
     "pubdate", "publishdate", "article:published_time", "og:article:published_time",

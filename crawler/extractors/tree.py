@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from pipelines.hosts import registered_domain
 from pipelines.spam.vocabulary import term_starts
 
 from .text import count_sentence_punct, normalize_space
-from .urls import is_unrelated_host, registered_domain
+from .urls import is_unrelated_host
 
 # Tags whose content is never page text.
 _SKIP_TAGS = frozenset({

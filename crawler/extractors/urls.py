@@ -7,6 +7,8 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
+from pipelines.hosts import registered_domain
+
 UrlKind = Literal["article", "list", "unknown"]
 
 _ARTICLE_PATH_RES = [
@@ -66,21 +68,6 @@ def classify_url(url: str) -> UrlKind:
     if _LIST_QUERY_KEYS & query.keys():
         return "list"
     return "unknown"
-
-
-_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co", "mil", "ltd", "biz", "info"}
-
-
-@lru_cache(maxsize=8192)
-def registered_domain(host: str | None) -> str:
-    """"www.sz.gov.cn" -> "sz.gov.cn"; "news.achie.org" -> "achie.org" (no public-suffix list)."""
-    if not host:
-        return ""
-    host = host.lower().strip(".").split(":")[0]
-    labels = host.split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
 
 
 # Hosts whose links are infrastructure or public institutions, never link spam: share buttons,
