@@ -112,6 +112,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 10,
     "crawler.extensions.ProgressReporter": 20,
+    # After AutoThrottle (Scrapy's, at 0): quick 304/404/410 answers bring a host's delay down
+    # again after a slow page (AutoThrottle alone lowers it on 200s only).
+    "crawler.throttle.ThrottleRecovery": 30,
 }
 # live (a line per site on the terminal) | log (an INFO line per site every PROGRESS_INTERVAL
 # seconds, for cron) | off. `policy-ingest crawl` picks live on a terminal, off with --quiet.

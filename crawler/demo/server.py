@@ -11,7 +11,8 @@ A URL with a query string is answered from a file whose name holds the query
 (``list.php?catid=5&page=2``) when there is one, else from the file of its path alone.
 
 Per-host ``_headers.json`` maps a path (or ``"*"`` for the host default) to extra response
-headers; the pseudo-header ``"Status"`` overrides the status code (e.g. a 301 with ``Location``).
+headers; the pseudo-header ``"Status"`` overrides the status code (e.g. a 301 with ``Location``),
+and ``"Delay"`` holds the answer back that many seconds (at most ``MAX_DELAY``): a slow page.
 Files are served byte for byte as stored, so GBK pages reach the crawler GBK-encoded.
 
 Run ``python -m crawler.demo.server [--port N]`` to explore the web by hand.
@@ -33,6 +34,9 @@ from urllib.parse import unquote, urlsplit
 
 FIXTURE_WEB = Path(__file__).resolve().parent / "web"
 DEMO_REGISTRY = Path(__file__).resolve().parent / "sites.toml"
+
+# The longest a "Delay" pseudo-header holds an answer back (seconds).
+MAX_DELAY = 60.0
 
 # One fixed date for every file without its own Last-Modified, so responses never depend on
 # the checkout's mtimes and reruns of a crawl see identical validators.
@@ -182,6 +186,9 @@ class _FixtureHandler(BaseHTTPRequestHandler):
         body = file_path.read_bytes()
         headers = web.headers_for(host, url_path, file_path)
         status = int(headers.pop("Status", 200))
+        delay = float(headers.pop("Delay", 0) or 0)
+        if delay > 0:
+            time.sleep(min(delay, MAX_DELAY))
         headers["ETag"] = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         if status == 200 and self._not_modified(headers):
             keep = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified", "Cache-Control")}
