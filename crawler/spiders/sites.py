@@ -56,9 +56,10 @@ from crawler.items import item_from_page
 from crawler.middlewares import REFUSED_WAIT
 from crawler.registry import Site, load_registry, select_sites
 from crawler.spiders.discovery import (
-    MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, Link, Links, discover, page_links,
+    MAX_LINKS_PER_PAGE, MAX_URL_LENGTH, Link, Links, classify_link, discover, page_links,
 )
 from crawler.spiders.pagination import list_pages, pager_scripts
+from crawler.spiders.sitemaps import read_sitemap, robots_sitemaps
 from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
 from pipelines.store import as_utc, utcnow
 from pipelines.store_access import store_for
@@ -79,6 +80,9 @@ MIN_BODY_BYTES = 32
 # Validators longer than their store columns are junk; they are dropped, not stored.
 _HEADER_LIMITS = {b"ETag": 255, b"Last-Modified": 64}
 _PRIORITY = {"article": 20, "list": 10, "other": 0}
+# Requests for link sources rather than pages: a site's robots.txt (for its Sitemap: lines) and
+# its sitemaps. Missing ones are no rejected pages: most sites have none.
+_SITEMAP_KINDS = ("robots", "sitemap")
 # Magic numbers of binary formats that servers send as text/html.
 _BINARY_MAGIC = (
     b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"Rar!",
@@ -173,6 +177,13 @@ class SitesSpider(scrapy.Spider):
                 request = self.schedule(site, url, "list", force=True)
                 if request is not None:
                     yield request
+        # Sitemaps, where a site has them: at its root, and as robots.txt names them.
+        for site in self.site_list:
+            for origin in dict.fromkeys(_origin(url) for url in site.start_urls):
+                for url, kind in ((f"{origin}/robots.txt", "robots"), (f"{origin}/sitemap.xml", "sitemap")):
+                    request = self.schedule(site, url, kind, force=True)
+                    if request is not None:
+                        yield request
 
     def schedule(
         self, site: Site, url: str, kind: str, force: bool = False,
@@ -225,7 +236,9 @@ class SitesSpider(scrapy.Spider):
             self.requested[site.name] += 1
         self.scheduled.add(url)
         return Request(
-            url, callback=self.parse, errback=self.on_error, meta=meta, headers=headers,
+            url, callback=self.parse_sitemap if kind in _SITEMAP_KINDS else self.parse,
+            errback=self.on_sitemap_error if kind in _SITEMAP_KINDS else self.on_error,
+            meta=meta, headers=headers,
             priority=_PRIORITY.get(kind, 0),
         )
 
@@ -347,6 +360,40 @@ class SitesSpider(scrapy.Spider):
         if site.allows(pages.next_page):
             kept.append(Link(pages.next_page, "", "list"))
         return kept, {pages.next_page}
+
+    def parse_sitemap(self, response: Response, **_: Any) -> Iterator[Request]:
+        """A robots.txt (its `Sitemap:` lines) or a sitemap: the pages and sitemaps it names."""
+        site = self.sites[response.meta["site"]]
+        stats = self.crawler.stats
+        if response.status != 200:
+            stats.inc_value(f"sitemap/{response.meta['kind']}_missing")
+            return
+        if response.meta["kind"] == "robots":
+            for url in robots_sitemaps(response.body):
+                if site.allows(url) and len(url) <= MAX_URL_LENGTH:
+                    request = self.schedule(site, url, "sitemap")
+                    if request is not None:
+                        yield request
+            return
+        found = read_sitemap(response.body)
+        stats.inc_value("sitemap/read")
+        for url in found.sitemaps:
+            if site.allows(url) and len(url) <= MAX_URL_LENGTH:
+                request = self.schedule(site, url, "sitemap")
+                if request is not None:
+                    yield request
+        for url in found.pages:
+            kind = classify_link(url, "", site) if len(url) <= MAX_URL_LENGTH else None
+            if kind is None:
+                continue
+            stats.inc_value("sitemap/pages")
+            request = self.schedule(site, url, kind)
+            if request is not None:
+                yield request
+
+    def on_sitemap_error(self, failure: Failure) -> None:
+        """A robots.txt or sitemap that could not be fetched: counted, nothing else."""
+        self.crawler.stats.inc_value("sitemap/errors")
 
     def follow_redirect(self, response: Response, site: Site) -> Iterator[Any]:
         """Follow a redirect within the site; record one that leaves it, loops or runs too long.
@@ -522,6 +569,11 @@ def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
         content_type=_header(response, b"Content-Type"), http_status=response.status,
         etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
     )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def unreachable_reason(failure: Failure) -> str:

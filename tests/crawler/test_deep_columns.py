@@ -7,6 +7,7 @@ script with the default DEPTH_LIMIT and a registry that gives only names and sta
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from benchmarks.web import Column, ColumnSpec, build_paged_web
 from crawler.demo.server import FixtureWeb
-from models import ArticleCopy, CrawlRun
+from models import ArticleCopy, CrawlRun, RejectedPage
 from models.database import create_store_engine
 from tests.support.crawl import run_crawl
 
@@ -114,3 +115,42 @@ def test_full_walks_every_list_again(deep_web, first_crawl) -> None:
     for column in columns:
         assert all(u in fetched for u in column.list_urls), column.shape
         assert not _of(column, sorted(fetched))[1], "stored articles are not fetched again"
+
+
+def test_articles_no_list_shows_are_found_through_the_sitemap(tmp_path: Path) -> None:
+    """robots.txt names a sitemap index, which names a gzip sitemap of every article; the list
+    page shows three of them and has no pager."""
+    root = tmp_path / "web"
+    (column,) = build_paged_web(root, [ColumnSpec("portal_next", 4, 3)], seed=11, duplicate_share=0)
+    site = root / column.host
+    paths = [urlsplit(u).path for u in column.article_urls]
+    for path in paths:  # no article links another: the sitemap is the only way to them
+        page = site / path.lstrip("/")
+        body = page.read_bytes()
+        for other in paths:
+            body = body.replace(f'href="{other}"'.encode(), b'href="#"')
+        page.write_bytes(body)
+    first = (site / "news" / "index.html").read_text("utf-8")
+    (site / "news" / "index.html").write_text(first.split('<div class="pages">')[0], "utf-8")
+    (site / "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\nSitemap: http://{column.host}/sitemaps/index.xml\n")
+    (site / "sitemaps").mkdir()
+    (site / "sitemaps" / "index.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>http://{column.host}/sitemaps/articles.xml.gz</loc></sitemap></sitemapindex>")
+    urls = "".join(f"<url><loc>{u}</loc><lastmod>2025-10-16</lastmod></url>" for u in column.article_urls)
+    (site / "sitemaps" / "articles.xml.gz").write_bytes(gzip.compress(
+        ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+         f'sitemap/0.9">{urls}</urlset>').encode()))
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[[site]]\nname = "portal"\nstart_urls = ["http://{column.host}/news/"]\n', "utf-8")
+    db_url = f"sqlite:///{tmp_path / 'policy.db'}"
+    with FixtureWeb(root=root) as web:
+        result = run_crawl(db_url, web.proxy_env(), sites=sites)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert set(column.article_urls) <= _stored(db_url)
+    engine = create_store_engine(db_url)
+    with engine.connect() as connection:
+        rejected = list(connection.scalars(select(RejectedPage.url)))
+    engine.dispose()
+    assert not [u for u in rejected if "sitemap" in u or "robots" in u]  # none is no page
