@@ -176,7 +176,7 @@ class PageStructure:
 
 def page_structure(title: Optional[str], paragraphs: Sequence[Paragraph]) -> PageStructure:
     """The structure of a page from its title and its normalised paragraphs (one pass)."""
-    han = sentence_han = list_han = contacts = 0
+    han = sentence_han = list_han = 0
     chars = 0
     items: Counter[str] = Counter()
     stems: Counter[str] = Counter()
@@ -200,7 +200,6 @@ def page_structure(title: Optional[str], paragraphs: Sequence[Paragraph]) -> Pag
             stuffed.add(index)
         seen.add(paragraph.key)
         items.update(item for item in shape.items if len(item) >= REPEAT_MIN_CHARS)
-        contacts += len(_CONTACT.findall(paragraph))
         if run is None and not shape.is_prose:  # (the search costs as much as the rest)
             match = _REPEATED_RUN.search(paragraph)
             run = match.group(1) if match else None
@@ -217,6 +216,7 @@ def page_structure(title: Optional[str], paragraphs: Sequence[Paragraph]) -> Pag
             phrase, count = stem, times
     if phrase is None and run is not None:
         phrase, count = run, 3
+    contacts = len(_CONTACT.findall("\n".join(paragraphs)))  # one scan of the page
     keyword_title = bool(title) and is_keyword_title(title or "")
     document_title = bool(title) and not keyword_title and is_document_title(title or "")
     return PageStructure(
