@@ -98,9 +98,11 @@ SPOOL_RETRY_INTERVAL = 5
 SPOOL_CLOSE_WAIT = 300
 
 # --- pipeline ------------------------------------------------------------------------------
-# Pages are written INGEST_BATCH_SIZE to a transaction, or after INGEST_BATCH_DELAY seconds,
-# whichever comes first. Cleaning and signatures run in INGEST_WORKERS worker processes
-# (-1: one per core but one; 0: in the crawler process), started once the crawl has passed
+# Pages are written INGEST_BATCH_SIZE to a transaction, after INGEST_BATCH_DELAY seconds, or
+# when the pages waiting hold half of Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB) in served
+# bytes, whichever comes first: Scrapy fetches nothing more while the slot is full. Cleaning
+# and signatures run in INGEST_WORKERS worker processes (-1: one per core but one; 0: in the
+# crawler process), started once the crawl has passed
 # INGEST_WORKERS_AFTER article pages (a small incremental crawl does not pay their start-up).
 INGEST_BATCH_SIZE = 100
 INGEST_BATCH_DELAY = 0.5

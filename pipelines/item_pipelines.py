@@ -8,8 +8,11 @@ the decision and the insert. This class only turns results into stats, and paces
 * the pure stages of a page (cleaning, signature) run in worker processes once the crawl is
   large enough to be worth starting them (`INGEST_WORKERS`, `INGEST_WORKERS_AFTER`), so the
   reactor thread keeps fetching and parsing while another core cleans;
-* pages are written `INGEST_BATCH_SIZE` to a transaction, or after `INGEST_BATCH_DELAY`
-  seconds: `process_item` (a coroutine) returns when the page's batch is written.
+* pages are written `INGEST_BATCH_SIZE` to a transaction, after `INGEST_BATCH_DELAY` seconds,
+  or as soon as the pages waiting hold half of Scrapy's `SCRAPER_SLOT_MAX_ACTIVE_SIZE` in
+  served bytes: `process_item` (a coroutine) returns when the page's batch is written, and
+  until then Scrapy counts the page's response against that limit and fetches no more once it
+  is reached. Batches of large pages are written early, so the crawl never waits on a timer.
 """
 
 from __future__ import annotations
@@ -56,6 +59,16 @@ class _Queued:
     prepared: Optional[PreparedPage]
     done: Deferred[Any]
 
+    @property
+    def served_bytes(self) -> int:
+        """What Scrapy counts of the page against its scraper slot (at least 1 KB a response)."""
+        pages = getattr(self.item, "raw_pages", None) or ()
+        return max(sum(len(page.body) for page in pages), _MIN_RESPONSE_SIZE)
+
+
+# Scrapy's own floor for the size of a response in its scraper slot (scrapy.core.scraper).
+_MIN_RESPONSE_SIZE = 1024
+
 
 class IngestPipeline:
     def __init__(self, crawler: Crawler) -> None:
@@ -72,6 +85,8 @@ class IngestPipeline:
         self.coverage: dict[str, tuple[Counter[str], list[int]]] = {}
         self.batch_size = max(1, settings.getint("INGEST_BATCH_SIZE", 100))
         self.batch_delay = settings.getfloat("INGEST_BATCH_DELAY", 0.5)
+        self.batch_bytes = settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE", 5_000_000) // 2
+        self.queued_bytes = 0
         workers = settings.getint("INGEST_WORKERS", -1)
         self.workers = default_processes() if workers < 0 else workers
         self.workers_after = settings.getint("INGEST_WORKERS_AFTER", 200)
@@ -142,7 +157,11 @@ class IngestPipeline:
 
     def _enqueue(self, queued: _Queued) -> None:
         self.queue.append(queued)
+        self.queued_bytes += queued.served_bytes
         if len(self.queue) >= self.batch_size:
+            self._flush()
+        elif self.queued_bytes >= self.batch_bytes:
+            self.stats.inc_value("store/batches_by_size_of_pages")
             self._flush()
         elif self._flush_call is None:
             from twisted.internet import reactor
@@ -156,6 +175,7 @@ class IngestPipeline:
                 self._flush_call.cancel()
             self._flush_call = None
         entries, self.queue = self.queue, []
+        self.queued_bytes = 0
         if not entries:
             return
         if len(self.spool):
