@@ -115,7 +115,7 @@ def naive_baseline(texts: Sequence[str]) -> tuple[Measurement, Measurement, Meas
     import opencc
     from datasketch import MinHash
 
-    from pipelines.normalize import _NON_KEY, normalize_text
+    from pipelines.normalize import comparison_key
 
     start = time.perf_counter()
     converter = opencc.OpenCC("t2s")
@@ -128,7 +128,7 @@ def naive_baseline(texts: Sequence[str]) -> tuple[Measurement, Measurement, Meas
     def minhash(batch: Sequence[str]) -> list[Any]:
         out = []
         for text in batch:
-            key = _NON_KEY.sub("", normalize_text(text)).lower()
+            key = comparison_key(text)
             m = MinHash(num_perm=128)
             for i in range(max(1, len(key) - 4)):
                 m.update(key[i : i + 5].encode("utf-8"))
@@ -239,7 +239,7 @@ def stage_db_write(items: Sequence[Any], directory: Path) -> Any:
 def stage_db_batched(items: Sequence[Any], directory: Path) -> None:
     """What batching would buy: the same article + copy + dedup rows in one transaction."""
     from models import Article, ArticleCopy, DedupEntry
-    from pipelines.store import _article_fields, _copy_fields
+    from pipelines.store import article_fields, copy_fields
 
     store = fresh_store(directory)
     now = datetime.now(UTC)
@@ -247,11 +247,11 @@ def stage_db_batched(items: Sequence[Any], directory: Path) -> None:
         batch = items[start : start + 500]
         with store.sessions.begin() as session:
             articles = [Article(url=i.url, site=i.site, first_seen_at=now, updated_at=now,
-                                **_article_fields(i)) for i in batch]
+                                **article_fields(i)) for i in batch]
             session.add_all(articles)
             session.flush()
             copies = [ArticleCopy(article_id=a.id, url=i.url, similarity=1.0, relation="canonical",
-                                  crawl_run_id=None, **_copy_fields(i)) for a, i in zip(articles, batch)]
+                                  crawl_run_id=None, **copy_fields(i)) for a, i in zip(articles, batch)]
             session.add_all(copies)
             session.flush()
             session.add_all(DedupEntry(copy_id=c.id, article_id=c.article_id, entry=b"\0" * 2200)
@@ -369,8 +369,7 @@ def warm_up() -> None:
 
     import crawler.extractors  # noqa: F401
     import pipelines.ingest  # noqa: F401
-    from pipelines.normalize import _get_fast, detect_script, to_simplified
+    from pipelines.normalize import detect_script, to_simplified
 
-    _get_fast()
     detect_script("發展")
     to_simplified("發展")

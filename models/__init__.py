@@ -7,13 +7,12 @@ from models.tables import (
     CrawlRun,
     DedupEntry,
     ParagraphCount,
-    PipelineState,
     RawPage,
     RejectedPage,
     Removal,
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount", "PipelineState",
+    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount",
     "RawPage", "RejectedPage", "Removal",
 ]

@@ -185,16 +185,6 @@ class DedupEntry(Base):
     entry: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class PipelineState(Base):
-    """Named state that survives between runs (e.g. per-site paragraph frequencies)."""
-
-    __tablename__ = "pipeline_state"
-
-    name: Mapped[str] = mapped_column(String(128), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class ParagraphCount(Base):
     """What the per-site paragraph counter (`pipelines.spam.ParagraphFrequency`) keeps of one
     page: the fingerprints of its paragraphs, which find paragraphs planted on many unrelated

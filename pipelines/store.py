@@ -31,7 +31,6 @@ from models import (
     CrawlRun,
     DedupEntry,
     ParagraphCount,
-    PipelineState,
     RawPage,
     RejectedPage,
     Removal,
@@ -94,7 +93,8 @@ def split_published(value: datetime | date | None) -> tuple[Optional[datetime], 
     return datetime.combine(value, time_of_day()), False
 
 
-def _article_fields(item: ArticleItem) -> dict[str, Any]:
+def article_fields(item: ArticleItem) -> dict[str, Any]:
+    """The `articles` columns an item fills (its canonical copy's fields)."""
     published_at, has_time = split_published(item.published_at)
     return {
         "title": item.title,
@@ -113,7 +113,8 @@ def _article_fields(item: ArticleItem) -> dict[str, Any]:
     }
 
 
-def _copy_fields(item: ArticleItem) -> dict[str, Any]:
+def copy_fields(item: ArticleItem) -> dict[str, Any]:
+    """The `article_copies` columns an item fills (as this copy shows them)."""
     published_at, _ = split_published(item.published_at)
     return {
         "site": item.site,
@@ -356,7 +357,6 @@ class ArticleStore:
                     RejectedPage.reason.in_(("spam_page", "not_article", "empty_body"))
                 )
             )
-            session.execute(delete(PipelineState))
 
         self._transaction(work)
 
@@ -684,7 +684,7 @@ class StoreBatch:
         if article_id is not None and not self._article_exists(article_id):
             article_id = None  # the matched article was deleted meanwhile: start a new one
 
-        fields = _copy_fields(item)
+        fields = copy_fields(item)
         copy_id = self._copy_ids.take()
         # Relation and similarity are set once the copy is placed.
         row = _CopyRow(
@@ -698,7 +698,7 @@ class StoreBatch:
             article_id = self._article_ids.take()
             self._new_articles[article_id] = {
                 "id": article_id, "url": item.url, "site": item.site,
-                "first_seen_at": self.now, "updated_at": self.now, **_article_fields(item),
+                "first_seen_at": self.now, "updated_at": self.now, **article_fields(item),
             }
             self._articles.add(article_id)
             if item.content_hash:
@@ -784,7 +784,7 @@ class StoreBatch:
                          {"relation": current.relation, "similarity": current.similarity})
         self._update(Article.__table__, self._new_articles, new.article_id,
                      {"url": new.url, "site": new.site, "updated_at": self.now,
-                      **_article_fields(item)})
+                      **article_fields(item)})
         self._canonical[new.article_id] = new
 
     def _update(self, table: Table, pending: dict[int, dict[str, Any]], row_id: int,
@@ -802,13 +802,13 @@ class StoreBatch:
         `reprocess`): those are written too, and count as an update.
         """
         body_changed = copy.content_hash != item.content_hash
-        self._update(ArticleCopy.__table__, self._new_copies, copy.id, _copy_fields(item))
+        self._update(ArticleCopy.__table__, self._new_copies, copy.id, copy_fields(item))
         copy.content_hash = item.content_hash
         fields_changed = False
         if body_changed:
             self._replace_removals(copy.id, item)
         if copy.relation == "canonical":
-            values = _article_fields(item)
+            values = article_fields(item)
             stored = self._article_values(copy.article_id, list(values))
             if stored is not None and any(stored[name] != value for name, value in values.items()):
                 fields_changed = True
