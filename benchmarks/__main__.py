@@ -1,4 +1,5 @@
-"""`python -m benchmarks run [--quick] [--docs N] [--backfill N] [--scale SIZES]` and `python -m benchmarks crawl [--pages N]`.
+"""`python -m benchmarks run [--quick] [--docs N] [--backfill N] [--scale SIZES]`,
+`python -m benchmarks crawl [--pages N]` and `python -m benchmarks extraction [DIR]`.
 
 `run` prints one table (stage, docs/s, ms/doc, CPU s, peak MB, ratio to the naive baseline
 measured in the same process) and writes the same figures as JSON (`--json`, default
@@ -264,7 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--pages", type=int, default=1000)
     c.add_argument("--json", default="benchmarks/crawl_results.json")
     c.add_argument("--profile", action="store_true", help="run the pipeline crawl under cProfile")
+    x = sub.add_parser("extraction", help="the extractor vs labelled real pages (and trafilatura, "
+                                          "readability when installed)")
+    x.add_argument("dir", nargs="?", default=None, metavar="DIR",
+                   help="the saved pages (default: ../shared/realpages/news from the project root)")
+    x.add_argument("--json", default="benchmarks/extraction_results.json")
     args = parser.parse_args(argv)
+    if args.command == "extraction":
+        from benchmarks.extraction import extraction_benchmark
+
+        return extraction_benchmark(args)
     if args.command == "run":
         if args.backfill is None:
             args.backfill = 0 if args.quick else 10_000

@@ -246,37 +246,22 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
     Console(width=160).print(table)
 
 
-@main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--url", help="The page's URL (resolves relative links; default: a file:// URL of FILE).")
-@click.option("--site", help="Registry site name, to use its parser and selectors.")
-@click.option("--charset", "declared", metavar="NAME", help="The charset the server declared, if known.")
-@click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry for --site selectors.")
-def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None) -> None:
-    """Print one saved page as JSON, exactly as the pipeline would store it (after cleaning).
+def extracted_record(body: bytes, url: str, *, site: str | None = None,
+                     declared: str | None = None,
+                     selectors: dict[str, str] | None = None) -> dict[str, Any]:
+    """One page's fields as the pipeline stores them (after cleaning), as `extract` prints them.
 
-    Decodes the bytes itself (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted
-    on many pages of a site, duplicates) needs a crawl; everything else is applied here.
+    The extraction benchmark scores this same record against labelled real pages.
     """
     from crawler.extractors import extract as extract_page
     from crawler.items import item_from_page
     from pipelines.clean import clean_item
 
-    body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    page_url = url or (Path(file).resolve().as_uri() if file != "-" else "file:///dev/stdin")
-    selectors = None
-    if site:
-        from crawler.registry import RegistryError, load_registry, select_sites
-
-        try:
-            selectors = select_sites(load_registry(sites_file), [site])[0].selectors or None
-        except RegistryError:
-            selectors = None  # a site not in the registry: its built-in parser, if any
-    page = extract_page(body, page_url, declared_encoding=declared, site=site, selectors=selectors)
+    page = extract_page(body, url, declared_encoding=declared, site=site, selectors=selectors)
     item = item_from_page(page, site=site or "-", fetched_at=datetime.now(timezone.utc))
     cleaned = clean_item(item)
     record = cleaned.item
-    output = {
+    return {
         "url": record.url,
         "title": record.title,
         "published_at": record.published_at.isoformat() if record.published_at else None,
@@ -291,6 +276,31 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
         "spam_reasons": list(cleaned.verdict.reasons),
         "removals": [{"kind": r.kind, "content": r.content} for r in record.removals],
     }
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--url", help="The page's URL (resolves relative links; default: a file:// URL of FILE).")
+@click.option("--site", help="Registry site name, to use its parser and selectors.")
+@click.option("--charset", "declared", metavar="NAME", help="The charset the server declared, if known.")
+@click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry for --site selectors.")
+def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None) -> None:
+    """Print one saved page as JSON, exactly as the pipeline would store it (after cleaning).
+
+    Decodes the bytes itself (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted
+    on many pages of a site, duplicates) needs a crawl; everything else is applied here.
+    """
+    body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    page_url = url or (Path(file).resolve().as_uri() if file != "-" else "file:///dev/stdin")
+    selectors = None
+    if site:
+        from crawler.registry import RegistryError, load_registry, select_sites
+
+        try:
+            selectors = select_sites(load_registry(sites_file), [site])[0].selectors or None
+        except RegistryError:
+            selectors = None  # a site not in the registry: its built-in parser, if any
+    output = extracted_record(body, page_url, site=site, declared=declared, selectors=selectors)
     click.echo(json.dumps(output, ensure_ascii=False, indent=2))
 
 
