@@ -183,7 +183,8 @@ class BodyText:
 
 def body_text(scored: ScoredPage, title: str | None) -> BodyText:
     """The body's paragraphs without its furniture: editor and meta lines, the title repeated,
-    print/close/share links, pagers and click counters; and the first copy of a doubled body."""
+    print/close/share links, pagers and click counters, comment threads; and the first copy of a
+    doubled body."""
     body_el = scored.body
     if scored.body_totals is None:
         return BodyText([], EdgeLabels([]))
@@ -202,7 +203,9 @@ def body_text(scored: ScoredPage, title: str | None) -> BodyText:
         near_edge = pos < _EDGE_LINES or pos >= n - _EDGE_LINES
         drop = True
         m = _EDITOR_LINE_RE.match(text)
-        if m and near_edge:
+        if line.idx in scored.threads:
+            pass  # a comment or reply inside the chosen block
+        elif m and near_edge:
             editor = m.group("v").strip()
         elif (m := _AUTHOR_UNIT_LINE_RE.match(text)):
             author_unit = m.group("v").strip()
