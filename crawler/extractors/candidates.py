@@ -97,7 +97,7 @@ _NEGATIVE_HINT_RE = re.compile(
     r"|recommend|related|xiangguan|share|tool|banner|advert|\bad\b|header|top\b|login|search",
     re.I,
 )
-_FOOTER_LINE_RE = re.compile(
+FOOTER_LINE_RE = re.compile(
     r"版权所有|版權所有|Copyright|©|ICP\s*[备證证]|公网安备|公網安備|网站标识码|網站標識碼|技术支持\s*[:：]"
     r"|主办单位|主辦單位|承办单位|地址\s*[:：].{0,40}(?:电话|電話|邮编|郵編)|Powered by",
     re.I,
@@ -215,7 +215,7 @@ def line_value(line: Line) -> tuple[float, float]:
         return 0.0, float(chars) + LINK_PENALTY * line.links
     if line.dup:
         return 0.0, DUP_PENALTY * chars
-    if chars < FOOTER_MAX_CHARS and _FOOTER_LINE_RE.search(line.text):
+    if chars < FOOTER_MAX_CHARS and FOOTER_LINE_RE.search(line.text):
         return 0.0, float(chars)
     own = chars - line.link_chars
     if (line.punct >= 1 and chars >= PROSE_MIN_CHARS) or chars >= PROSE_UNPUNCTUATED_CHARS:

@@ -113,3 +113,89 @@ def test_forum_thread_gives_the_first_post() -> None:
     assert page.title == head
     assert page.paragraphs == FIRST_POST
     assert page.page_kind == "article"
+
+
+def test_td_layout_with_br_paragraphs_and_a_chrome_title() -> None:
+    text = "<br>\n<br>\n".join(f"&nbsp;&nbsp;&nbsp;&nbsp;{p}" for p in ARTICLE)
+    html = f"""<html><head><meta charset="gb2312"><title>东海市工业和信息化局</title></head>
+<body><table width="980" align="center"><tr><td><img src="/images/banner.jpg"></td></tr></table>
+<table width="980" align="center"><tr>
+<td width="200" valign="top"><table><tr><td><a href="/">首页</a></td></tr>
+<tr><td><a href="/xw/">新闻动态</a></td></tr>
+<tr><td><a href="/zc/">政策文件</a></td></tr><tr><td><a href="/fw/">办事服务</a></td></tr></table></td>
+<td width="780" valign="top"><table width="100%">
+<tr><td class="dh">您现在的位置：<a href="/">首页</a> &gt;&gt; <a href="/xw/">新闻动态</a></td></tr>
+<tr><td align="center" height="40"><font size="4"><b>{TITLE}</b></font></td></tr>
+<tr><td align="center">发布日期：2025-03-12 &nbsp; 浏览次数：128</td></tr>
+<tr><td class="wz">{text}</td></tr></table></td></tr></table>
+<table width="980" align="center"><tr><td align="center">版权所有：东海市工业和信息化局</td></tr></table>
+</body></html>"""
+    page = parse(html, "http://www.dhgx.test/show.asp?id=4821")
+    assert page.paragraphs == ARTICLE
+    assert page.title == TITLE
+    assert page.page_kind == "article"
+
+
+def _chrome_title_page(heading: str) -> str:
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    return f"""<html><head><meta charset="utf-8"><title>首页 - 新闻动态</title></head>
+<body><div class="top"><h1 class="logo"><a href="/">东海市工业和信息化局</a></h1></div>
+{NAV}
+<div class="wrap"><div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/xw/">新闻动态</a></div>
+{heading}<div class="meta">发布时间：2025-03-12 浏览：86</div>
+<div class="detail">{paras}</div></div>{FOOT}</body></html>"""
+
+
+def test_heading_in_h2_under_a_chrome_title() -> None:
+    page = parse(_chrome_title_page(f"<h2>{TITLE}</h2>"))
+    assert page.title == TITLE
+    assert page.paragraphs == ARTICLE
+
+
+def test_heading_in_div_title_under_a_chrome_title() -> None:
+    page = parse(_chrome_title_page(f'<div class="title">{TITLE}</div>'))
+    assert page.title == TITLE
+    assert page.paragraphs == ARTICLE
+
+
+ORIGINAL = "数字化改造专项资金今起申报 最高补助比例提高"
+
+
+def test_original_title_line_is_cut_from_title_and_body() -> None:
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = f"""<html><head><meta charset="utf-8"><title>{TITLE}_东海新闻网</title></head>
+<body>{NAV}<div class="post"><h1>{TITLE}</h1><div class="info">2025-03-12 09:30 来源：东海日报</div>
+<div class="post_text"><p class="otitle">（原标题：{ORIGINAL}）</p>{paras}</div></div>
+{FOOT}</body></html>"""
+    page = parse(html)
+    assert page.title == TITLE
+    assert page.paragraphs == ARTICLE
+
+
+def test_original_title_label_is_cut_when_it_opens_the_body_or_ends_the_title() -> None:
+    paras = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = f"""<html><head><meta charset="utf-8"><title>{TITLE}（原标题：{ORIGINAL}）</title></head>
+<body>{NAV}<div class="article"><p>原标题：{ORIGINAL}</p>{paras}</div>{FOOT}</body></html>"""
+    page = parse(html)
+    assert page.title == TITLE
+    assert page.paragraphs == ARTICLE
+
+
+def test_search_results_page_is_not_an_article() -> None:
+    hits = "\n".join(
+        f"""<div class="result"><h3><a href="/xw/2025/03{i:02d}/{4800 + i}.html">{t}</a></h3>
+<p class="summary">{s}</p><span class="url">www.dhgx.test/xw/ 2025-03-{i:02d}</span></div>"""
+        for i, (t, s) in enumerate(zip(
+            ["数字化改造专项资金申报指南", "中小企业数字化转型政策解读", "数字化车间认定结果公示",
+             "工业软件应用补助名单公布", "设备联网改造项目验收通知", "专精特新企业培育工作会召开"],
+            ARTICLE + ARTICLE[:2], strict=True), 1)
+    )
+    html = f"""<html><head><meta charset="utf-8"><title>搜索结果 - 东海市工业和信息化局</title></head>
+<body>{NAV}<div class="search"><form action="/search"><input name="q" value="数字化">
+<button>搜索</button></form>
+<p class="stat">找到相关结果约 6 条，用时 0.02 秒</p>{hits}
+<div class="pager"><a href="?q=数字化&p=1">1</a> <a href="?q=数字化&p=2">2</a>
+<a href="?q=数字化&p=2">下一页</a></div>
+</div>{FOOT}</body></html>"""
+    page = parse(html, "http://www.dhgx.test/search?q=%E6%95%B0%E5%AD%97%E5%8C%96")
+    assert page.page_kind != "article"
