@@ -78,6 +78,8 @@ ARTICLE_MIN_CHARS = 150
 ARTICLE_MIN_SCORE = 0.25
 # A short article (a notice of two lines) still counts when its URL and title say so.
 SHORT_ARTICLE_MIN_CHARS = 40
+# A body this short that asks the reader to log in is a login wall, not the article.
+LOGIN_WALL_MAX_CHARS = 400
 
 _KNOWN_BODY_CLASSES = frozenset({
     "trs_editor", "content", "con", "pages_content", "article-content", "blog-content",
@@ -108,6 +110,10 @@ _THREAD_MARKER_RE = re.compile(
 )
 # A line with this many link characters is an entry's title link: its block is a list entry.
 ENTRY_LINK_CHARS = 10
+_LOGIN_WALL_RE = re.compile(
+    r"(?:请|請|需要?|须|須)?(?:先)?(?:登录|登錄|登陆)(?:后|後)(?:才能|可|即可)?(?:继续|繼續)?(?:阅读|閱讀|查看|浏览|瀏覽|观看)"
+    r"|(?:会员|會員|付费|付費|订阅|訂閱)(?:专享|專享|可见|可見|阅读|閱讀)|注册即可(?:免费)?(?:阅读|查看)"
+)
 FULL_DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 
 
@@ -348,7 +354,8 @@ def _is_dated_item(line: Line, lines: list[Line]) -> bool:
 def page_kind(
     scored: ScoredPage, body_chars: int, has_title: bool
 ) -> tuple[str, float, dict[str, object]]:
-    """article / list / other from the body's prose, the link items around it and the URL.
+    """article / list / other from the body's prose, the link items around it and the URL; a
+    short body asking the reader to log in (a login wall) is other.
 
     Returns the kind, the article score (0..1) and the layout signals behind them.
     """
@@ -380,7 +387,12 @@ def page_kind(
         score = max(0.0, score - URL_SHAPE_NUDGE)
     if looks_listy:
         score *= LIST_DAMPING
-    if not looks_listy and body_chars >= ARTICLE_MIN_CHARS and score >= ARTICLE_MIN_SCORE:
+    login_wall = body_chars < LOGIN_WALL_MAX_CHARS and any(
+        _LOGIN_WALL_RE.search(ln.text) for ln in scored.body_lines()
+    )
+    if login_wall:
+        kind = "other"
+    elif not looks_listy and body_chars >= ARTICLE_MIN_CHARS and score >= ARTICLE_MIN_SCORE:
         kind = "article"
     elif (not looks_listy and body_chars >= SHORT_ARTICLE_MIN_CHARS and has_title
           and url_kind == "article" and body_link_density < 0.5):
@@ -404,5 +416,6 @@ def page_kind(
         "links": all_links,
         "list_items": len(link_items),
         "dated_list_items": len(dated_items),
+        "login_wall": login_wall,
     }
     return kind, round(score, 3), signals
