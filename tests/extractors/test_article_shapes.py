@@ -181,6 +181,31 @@ def test_original_title_label_is_cut_when_it_opens_the_body_or_ends_the_title() 
     assert page.paragraphs == ARTICLE
 
 
+SUBSIDIES = [
+    ("设备联网改造", "按设备投入的20%补助，最高50万元", "2025年4月30日"),
+    ("工业软件应用", "按软件采购费用的30%补助，最高30万元", "2025年4月30日"),
+    ("数字化车间", "经认定后一次性奖励100万元", "2025年5月31日"),
+]
+
+
+def test_policy_notice_keeps_its_subsidy_table() -> None:
+    rows = "".join(
+        f"<tr><td><p>{a}</p></td><td><p>{b}</p></td><td><p>{c}</p></td></tr>"
+        for a, b, c in SUBSIDIES
+    )
+    table = (f'<table border="1" cellspacing="0"><tbody><tr><td><p><b>支持方向</b></p></td>'
+             f"<td><p><b>支持标准</b></p></td><td><p><b>申报截止</b></p></td></tr>{rows}</tbody></table>")
+    html = f"""<html><head><meta charset="utf-8"><title>{TITLE}_通知公告_东海市工业和信息化局</title></head>
+<body>{NAV}<div class="article-box"><h1>{TITLE}</h1><div class="article-info">发布时间：2025-03-12</div>
+<div class="TRS_Editor"><p>{ARTICLE[0]}</p><p>{ARTICLE[1]}</p><p>一、支持方向和标准</p>{table}
+<p>{ARTICLE[3]}</p></div></div>{FOOT}</body></html>"""
+    page = parse(html, "http://www.dhgx.test/tzgg/202503/t20250312_4821.html")
+    rows_text = ["支持方向 支持标准 申报截止"] + [" ".join(row) for row in SUBSIDIES]
+    assert page.paragraphs == [ARTICLE[0], ARTICLE[1], "一、支持方向和标准", *rows_text, ARTICLE[3]]
+    assert page.body_html.count("<tr>") == 4 and "最高50万元" in page.body_html
+    assert page.page_kind == "article"
+
+
 def test_search_results_page_is_not_an_article() -> None:
     hits = "\n".join(
         f"""<div class="result"><h3><a href="/xw/2025/03{i:02d}/{4800 + i}.html">{t}</a></h3>
@@ -198,4 +223,16 @@ def test_search_results_page_is_not_an_article() -> None:
 <a href="?q=数字化&p=2">下一页</a></div>
 </div>{FOOT}</body></html>"""
     page = parse(html, "http://www.dhgx.test/search?q=%E6%95%B0%E5%AD%97%E5%8C%96")
+    assert page.page_kind != "article"
+
+
+def test_login_wall_is_not_an_article() -> None:
+    html = f"""<html><head><meta charset="utf-8"><title>{TITLE}_东海新闻网</title></head>
+<body>{NAV}<div class="login-box"><h2>会员登录</h2>
+<p>本文为会员专享内容，请登录后继续阅读。还没有账号？<a href="/reg">立即注册</a>，注册即可免费阅读全部文章。</p>
+<form action="/login" method="post"><label>用户名</label><input name="user"><label>密码</label>
+<input type="password" name="pwd"><button>登录</button></form>
+<p><a href="/forget">忘记密码？</a> 登录即表示您同意《用户服务协议》和《隐私政策》，我们将依法保护您的个人信息。</p></div>
+{FOOT}</body></html>"""
+    page = parse(html)
     assert page.page_kind != "article"
