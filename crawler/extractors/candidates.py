@@ -5,6 +5,10 @@ link text and short unpunctuated labels count against it, and a paragraph seen b
 (the mobile copy of the body) counts nothing. The best-scoring element is the body; the penalty
 for non-prose makes the tightest container around the article win, and known CMS containers
 (div.TRS_Editor, td#text...) get a bonus without being required.
+
+Comment threads and forum replies are found here too (:func:`thread_lines`): repeated sibling
+blocks that each carry a reply marker (回复, 楼, 网友, "3小时前"...). Their prose counts against
+the containers above them, so the article's own text wins over a longer thread.
 """
 
 from __future__ import annotations
@@ -38,6 +42,22 @@ CHARS_PER_MARK = 10
 # Short unpunctuated labels ("首页", "相关链接") weigh a little over half their length against.
 LABEL_PENALTY = 0.6
 
+# --- comment threads --------------------------------------------------------------------------
+# A thread: at least this many sibling blocks of one tag and class, each holding a marker line.
+THREAD_MIN_ITEMS = 3
+# ... and markers in at least this share of those siblings.
+THREAD_MARKED_SHARE = 0.5
+# Marker lines are a block's furniture (user, time, reply links): short.
+MARKER_LINE_MAX_CHARS = 30
+# Items of a thread average at most this many characters; an article's paragraphs are longer.
+THREAD_ITEM_MAX_CHARS = 600
+# How far above a marker line its thread item may be.
+THREAD_ITEM_MAX_DEPTH = 6
+# A forum's first post, at least this many times the median reply, is the article itself.
+FIRST_POST_FACTOR = 2.0
+# Each character of a thread line weighs this much against the containers above it.
+THREAD_PENALTY = 1.0
+
 # --- element score ---------------------------------------------------------------------------
 # Known CMS body containers win near-ties; class/id names of navigation and footers lose them.
 KNOWN_CONTAINER_BONUS = 1.15
@@ -45,7 +65,7 @@ NEGATIVE_HINT_FACTOR = 0.85
 # A descendant this close to the best score and holding this share of its prose is the same
 # body in a tighter wrapper, and is preferred.
 WRAPPER_SCORE_SHARE = 0.98
-WRAPPER_PROSE_SHARE = 0.97
+WRAPPER_PROSE_SHARE = 0.95
 
 # --- page kind -------------------------------------------------------------------------------
 # Prose weight at which the article score saturates (a few paragraphs of a short notice).
@@ -58,6 +78,8 @@ ARTICLE_MIN_CHARS = 150
 ARTICLE_MIN_SCORE = 0.25
 # A short article (a notice of two lines) still counts when its URL and title say so.
 SHORT_ARTICLE_MIN_CHARS = 40
+# A body this short that asks the reader to log in is a login wall, not the article.
+LOGIN_WALL_MAX_CHARS = 400
 
 _KNOWN_BODY_CLASSES = frozenset({
     "trs_editor", "content", "con", "pages_content", "article-content", "blog-content",
@@ -77,10 +99,20 @@ _NEGATIVE_HINT_RE = re.compile(
     r"|recommend|related|xiangguan|share|tool|banner|advert|\bad\b|header|top\b|login|search",
     re.I,
 )
-_FOOTER_LINE_RE = re.compile(
+FOOTER_LINE_RE = re.compile(
     r"版权所有|版權所有|Copyright|©|ICP\s*[备證证]|公网安备|公網安備|网站标识码|網站標識碼|技术支持\s*[:：]"
     r"|主办单位|主辦單位|承办单位|地址\s*[:：].{0,40}(?:电话|電話|邮编|郵編)|Powered by",
     re.I,
+)
+_THREAD_MARKER_RE = re.compile(
+    r"回复|回覆|跟帖|盖楼|楼主|沙发|板凳|\d+\s*楼|#\d+|\d+\s*#|网友|評論|评论|举报|檢舉|点赞"
+    r"|发表于|發表於"
+)
+# A line with this many link characters is an entry's title link: its block is a list entry.
+ENTRY_LINK_CHARS = 10
+_LOGIN_WALL_RE = re.compile(
+    r"(?:请|請|需要?|须|須)?(?:先)?(?:登录|登錄|登陆)(?:后|後)(?:才能|可|即可)?(?:继续|繼續)?(?:阅读|閱讀|查看|浏览|瀏覽|观看)"
+    r"|(?:会员|會員|付费|付費|订阅|訂閱)(?:专享|專享|可见|可見|阅读|閱讀)|注册即可(?:免费)?(?:阅读|查看)"
 )
 FULL_DATE_RE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 
@@ -107,6 +139,7 @@ class ScoredPage:
     tree: Tree
     totals: dict[Any, Totals]
     body: Any | None
+    threads: frozenset[int] = frozenset()  # lines of comment threads (:func:`thread_lines`)
 
     @property
     def body_totals(self) -> Totals | None:
@@ -120,6 +153,67 @@ class ScoredPage:
         return [ln for ln in tree.lines[st.first:st.last + 1] if tree.contains(self.body, ln.owner)]
 
 
+def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
+    """Indexes of the lines inside comment threads and forum replies (`totals` unweighted by
+    threads: :func:`score_elements` without them).
+
+    A marker line (short, with 回复/楼/网友/评论/举报...) climbs to its *item*: the nearest block
+    with at least ``THREAD_MIN_ITEMS`` siblings of its tag and class. A parent whose items mostly
+    hold markers, are short and are not list entries (no title link) holds a thread. A forum's
+    first post much longer than the replies is the article and stays out.
+    """
+    marked: dict[Any, set[Any]] = {}
+    for line in tree.lines:
+        if line.chars > MARKER_LINE_MAX_CHARS or not _THREAD_MARKER_RE.search(line.text):
+            continue
+        item = _thread_item(line.owner)
+        if item is not None:
+            marked.setdefault(item.getparent(), set()).add(item)
+    found: set[int] = set()
+    for parent, items in marked.items():
+        if len(items) < THREAD_MIN_ITEMS:
+            continue
+        sig = _signature(next(iter(items)))
+        siblings = [c for c in parent if _signature(c) == sig and c in totals]
+        if len(items) < THREAD_MARKED_SHARE * len(siblings):
+            continue
+        item_lines = [
+            [ln for ln in tree.lines[totals[c].first:totals[c].last + 1]
+             if tree.contains(c, ln.owner)]
+            for c in siblings
+        ]
+        sizes = [totals[c].chars for c in siblings]
+        if sum(sizes) > THREAD_ITEM_MAX_CHARS * len(sizes):
+            continue
+        entries = [any(ln.link_chars >= ENTRY_LINK_CHARS for ln in lines) for lines in item_lines]
+        if sum(entries) * 2 > len(entries):
+            continue  # a list of entries with titles, not a thread
+        rest = sorted(sizes[1:])
+        if rest and sizes[0] >= FIRST_POST_FACTOR * rest[len(rest) // 2]:
+            item_lines = item_lines[1:]
+        found.update(ln.idx for lines in item_lines for ln in lines)
+    return frozenset(found)
+
+
+def _signature(el: Any) -> tuple[Any, str]:
+    return el.tag, el.get("class") or ""
+
+
+def _thread_item(el: Any) -> Any | None:
+    """The nearest block at or above `el` repeated by siblings of its tag and class."""
+    for _ in range(THREAD_ITEM_MAX_DEPTH):
+        parent = el.getparent()
+        if parent is None or el.tag in ("body", "html"):
+            return None
+        sig = _signature(el)
+        if sum(1 for c in parent if c.tag == sig[0] and (c.get("class") or "") == sig[1]) >= (
+            THREAD_MIN_ITEMS
+        ):
+            return el
+        el = parent
+    return None
+
+
 def line_value(line: Line) -> tuple[float, float]:
     """(good, bad) weight of a line for the containers above it."""
     chars = line.chars
@@ -127,7 +221,7 @@ def line_value(line: Line) -> tuple[float, float]:
         return 0.0, float(chars) + LINK_PENALTY * line.links
     if line.dup:
         return 0.0, DUP_PENALTY * chars
-    if chars < FOOTER_MAX_CHARS and _FOOTER_LINE_RE.search(line.text):
+    if chars < FOOTER_MAX_CHARS and FOOTER_LINE_RE.search(line.text):
         return 0.0, float(chars)
     own = chars - line.link_chars
     if (line.punct >= 1 and chars >= PROSE_MIN_CHARS) or chars >= PROSE_UNPUNCTUATED_CHARS:
@@ -138,12 +232,16 @@ def line_value(line: Line) -> tuple[float, float]:
     return 0.0, LABEL_PENALTY * chars + line.link_chars
 
 
-def score_elements(tree: Tree) -> dict[Any, Totals]:
+def score_elements(tree: Tree, threads: frozenset[int] = frozenset()) -> dict[Any, Totals]:
+    """Every walked element's totals; the lines of `threads` count against their containers."""
     # Sum the lines per owner, then push totals up the tree once per element, children before
     # parents (reverse document order): O(elements), not O(lines x depth).
     totals: dict[Any, Totals] = {}
     for line in tree.lines:
-        good, bad = line_value(line)
+        if line.idx in threads:
+            good, bad = 0.0, THREAD_PENALTY * line.chars
+        else:
+            good, bad = line_value(line)
         st = totals.get(line.owner)
         if st is None:
             st = totals[line.owner] = Totals(first=line.idx)
@@ -215,15 +313,20 @@ def choose_body(tree: Tree, totals: dict[Any, Totals], selected: list[Any]) -> A
             best, best_score = el, s
     if best is None:
         return None
-    # Equal scores mean a wrapper holds nothing but the body: take the innermost one.
+    # Equal scores mean a wrapper holds nothing but the body: take the innermost one. The
+    # wrapper's own bonus is left out of the comparison: a CMS container around the text and
+    # its furniture (meta line, related links, comment box) gives way to the text's own block.
     best_good = totals[best].good
+    best_raw = totals[best].good - totals[best].bad
     for el, s in scores.items():
         if el is best or not tree.contains(best, el):
             continue
         st = totals[el]
-        if s >= best_score * WRAPPER_SCORE_SHARE and st.good >= best_good * WRAPPER_PROSE_SHARE:
+        if (s >= min(best_score, best_raw) * WRAPPER_SCORE_SHARE
+                and st.good >= best_good * WRAPPER_PROSE_SHARE):
             if tree.order.get(el, 0) > tree.order.get(best, 0):
                 best, best_score, best_good = el, max(s, best_score), st.good
+                best_raw = st.good - st.bad
     return best
 
 
@@ -251,7 +354,8 @@ def _is_dated_item(line: Line, lines: list[Line]) -> bool:
 def page_kind(
     scored: ScoredPage, body_chars: int, has_title: bool
 ) -> tuple[str, float, dict[str, object]]:
-    """article / list / other from the body's prose, the link items around it and the URL.
+    """article / list / other from the body's prose, the link items around it and the URL; a
+    short body asking the reader to log in (a login wall) is other.
 
     Returns the kind, the article score (0..1) and the layout signals behind them.
     """
@@ -283,7 +387,12 @@ def page_kind(
         score = max(0.0, score - URL_SHAPE_NUDGE)
     if looks_listy:
         score *= LIST_DAMPING
-    if not looks_listy and body_chars >= ARTICLE_MIN_CHARS and score >= ARTICLE_MIN_SCORE:
+    login_wall = body_chars < LOGIN_WALL_MAX_CHARS and any(
+        _LOGIN_WALL_RE.search(ln.text) for ln in scored.body_lines()
+    )
+    if login_wall:
+        kind = "other"
+    elif not looks_listy and body_chars >= ARTICLE_MIN_CHARS and score >= ARTICLE_MIN_SCORE:
         kind = "article"
     elif (not looks_listy and body_chars >= SHORT_ARTICLE_MIN_CHARS and has_title
           and url_kind == "article" and body_link_density < 0.5):
@@ -307,5 +416,6 @@ def page_kind(
         "links": all_links,
         "list_items": len(link_items),
         "dated_list_items": len(dated_items),
+        "login_wall": login_wall,
     }
     return kind, round(score, 3), signals

@@ -23,6 +23,7 @@ from .links import ATTACH_EXT_RE
 from .metadata import EdgeLabels, js_unescape
 from .page import Removal
 from .text import normalize_space, parse_labels
+from .title import is_original_title_note
 from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
 from .urls import is_unrelated_host, safe_urljoin
 
@@ -183,7 +184,8 @@ class BodyText:
 
 def body_text(scored: ScoredPage, title: str | None) -> BodyText:
     """The body's paragraphs without its furniture: editor and meta lines, the title repeated,
-    print/close/share links, pagers and click counters; and the first copy of a doubled body."""
+    print/close/share links, pagers and click counters, comment threads; and the first copy of a
+    doubled body."""
     body_el = scored.body
     if scored.body_totals is None:
         return BodyText([], EdgeLabels([]))
@@ -202,11 +204,13 @@ def body_text(scored: ScoredPage, title: str | None) -> BodyText:
         near_edge = pos < _EDGE_LINES or pos >= n - _EDGE_LINES
         drop = True
         m = _EDITOR_LINE_RE.match(text)
-        if m and near_edge:
+        if line.idx in scored.threads:
+            pass  # a comment or reply inside the chosen block
+        elif m and near_edge:
             editor = m.group("v").strip()
         elif (m := _AUTHOR_UNIT_LINE_RE.match(text)):
             author_unit = m.group("v").strip()
-        elif _is_furniture(text, line, title_key if pos < _EDGE_LINES else ""):
+        elif _is_furniture(text, line, title_key, pos < _EDGE_LINES):
             pass  # out of the text and the HTML, kept nowhere
         elif near_edge and line.chars < 150 and line.punct <= 2 and _is_meta_line(text):
             meta_lines.append(line.segmented)
@@ -223,9 +227,11 @@ def body_text(scored: ScoredPage, title: str | None) -> BodyText:
     return BodyText(paragraphs, EdgeLabels(meta_lines, editor, author_unit), drops)
 
 
-def _is_furniture(text: str, line: Line, title_key: str) -> bool:
-    """The title repeated, print/close/share links, a click counter or a pager."""
-    if title_key and text.replace(" ", "") == title_key:
+def _is_furniture(text: str, line: Line, title_key: str, top: bool) -> bool:
+    """The title repeated or the original headline noted (at the `top` of the body),
+    print/close/share links, a click counter or a pager."""
+    if top and ((title_key and text.replace(" ", "") == title_key)
+                or is_original_title_note(text)):
         return True
     if line.chars < 120 and _JUNK_LINE_RE.search(text) and line.punct <= 2:
         return True

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pipelines.spam.vocabulary import count_terms
 
-from .candidates import ScoredPage, choose_body, page_kind, score_elements
+from .candidates import ScoredPage, choose_body, page_kind, score_elements, thread_lines
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
 from .metadata import column_path, read_head, read_metadata, site_name, url_date
@@ -91,7 +91,11 @@ class GenericParser:
             signals.setdefault("hidden_spam_terms", 0)
 
         totals = score_elements(tree)
-        scored = ScoredPage(tree, totals, choose_body(tree, totals, selectors.select(root, "body")))
+        threads = thread_lines(tree, totals)
+        if threads:
+            totals = score_elements(tree, threads)
+        body_el = choose_body(tree, totals, selectors.select(root, "body"))
+        scored = ScoredPage(tree, totals, body_el, threads)
         title = choose_title(scored, head, selectors.text(root, "title"))
         page.title_raw = head.title_raw
         page.meta = head.meta

@@ -1,5 +1,10 @@
 """The title: the visible heading that matches <title>, else meta tags, JSON-LD, a <title> segment.
 
+A <title> made only of the site's chrome (its name, column names, "首页") is no reference: the
+heading above the body is taken on its own weight. A note of the original headline
+(``（原标题：…）``) is never the title and is cut from it; :func:`is_original_title_note` tells
+the body's cleaner which lines are such notes.
+
 What else <title> holds (keyword stuffing put in front of the real title) is the cleaner's to
 cut (`pipelines.spam.title`).
 """
@@ -14,7 +19,7 @@ from pipelines.spam.title import TITLE_SEPARATOR
 from pipelines.spam.vocabulary import count_terms
 from pipelines.text import bigrams, containment
 
-from .candidates import FULL_DATE_RE, ScoredPage
+from .candidates import FOOTER_LINE_RE, FULL_DATE_RE, ScoredPage
 from .metadata import TITLE_META_KEYS, Head
 from .text import parse_labels
 from .tree import hint_text
@@ -23,6 +28,18 @@ _HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0
 # An element whose class or id says "title" weighs like an h3.
 _TITLE_HINT_WEIGHT = 0.6
 _TITLE_HINT_RE = re.compile(r"title|\btit\b|\bbt\b|biaoti|headline|\btitle\b", re.I)
+# A line that is only emphasised text (<b>, <strong>, <font>) weighs like an h4: old table
+# layouts set the title that way.
+_EMPHASIS_WEIGHT = 0.4
+_EMPHASIS_TAGS = frozenset({"b", "strong", "font", "big"})
+# A note of the original headline, whole ("（原标题：…）") or ending a title.
+_ORIGINAL_NOTE_RE = re.compile(r"[（(【\[]?\s*原(?:标|標)?题(?:为)?\s*[:：]")
+_ORIGINAL_TAIL_RE = re.compile(r"\s*[（(【\[]\s*原(?:标|標)?题(?:为)?\s*[:：].*$")
+# Words that name a page of the site, not an article, when they stand alone in <title>.
+_CHROME_WORDS = frozenset({
+    "首页", "主页", "首頁", "主頁", "正文", "详情", "詳情", "内容", "內容", "详细内容", "新闻详情",
+    "文章详情", "内容页", "信息详情", "查看详情", "阅读", "index",
+})
 
 # Heading score = SIMILARITY_WEIGHT * similarity to <title> * length weight + TAG_WEIGHT * tag
 # weight + proximity to the body. Similarity to what the site calls the page dominates; the tag
@@ -48,6 +65,11 @@ WEAK_MATCH_ACCEPT = 1.8
 # After meta tags and JSON-LD came up empty, a heading scoring this much is still preferred to
 # a <title> segment.
 LAST_RESORT_ACCEPT = 1.2
+# Under a chrome <title>, a heading scoring this much (a div.title or a bold line a line or two
+# above the body) is the title.
+CHROME_TITLE_ACCEPT = 0.8
+# Site and column names in a chrome <title> are at most this long.
+CHROME_NAME_MAX_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -80,14 +102,67 @@ def _strip_heading_noise(text: str) -> str:
     return text.strip(" \u3000|-_·")
 
 
+def _emphasised(el: Any) -> bool:
+    """A block whose text is all inside one <b>/<strong>/<font> (nested ones too)."""
+    while True:
+        children = [c for c in el if isinstance(c.tag, str)]
+        if len(children) != 1 or (el.text or "").strip() or (children[0].tail or "").strip():
+            return False
+        el = children[0]
+        if el.tag in _EMPHASIS_TAGS and not [c for c in el if c.tag not in _EMPHASIS_TAGS]:
+            return True
+        if el.tag not in _EMPHASIS_TAGS:
+            return False
+
+
+def is_original_title_note(text: str) -> bool:
+    """``（原标题：…）`` or ``原标题：…`` as a line of its own."""
+    return _ORIGINAL_NOTE_RE.match(text.strip()) is not None
+
+
+def cut_original_title(text: str) -> str:
+    """The title without a trailing ``（原标题：…）``."""
+    return _ORIGINAL_TAIL_RE.sub("", text).strip()
+
+
+def chrome_title(title_raw: str, scored: ScoredPage) -> bool:
+    """Is every segment of <title> the site's chrome: a page word ("首页"), or a short name that
+    is the whole text of one of the page's links (menus, breadcrumbs, the logo) or stands in
+    its footer? An article's own title, longer, is never taken for chrome."""
+    segments = [s.strip() for s in TITLE_SEPARATOR.split(title_raw) if s.strip()]
+    pending = [s for s in segments if s.lower() not in _CHROME_WORDS]
+    if not segments or any(len(s) > CHROME_NAME_MAX_CHARS for s in pending):
+        return False
+    if not pending:
+        return True
+    links: set[str] = set()
+    footers: list[str] = []
+    for line in scored.tree.lines:
+        if line.link_chars >= line.chars * 0.8:
+            links.add(line.text)
+        elif line.chars < 160 and FOOTER_LINE_RE.search(line.text):
+            footers.append(line.text)
+    return all(seg in links or any(seg in text for text in footers) for seg in pending)
+
+
 def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
-    """Layers: the site's selector, a heading that matches <title>, meta tags, JSON-LD, <title>."""
+    """Layers: the site's selector, a heading that matches <title>, meta tags, JSON-LD, <title>;
+    without a trailing ``（原标题：…）``."""
+    title = _choose_title(scored, head, selected)
+    if title.text is None:
+        return title
+    return Title(cut_original_title(title.text) or None, title.heading, title.last_line)
+
+
+def _choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
     if selected:
         return Title(selected)
     tree = scored.tree
     body_el = scored.body
+    raw = head.title_raw or ""
+    chrome = bool(raw) and chrome_title(raw, scored)
     ref_title = " ".join(
-        (head.title_raw or "", head.script_title or "", head.meta.get("articletitle", ""))
+        ("" if chrome else raw, head.script_title or "", head.meta.get("articletitle", ""))
     )
     ref_bigrams = bigrams(ref_title)
     body_st = scored.body_totals
@@ -106,14 +181,17 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         tag_w = _HEADING_TAGS.get(tag)
         if tag_w is None:
             hint = hint_text(el)
-            if not hint.strip() or not _TITLE_HINT_RE.search(hint) or tag in ("body", "html"):
+            if not ref_bigrams and _emphasised(el):
+                tag_w = _EMPHASIS_WEIGHT
+            elif not hint.strip() or not _TITLE_HINT_RE.search(hint) or tag in ("body", "html"):
                 continue
-            tag_w = _TITLE_HINT_WEIGHT
+            else:
+                tag_w = _TITLE_HINT_WEIGHT
         st = scored.totals.get(el)
         if st is None or st.chars > 200 or st.chars < 2:
             continue
         text, last_idx = _heading_text(scored, el, idx)
-        if not text or len(text) > 200:
+        if not text or len(text) > 200 or is_original_title_note(text):
             continue
         sim = containment(text, ref_bigrams) if ref_bigrams else 0.0
         length_w = min(1.0, len(text) / FULL_LENGTH_CHARS)
@@ -137,7 +215,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         score, sim, el, text, last_idx = best
         if sim >= MATCH_ACCEPT or (not ref_bigrams and score >= NO_REFERENCE_ACCEPT) or (
             sim >= WEAK_MATCH and score >= WEAK_MATCH_ACCEPT
-        ):
+        ) or (chrome and score >= CHROME_TITLE_ACCEPT):
             return Title(_strip_heading_noise(text), el, last_idx)
     for key in TITLE_META_KEYS:
         value = head.meta.get(key)
@@ -147,7 +225,7 @@ def choose_title(scored: ScoredPage, head: Head, selected: str | None) -> Title:
         return Title(head.jsonld["headline"])
     if best is not None and best[0] >= LAST_RESORT_ACCEPT:
         return Title(_strip_heading_noise(text), el, last_idx)
-    return Title(_title_from_raw(scored, head))
+    return Title(None if chrome else _title_from_raw(scored, head))
 
 
 def _title_from_raw(scored: ScoredPage, head: Head) -> str | None:

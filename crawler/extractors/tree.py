@@ -234,8 +234,16 @@ def _mark_lines(lines: list[Line]) -> None:
                 seen.add(key)
 
 
+# Blocks a data table's cell may hold and still read as one cell: Word and CMS editors wrap
+# each cell's text in <p> or <div>, with <br> between its lines.
+_CELL_BLOCK_TAGS = frozenset({"p", "div", "br", "span", "strong", "b", "font", "center"})
+# A data row's cells hold at most this many characters in all.
+DATA_ROW_MAX_CHARS = 300
+
+
 def _is_data_row(tr: Any) -> bool:
-    """A table row of short cells with inline content only: a data table, not page layout."""
+    """A table row of short cells with text only (a <p> around it allowed): a data table, such
+    as a notice's list of subsidies and deadlines, not the page's layout."""
     cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
     if len(cells) < 2:
         return False
@@ -243,10 +251,11 @@ def _is_data_row(tr: Any) -> bool:
     for cell in cells:
         for sub in cell.iter():
             tag = sub.tag
-            if sub is not cell and isinstance(tag, str) and (tag in BLOCK_TAGS or tag == "br"):
+            if (sub is not cell and isinstance(tag, str) and (tag in BLOCK_TAGS or tag == "br")
+                    and tag not in _CELL_BLOCK_TAGS):
                 return False
         total += len(cell.text_content())
-        if total > 300:
+        if total > DATA_ROW_MAX_CHARS:
             return False
     return True
 
@@ -301,6 +310,7 @@ def walk(
             ))
 
     data_rows: set[Any] = set()
+    flat: set[Any] = set()  # the elements inside a data row's cells, walked as inline text
     # Stack entries: an element to enter, or (element, is_block, is_link) to leave.
     stack: list[Any] = [start]
     pop = stack.pop
@@ -336,9 +346,13 @@ def walk(
         order[el] = counter
         counter += 1
         children = list(el)
-        if (tag == "td" or tag == "th") and el.getparent() in data_rows:
+        if el in flat:
             is_block = False
-            parts.append(" ")  # data table: one line per row, cells joined by a space
+            parts.append(" ")  # data table: one line per row, cells and their lines joined
+        elif (tag == "td" or tag == "th") and el.getparent() in data_rows:
+            is_block = False
+            parts.append(" ")
+            flat.update(sub for sub in el.iterdescendants() if isinstance(sub.tag, str))
         else:
             # A <br> ends the line like a block that holds nothing.
             is_block = tag in block_tags or tag == "br"
