@@ -6,13 +6,14 @@ are fixed; everything else here may grow.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Optional
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -58,10 +59,38 @@ class CrawlRun(Base):
     pid: Mapped[Optional[int]] = mapped_column(Integer)
 
 
-class Article(Base):
+class PolicyFields:
+    """What a policy document says of itself (`crawler/extractors/policy.py`): its number, issuer,
+    dates and standing, from the 政务公开 information table, the government-site meta tags, the
+    title and the signature block. On `articles` from the canonical copy, on `article_copies` as
+    each copy shows them; None where the page does not say."""
+
+    # 发文字号 as shown (工信部联规〔2025〕12号), and folded to compare equal however written:
+    # brackets unified, spaces removed, full/half width folded.
+    doc_number: Mapped[Optional[str]] = mapped_column(String(128))
+    doc_number_key: Mapped[Optional[str]] = mapped_column(String(128))
+    issuer: Mapped[Optional[str]] = mapped_column(String(255))  # 发文机关
+    written_at: Mapped[Optional[date]] = mapped_column(Date)  # 成文日期
+    effective_at: Mapped[Optional[date]] = mapped_column(Date)  # 施行日期
+    index_no: Mapped[Optional[str]] = mapped_column(String(128))  # 索引号
+    topic: Mapped[Optional[str]] = mapped_column(String(255))  # 主题分类
+    keywords: Mapped[Optional[str]] = mapped_column(String(500))  # 主题词
+    validity: Mapped[Optional[str]] = mapped_column(String(16))  # 有效 / 失效 / 废止 / …
+    doc_type: Mapped[Optional[str]] = mapped_column(String(16))  # 通知 / 意见 / 办法 / 解读 / …
+    level: Mapped[Optional[str]] = mapped_column(String(16))  # national / provincial / city / county
+    column_name: Mapped[Optional[str]] = mapped_column(String(255))  # <meta name="ColumnName">
+
+
+class Article(PolicyFields, Base):
     """The canonical record of one distinct article; its fields come from its best copy."""
 
     __tablename__ = "articles"
+    __table_args__ = (
+        Index(None, "doc_number_key"),
+        Index(None, "issuer"),
+        Index(None, "written_at"),
+        Index(None, "doc_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
@@ -76,6 +105,7 @@ class Article(Base):
     author_unit: Mapped[Optional[str]] = mapped_column(Text)
     editor: Mapped[Optional[str]] = mapped_column(String(255))
     column_path: Mapped[Optional[str]] = mapped_column(Text)
+    site_name: Mapped[Optional[str]] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[Optional[str]] = mapped_column(Text)
     attachments: Mapped[Optional[list[dict[str, str]]]] = mapped_column(JSON)
@@ -88,7 +118,7 @@ class Article(Base):
     copies: Mapped[list["ArticleCopy"]] = relationship(back_populates="article")
 
 
-class ArticleCopy(Base):
+class ArticleCopy(PolicyFields, Base):
     """A URL at which an article's body was seen, and why it belongs to that article."""
 
     __tablename__ = "article_copies"

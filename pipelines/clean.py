@@ -135,6 +135,10 @@ def prepare_item(item: ArticleItem) -> PreparedItem:
         author_unit=_field(item.author_unit, script),
         editor=_field(item.editor, script),
         column_path=_field(item.column_path, script),
+        issuer=_field(item.issuer, script),
+        topic=_field(item.topic, script),
+        keywords=_field(item.keywords, script),
+        column_name=_field(item.column_name, script),
         body_html=body_html,
         attachments=[
             {"url": a["url"], "title": _field(a.get("title"), script) or ""}

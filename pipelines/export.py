@@ -18,10 +18,14 @@ from sqlalchemy import Engine, func, select
 from models import Article, ArticleCopy
 
 FORMATS = ("jsonl", "csv", "parquet")
+POLICY = (
+    "doc_number", "doc_number_key", "issuer", "written_at", "effective_at", "index_no", "topic",
+    "keywords", "validity", "doc_type", "level", "site_name", "column_name",
+)
 COLUMNS = (
     "id", "url", "site", "title", "published_at", "source", "author", "author_unit", "editor",
     "column_path", "body_text", "body_html", "attachments", "original_script", "copies",
-    "first_seen_at", "updated_at",
+    "first_seen_at", "updated_at", *POLICY,
 )
 
 
@@ -57,6 +61,8 @@ def article_batches(
             record["copies"] = row[-1]
             record["first_seen_at"] = row.first_seen_at.isoformat()
             record["updated_at"] = row.updated_at.isoformat()
+            for name in ("written_at", "effective_at"):
+                record[name] = record[name].isoformat() if record[name] is not None else None
             batch.append({c: record[c] for c in COLUMNS})
         yield batch
         last_id = rows[-1].id
@@ -93,7 +99,7 @@ def parquet_schema() -> Any:
         ("editor", text), ("column_path", text), ("body_text", text), ("body_html", text),
         ("attachments", pa.list_(pa.struct([("url", text), ("title", text)]))),
         ("original_script", text), ("copies", pa.int64()),
-        ("first_seen_at", text), ("updated_at", text),
+        ("first_seen_at", text), ("updated_at", text), *((name, text) for name in POLICY),
     ])
 
 

@@ -59,6 +59,19 @@ class ArticleItem:
     author_unit: Optional[str] = None
     editor: Optional[str] = None
     column_path: Optional[str] = None
+    # What a policy document says of itself (crawler/extractors/policy.py; docs/schema.md).
+    doc_number: Optional[str] = None
+    doc_number_key: Optional[str] = None
+    issuer: Optional[str] = None
+    written_at: Optional[date] = None
+    effective_at: Optional[date] = None
+    index_no: Optional[str] = None
+    topic: Optional[str] = None
+    keywords: Optional[str] = None
+    validity: Optional[str] = None
+    doc_type: Optional[str] = None
+    level: Optional[str] = None
+    column_name: Optional[str] = None
     paragraphs: list[str] = field(default_factory=list)
     body_html: Optional[str] = None
     attachments: list[dict[str, str]] = field(default_factory=list)

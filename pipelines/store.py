@@ -105,12 +105,39 @@ def article_fields(item: ArticleItem) -> dict[str, Any]:
         "author_unit": item.author_unit,
         "editor": item.editor,
         "column_path": item.column_path,
+        "site_name": item.site_name,
         "body_text": item.body_text,
         "body_html": item.body_html,
         "attachments": item.attachments or None,
         "original_script": item.original_script,
         "content_hash": item.content_hash,
+        **policy_fields(item),
     }
+
+
+#: The policy columns (`models.tables.PolicyFields`), on both tables under the item's names.
+POLICY_COLUMNS = (
+    "doc_number", "doc_number_key", "issuer", "written_at", "effective_at", "index_no", "topic",
+    "keywords", "validity", "doc_type", "level", "column_name",
+)
+
+
+_POLICY_LENGTHS = {
+    name: getattr(ArticleCopy.__table__.c[name].type, "length", None) for name in POLICY_COLUMNS
+}
+
+
+def policy_fields(item: ArticleItem) -> dict[str, Any]:
+    """What the policy document says of itself, each value cut to its column's length."""
+    values: dict[str, Any] = {}
+    for name in POLICY_COLUMNS:
+        value = getattr(item, name)
+        if isinstance(value, str):
+            value = value[: _POLICY_LENGTHS[name]] or None
+        elif isinstance(value, datetime):
+            value = value.date()
+        values[name] = value
+    return values
 
 
 def copy_fields(item: ArticleItem) -> dict[str, Any]:
@@ -131,6 +158,7 @@ def copy_fields(item: ArticleItem) -> dict[str, Any]:
         "etag": item.etag,
         "last_modified": item.last_modified,
         "encoding": item.encoding,
+        **policy_fields(item),
     }
 
 
