@@ -4,6 +4,7 @@ from models.base import Base
 from models.tables import (
     Article,
     ArticleCopy,
+    ArticleLink,
     CrawlRun,
     DedupEntry,
     ParagraphCount,
@@ -13,6 +14,6 @@ from models.tables import (
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "CrawlRun", "DedupEntry", "ParagraphCount",
+    "Base", "Article", "ArticleCopy", "ArticleLink", "CrawlRun", "DedupEntry", "ParagraphCount",
     "RawPage", "RejectedPage", "Removal",
 ]

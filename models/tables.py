@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,12 +91,16 @@ class Article(PolicyFields, Base):
         Index(None, "issuer"),
         Index(None, "written_at"),
         Index(None, "doc_type"),
+        Index(None, "title_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
     site: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[Optional[str]] = mapped_column(Text)
+    # The name other documents cite this one by (`pipelines.references.title_key`): the plan a
+    # 关于印发《X》的通知 carries, else the title. `article_links.to_title` is matched against it.
+    title_key: Mapped[Optional[str]] = mapped_column(String(255))
     published_at: Mapped[Optional[datetime]] = mapped_column(DateTime, index=True)
     # False when the page gave a date only: published_at then sits at midnight, and exports
     # print the date alone instead of inventing a time.
@@ -261,3 +266,24 @@ class RawPage(Base):
     crawl_run_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
     )
+
+
+class ArticleLink(Base):
+    """A document naming another (`pipelines.references`): a 解读 and its policy, a citation, an
+    amendment, a repeal. `to_article_id` is NULL while no stored article answers to `to_title`,
+    and is filled when one arrives."""
+
+    __tablename__ = "article_links"
+    __table_args__ = (UniqueConstraint("from_article_id", "kind", "to_title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    to_article_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    to_title: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # interprets | cites | amends | repeals
+    evidence: Mapped[Optional[str]] = mapped_column(Text)
+

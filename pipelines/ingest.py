@@ -36,6 +36,7 @@ from pipelines.store import (
     NEW_ARTICLE,
     NEW_COPY,
     UNCHANGED,
+    UPDATED,
     ArticleStore,
     SaveOutcome,
     StoreBatch,
@@ -257,6 +258,10 @@ class Ingestor:
         save = batch.save_article(
             page, dedup_entry=self.index.encode_entry(doc), relations=relations
         )
+        if save.outcome == NEW_ARTICLE or save.became_canonical or (
+            save.outcome == UPDATED and save.relation == "canonical"
+        ):
+            batch.note_references(save.article_id, page)  # what it says of other documents
         if known is None:
             undo.append((save.copy_id, None))
         self.index.add(save.copy_id, doc, article_id=save.article_id)

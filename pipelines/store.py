@@ -28,6 +28,7 @@ from sqlalchemy.sql import Select
 from models import (
     Article,
     ArticleCopy,
+    ArticleLink,
     CrawlRun,
     DedupEntry,
     ParagraphCount,
@@ -39,6 +40,7 @@ from models.database import session_factory, wal_checkpointer
 from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
 from pipelines.dedup import ShingleSample, entry_sample
 from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.references import Reference, references, title_key
 from pipelines.spam.counter import CountedPage
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ def article_fields(item: ArticleItem) -> dict[str, Any]:
     published_at, has_time = split_published(item.published_at)
     return {
         "title": item.title,
+        "title_key": title_key(item.title),
         "published_at": published_at,
         "published_has_time": has_time,
         "source": item.source,
@@ -217,6 +220,7 @@ class ArticleStore:
             batch = StoreBatch(session)
             result = work(batch)
             written = batch.flush()
+            written += batch.flush_links()
             return result
 
         result = self._transaction(run, undo)
@@ -596,7 +600,55 @@ class StoreBatch:
         self._copies: dict[str, Optional[_CopyRow]] = {}  # by URL; None: known to be absent
         self._canonical: dict[int, Optional[_CopyRow]] = {}  # by article id
         self._articles: set[int] = set()  # article ids known to exist
+        self._references: dict[int, tuple[Optional[str], list[Reference]]] = {}
         self._start_pending()
+
+    def note_references(self, article_id: int, item: ArticleItem) -> None:
+        """What the article's canonical copy says of other documents, linked at `flush_links`."""
+        self._references[article_id] = (
+            title_key(item.title), references(item.title, item.doc_type, item.paragraphs)
+        )
+
+    def flush_links(self) -> int:
+        """Write the links of the articles noted, after `flush` (they may point at articles of
+        this batch): each noted article's links replaced, their titles resolved by
+        `articles.title_key`, and earlier unresolved links to a noted article's key resolved."""
+        noted, self._references = self._references, {}
+        if not noted:
+            return 0
+        links = ArticleLink.__table__
+        articles = Article.__table__
+        ids = sorted(noted)
+        for start in range(0, len(ids), _IN_CHUNK):
+            self.connection.execute(
+                delete(links).where(links.c.from_article_id.in_(ids[start : start + _IN_CHUNK]))
+            )
+        wanted = sorted({r.title for _, refs in noted.values() for r in refs})
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            for key, article_id in self.connection.execute(
+                select(articles.c.title_key, func.min(articles.c.id))
+                .where(articles.c.title_key.in_(wanted[start : start + _IN_CHUNK]))
+                .group_by(articles.c.title_key)
+            ):
+                found[key] = article_id
+        rows = [
+            {"from_article_id": article_id, "to_article_id": found.get(r.title),
+             "to_title": r.title, "kind": r.kind, "evidence": r.evidence}
+            for article_id, (_, refs) in noted.items() for r in refs
+            if found.get(r.title) != article_id
+        ]
+        if rows:
+            self.connection.execute(insert(links), rows)
+        for article_id, (key, _) in noted.items():
+            if key:
+                self.connection.execute(
+                    update(links)
+                    .where(links.c.to_article_id.is_(None), links.c.to_title == key,
+                           links.c.from_article_id != article_id)
+                    .values(to_article_id=article_id)
+                )
+        return len(rows)
 
     def _start_pending(self) -> None:
         """Empty the rows that `flush` writes."""

@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from crawler.demo.server import FixtureWeb
 from models.database import create_store_engine, open_store
 from pipelines.export import article_batches
+from pipelines.ingest import Ingestor
 from pipelines.items import ArticleItem
 from pipelines.store import ArticleStore
 from tests.support.crawl import ROOT, run_crawl
@@ -65,7 +66,7 @@ POLICY_STORE = [
     _policy("http://www.gxt.gov.test/zcwj/t20251016_1.html",
             "东海省工业和信息化厅关于印发《东海省中小企业数字化转型实施方案》的通知",
             ["各市工业和信息化主管部门：", "现将《东海省中小企业数字化转型实施方案》印发给你们，请认真贯彻执行。",
-             "本方案自2025年11月1日起施行，有效期五年。"],
+             "本方案自2025年11月1日起施行，有效期五年，《东海省中小企业上云用云行动计划》同时废止。"],
             doc_number="东工信规〔2025〕3号", doc_number_key="东工信规[2025]3号",
             issuer="东海省工业和信息化厅", written_at=date(2025, 10, 16), effective_at=date(2025, 11, 1),
             validity="有效", doc_type="通知", level="provincial"),
@@ -92,11 +93,12 @@ def test_policy_queries_answer_on_a_store_of_policies(
     else:
         url = request.getfixturevalue("postgres").create_database()
     engine = open_store(url)
-    store = ArticleStore(engine)
+    ingestor = Ingestor(ArticleStore(engine))
     for item in POLICY_STORE:
-        store.save_article(item)
+        ingestor.ingest(item)
     with engine.connect() as conn:
-        in_force, readings, per_kind = (conn.execute(text(q.rstrip(";"))).all() for q in POLICY_QUERIES)
+        in_force, readings, changes, per_kind = (
+            conn.execute(text(q.rstrip(";"))).all() for q in POLICY_QUERIES)
         copies = conn.execute(text(
             "SELECT doc_number_key, written_at, level FROM article_copies ORDER BY id")).all()
     exported = [record for batch in article_batches(engine) for record in batch]
@@ -110,4 +112,6 @@ def test_policy_queries_answer_on_a_store_of_policies(
     assert exported[1]["doc_type"] == "解读" and exported[1]["written_at"] is None
     assert [(r.year, r.doc_number) for r in in_force] == [("2025", "东工信规〔2025〕3号")]  # not the repealed 办法
     assert [r.title for r in readings] == ["《东海省中小企业数字化转型实施方案》政策解读"]
+    assert [(r.kind, r.to_title, r.to_article_id) for r in changes] == [
+        ("repeals", "东海省中小企业上云用云行动计划", None)]
     assert {(r.year, r.doc_type, r.documents) for r in per_kind} == {("2021", "办法", 1), ("2025", "通知", 1)}
