@@ -3,14 +3,25 @@ the dates a page shows is its own, kept as shown all the way to the store."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from crawler.cli import main
 from crawler.extractors import extract
 from crawler.extractors.dates import (
     ends_with_date_label, find_dates, parse_date, url_date, url_month,
 )
+from crawler.items import item_from_page
+from models import Article, ArticleCopy
+from models.database import open_store
+from pipelines.clean import clean_item
+from pipelines.store import ArticleStore
 
 NOW = datetime(2025, 11, 1, 12, 0)
 
@@ -271,3 +282,34 @@ def test_meta_and_structured_sources_are_named() -> None:
 </head><body><h1>{TITLE}</h1><div class="content">{BODY}</div></body></html>"""
     assert page_date(jsonld) == (datetime(2005, 5, 7, 21, 23), "structured")
 
+
+def test_a_date_without_a_zone_is_stored_as_shown(tmp_path: Path) -> None:
+    # Late in the evening: any conversion to or from UTC on the way would move it a day.
+    html = f"""<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1>
+<div class="info">发布时间：2005-5-7 23:30:00 来源：市农业局</div>
+<div class="content">{BODY}</div></body></html>"""
+    page = extract(html.encode("utf-8"), "http://www.agri.test/news/show.asp?id=8")
+    item = clean_item(
+        item_from_page(page, site="agri", fetched_at=datetime(2005, 5, 8, 1, 0, tzinfo=UTC))
+    ).item
+    assert (item.published_at, item.published_at_source) == (datetime(2005, 5, 7, 23, 30), "byline")
+    engine = open_store(f"sqlite:///{tmp_path / 'policy.db'}")
+    try:
+        ArticleStore(engine).save_article(item)
+        with Session(engine) as session:
+            article = session.scalars(select(Article)).one()
+            copy = session.scalars(select(ArticleCopy)).one()
+    finally:
+        engine.dispose()
+    assert (article.published_at, article.published_at_source) == (
+        datetime(2005, 5, 7, 23, 30), "byline"
+    )
+    assert (copy.published_at, copy.published_at_source) == (datetime(2005, 5, 7, 23, 30), "byline")
+    saved = tmp_path / "page.html"
+    saved.write_text(html, encoding="utf-8")
+    shown = CliRunner().invoke(main, ["extract", str(saved), "--url", "http://www.agri.test/a"])
+    assert shown.exit_code == 0, shown.output
+    record = json.loads(shown.output)
+    assert (record["published_at"], record["published_at_source"]) == (
+        "2005-05-07T23:30:00", "byline"
+    )
