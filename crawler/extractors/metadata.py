@@ -320,7 +320,12 @@ _SIDE_HINT_RE = re.compile(
 _SIDE_TAGS = frozenset({"aside", "nav", "footer", "marquee"})
 _LIST_TAGS = frozenset({"li", "dd", "dt"})
 _FOOTER_WORDS_RE = re.compile(r"版权所有|版權所有|copyright|©|ICP\s*[备證证]|公网安备|公網安備", re.I)
-_YEAR_HINT_RE = re.compile(r"(?:19|20)\d\d|[０-９]{4}|[〇○Ｏ零一二][〇○Ｏ零一二三四五六七八九]{3}\s*年")
+# What a line needs to hold a date find_dates reads (a quick test before the full one).
+_DATE_HINT_RE = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]|[０-９]{4}|[〇○Ｏ零一二][〇○Ｏ零一二三四五六七八九]{3}\s*年"
+    r"|(?:间|間|期)\s*[:：]?\s*(?:19|20)\d{6}"
+)
+_MOST_A_DATE_ADDS = DATE_LABEL_WEIGHT + DATE_LINE_WEIGHT + URL_DAY_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -402,15 +407,13 @@ def date_spots(
     meta_lines = [e for e in selectors.select(tree.root, "meta_line") if not isinstance(e, str)]
     # Elements that hold the article: nothing above them says anything about one date.
     holders = {e for e in (body, heading) if e is not None}
+    chains: dict[Any, tuple[bool, bool]] = {}
     spots: list[DateSpot] = []
     for i, line in enumerate(lines):
         text = line.text
-        if not _YEAR_HINT_RE.search(text):
+        if not _DATE_HINT_RE.search(text):
             continue
-        found = find_dates(text)
-        if not found:
-            continue
-        around = _around(tree, line.owner, holders)
+        around = _around(scored, line.owner, holders, chains)
         short = line.chars <= BYLINE_MAX_CHARS
         place = 0.0
         near = False
@@ -452,10 +455,15 @@ def date_spots(
             place += BYLINE_CLASS_WEIGHT
         if meta_lines and any(tree.contains(e, line.owner) for e in meta_lines):
             place += SITE_META_LINE_WEIGHT
-        label_before = i > 0 and ends_with_date_label(lines[i - 1].text)
+        if place + _MOST_A_DATE_ADDS < DATE_ACCEPT:
+            continue  # no date on this line can win: its dates are not worth reading
+        found = find_dates(text)
         for n, found_date in enumerate(found):
             score = place
-            labelled = found_date.labelled or (n == 0 and found_date.start <= 1 and label_before)
+            labelled = found_date.labelled or (
+                n == 0 and found_date.start <= 1 and i > 0
+                and ends_with_date_label(lines[i - 1].text)
+            )
             if labelled:
                 score += DATE_LABEL_WEIGHT
             shown_chars = found_date.end - found_date.start
@@ -487,28 +495,39 @@ class _Around:
     byline_class: bool
 
 
-def _around(tree: Any, owner: Any, holders: set[Any]) -> _Around:
-    in_list = in_side = words = named = False
-    level = 0
+def _around(
+    scored: ScoredPage, owner: Any, holders: set[Any], chains: dict[Any, tuple[bool, bool]]
+) -> _Around:
+    """Byline words and names in the few elements above a line; list and side flags of all the
+    elements up to the article's holders. `chains` keeps each element's flags for the page:
+    the dated items of one sidebar share their ancestors."""
+    tree, totals = scored.tree, scored.totals
+    words = named = False
+    path: list[Any] = []  # the owner and its ancestors below the article's holders
     el = owner
+    in_list = in_side = False
     while el is not None and el.tag not in ("body", "html"):
+        if el in chains and len(path) >= _AROUND_LEVELS:
+            in_list, in_side = chains[el]
+            break
         if any(tree.contains(el, h) for h in holders):
             break  # it holds the title or the body: the article's own container
-        tag = el.tag
-        hint = hint_text(el)
-        if tag in _LIST_TAGS:
-            in_list = True
-        if tag in _SIDE_TAGS or (hint.strip() and _SIDE_HINT_RE.search(hint)):
-            in_side = True
-        if level < _AROUND_LEVELS:
+        if len(path) < _AROUND_LEVELS:
+            hint = hint_text(el)
             if hint.strip() and _INFO_HINT_RE.search(hint.lower()):
                 named = True
-            if level > 0 and not words:
-                text = el_text(el)
-                if len(text) <= BYLINE_MAX_CHARS and _BYLINE_WORDS_RE.search(text):
-                    words = True
-        level += 1
+            st = totals.get(el)
+            # Sizes come from the totals: reading a large container's text costs 20x this.
+            if path and not words and st is not None and st.chars <= BYLINE_MAX_CHARS:
+                words = _BYLINE_WORDS_RE.search(el.text_content()) is not None
+        path.append(el)
         el = el.getparent()
+    for el in reversed(path):  # from the outermost down, each element's flags for the page
+        hint = hint_text(el)
+        in_list = in_list or el.tag in _LIST_TAGS
+        named_side = bool(hint.strip()) and _SIDE_HINT_RE.search(hint) is not None
+        in_side = in_side or el.tag in _SIDE_TAGS or named_side
+        chains[el] = (in_list, in_side)
     return _Around(in_list, in_side, words, named)
 
 
