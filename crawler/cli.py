@@ -265,6 +265,7 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
         "url": record.url,
         "title": record.title,
         "published_at": record.published_at.isoformat() if record.published_at else None,
+        "published_at_source": record.published_at_source if record.published_at else None,
         **{name: getattr(record, name) for name in (
             "source", "author", "author_unit", "editor", "column_path", "body_text", "body_html",
             "attachments", "original_script",

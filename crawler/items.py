@@ -18,6 +18,7 @@ def item_from_page(page: "ExtractedPage", *, site: str, fetched_at: datetime, **
         title=page.title,
         title_raw=page.title_raw,
         published_at=page.published_at,
+        published_at_source=page.published_at_source,
         source=page.source,
         site_name=page.site_name,
         author=page.author,

@@ -105,6 +105,8 @@ class Article(PolicyFields, Base):
     # False when the page gave a date only: published_at then sits at midnight, and exports
     # print the date alone instead of inventing a time.
     published_has_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where published_at came from: meta, structured (JSON-LD), byline, text or url.
+    published_at_source: Mapped[Optional[str]] = mapped_column(String(16))
     source: Mapped[Optional[str]] = mapped_column(String(255), index=True)
     author: Mapped[Optional[str]] = mapped_column(String(255))
     author_unit: Mapped[Optional[str]] = mapped_column(Text)
@@ -144,6 +146,7 @@ class ArticleCopy(PolicyFields, Base):
     )
     title: Mapped[Optional[str]] = mapped_column(Text)
     published_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    published_at_source: Mapped[Optional[str]] = mapped_column(String(16))
     original_script: Mapped[str] = mapped_column(String(16), default="simplified")
     # What the canonical choice reads of a copy besides its dates and length: its 来源, the
     # display name its site gives itself, and whether its body opens with an editor's note

@@ -268,6 +268,7 @@ def _storable_copy(item: ArticleItem) -> ArticleItem:
         title=title,
         title_raw=storable_text(item.title_raw),
         published_at=published_at,
+        published_at_source=item.published_at_source if published_at is not None else None,
         source=short("source"),
         site_name=short("site_name"),
         author=short("author"),

@@ -52,6 +52,8 @@ class ArticleItem:
     title: Optional[str] = None
     title_raw: Optional[str] = None
     published_at: Optional[datetime | date] = None
+    # Where the date came from: meta, structured (JSON-LD), byline, text or url.
+    published_at_source: Optional[str] = None
     source: Optional[str] = None
     # The display name the page gives its own site (<meta name="SiteName">, og:site_name).
     site_name: Optional[str] = None

@@ -4,8 +4,12 @@ Decisions:
 - A string that shows only a day gives a ``date``; one that shows a time gives a ``datetime``.
   Callers can tell "published on the 22nd" from "published at 00:00 on the 22nd".
 - Aware values (ISO 8601 with an offset or "Z", RFC 2822 with a zone) are converted to
-  Asia/Shanghai and returned naive. Every other value on these sites is already Beijing time,
-  so one naive local clock keeps all rows comparable.
+  Asia/Shanghai and returned naive. Every other value on these sites is already Beijing time
+  and is returned as shown, never shifted, so one naive local clock keeps all rows comparable.
+  An offset counts in a whole ISO value (meta tags, JSON-LD) and, in running text, only after
+  a "T" ("2025-10-16T23:00-01:00"): after "时间：2025-10-16 23:00" a "-01:00" ends a range.
+- Full-width digits, colons and separators ("２００５－５－７　２１：２３") read as their ASCII
+  forms.
 - Dates before 1949-10-01 (no page of the PRC policy web is older; such strings are history
   mentioned in the text) and dates more than ``FUTURE_TOLERANCE`` after ``now`` are rejected.
 - Compact "20251022" is accepted only as a whole field value or right after a date label
@@ -28,7 +32,12 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Labels that introduce a publication date, Simplified and Traditional.
 DATE_LABEL_RE = re.compile(
     r"(?:发布|發佈|發布|公布|发表|發表|更新|成文|发文|發文|印发|印發|上传|上傳|录入|錄入|创建|創建)?"
-    r"(?:时间|時間|日期)|发布于|發佈於|發布於|日\s*期|时\s*间|時\s*間"
+    r"(?:时间|時間|日期)|发布于|發佈於|發布於|发表于|發表於|日\s*期|时\s*间|時\s*間"
+)
+_LABEL_AT_END_RE = re.compile(r"(?:" + DATE_LABEL_RE.pattern + r")\s*[:：]?\s*[\[【(（]?\s*$")
+# Full-width digits and punctuation to ASCII, one character for one so positions hold.
+_FULL_WIDTH = str.maketrans(
+    "０１２３４５６７８９：－／．\u3000", "0123456789:-/. "
 )
 
 _TIME = (
@@ -133,7 +142,10 @@ def _from_match(m: re.Match[str], now: datetime | None) -> datetime | date | Non
         if not (s1 == s2 or (s1 == "年" and s2 == "月")):
             return None
     hh, mm, ss = (int(v) if v is not None else None for v in (gd["H"], gd["M"], gd["S"]))
-    return _build(int(gd["y"]), int(gd["m"]), int(gd["d"]), hh, mm, ss, now, gd.get("tz"))
+    tz = gd.get("tz")
+    if tz and "T" not in m.group(0):
+        tz = None  # "2025-10-16 08:00-10:00": a time range, not a zone
+    return _build(int(gd["y"]), int(gd["m"]), int(gd["d"]), hh, mm, ss, now, tz)
 
 
 def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | date | None:
@@ -143,7 +155,7 @@ def parse_date(text: str | None, *, now: datetime | None = None) -> datetime | d
     """
     if not text or not isinstance(text, str):
         return None
-    s = text.strip()
+    s = text.translate(_FULL_WIDTH).strip()
     if not s or len(s) > 200:
         return None
     try:
@@ -188,6 +200,11 @@ def _from_cn_match(m: re.Match[str], now: datetime | None) -> datetime | date | 
     return _build(y, mo, d, None, None, None, now)
 
 
+def ends_with_date_label(text: str) -> bool:
+    """Does `text` end with a date label ("发布时间：", "日期:", "发表于")?"""
+    return _LABEL_AT_END_RE.search(text[-16:].translate(_FULL_WIDTH)) is not None
+
+
 def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
     """All plausible dates in running text, in order, with their positions.
 
@@ -195,12 +212,12 @@ def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
     """
     if not text:
         return []
+    text = text.translate(_FULL_WIDTH)
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []
 
     def labelled_at(start: int) -> bool:
-        before = text[max(0, start - 14):start]
-        return bool(re.search(r"(?:" + DATE_LABEL_RE.pattern + r")\s*[:：]?\s*[\[【(（]?\s*$", before))
+        return ends_with_date_label(text[max(0, start - 14):start])
 
     for regex in (_NUMERIC_RE, _CN_DATE_RE, _COMPACT_RE):
         for m in regex.finditer(text):
@@ -221,3 +238,37 @@ def find_dates(text: str, *, now: datetime | None = None) -> list[DateMatch]:
             found.append(DateMatch(value, start, end, labelled_at(start)))
     found.sort(key=lambda d: d.start)
     return found
+
+
+# --- dates in URLs ---------------------------------------------------------------------------
+
+# The date a CMS writes into an article's path: TRS "t20251016_", "/2025/1016/", "/2025/10/16/",
+# "/2025-10-16/", "/20251016/"; "/202510/" names the month only.
+_URL_DAY_RE = re.compile(
+    r"/t(?P<y1>(?:19|20)\d{2})(?P<m1>[01]\d)(?P<d1>[0-3]\d)_"
+    r"|/(?P<y2>(?:19|20)\d{2})/(?P<m2>[01]\d)(?P<d2>[0-3]\d)/"
+    r"|/(?P<y3>(?:19|20)\d{2})(?P<sep>[-/])(?P<m3>[01]?\d)(?P=sep)(?P<d3>[0-3]?\d)/"
+    r"|/(?P<y4>(?:19|20)\d{2})(?P<m4>[01]\d)(?P<d4>[0-3]\d)/"
+)
+_URL_MONTH_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)/")
+
+
+def url_date(url: str, *, now: datetime | None = None) -> date | None:
+    """The day an article's URL names (see ``_URL_DAY_RE``), or None."""
+    m = _URL_DAY_RE.search(url or "")
+    if m is None:
+        return None
+    y, mo, d = (next(v for k, v in m.groupdict().items() if k[0] == part and v) for part in "ymd")
+    value = _build(int(y), int(mo), int(d), None, None, None, now)
+    return value if isinstance(value, date) else None
+
+
+def url_month(url: str) -> tuple[int, int] | None:
+    """(year, month) of the day or month an article's URL names, or None."""
+    day = url_date(url)
+    if day is not None:
+        return day.year, day.month
+    m = _URL_MONTH_RE.search(url or "")
+    if m is None or not 1 <= int(m.group("m")) <= 12:
+        return None
+    return int(m.group("y")), int(m.group("m"))

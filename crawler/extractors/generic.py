@@ -17,7 +17,7 @@ from pipelines.spam.vocabulary import count_terms
 from .candidates import ScoredPage, choose_body, page_kind, score_elements, thread_lines
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
-from .metadata import column_path, read_head, read_metadata, site_name, url_date
+from .metadata import column_path, read_head, read_metadata, site_name
 from .page import ExtractedPage
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
@@ -105,8 +105,11 @@ class GenericParser:
         page.body_text = "\n".join(body.paragraphs)
 
         page.title = title.text
-        meta = read_metadata(scored, head, selectors, title.heading, title.last_line, body.edge)
+        meta = read_metadata(
+            scored, head, selectors, title.heading, title.last_line, body.edge, title.text
+        )
         page.published_at = meta.published_at
+        page.published_at_source = meta.published_at_source
         page.source = meta.source
         page.site_name = site_name(head)
         page.author = meta.author
@@ -135,8 +138,6 @@ class GenericParser:
         meta_texts = [head.meta.get("keywords", ""), head.meta.get("description", "")]
         signals["spam_terms_meta"] = count_terms(meta_texts)
         signals.setdefault("repeated_body", False)
-        if page.published_at is None:
-            signals["url_date"] = url_date(url)
 
         page.body_html = body_html(scored, body.drops)
         page.removals = removals

@@ -1,5 +1,6 @@
 """Metadata in layers: the site's selectors, JSON-LD and head meta tags, the labelled meta line
-(来源/日期/作者...) between the heading and the body, then None; and the breadcrumb.
+(来源/日期/作者...) between the heading and the body, then None; the publication date chosen
+among the dates the page shows by where each sits; and the breadcrumb.
 
 Never raises for a missing field: each layer that finds nothing hands over to the next.
 """
@@ -20,7 +21,8 @@ from pipelines.hosts import registered_domain
 from pipelines.text import containment
 
 from .candidates import ScoredPage
-from .dates import find_dates, parse_date
+from .dates import ends_with_date_label, find_dates, parse_date, url_date, url_month
+from .page import DateSource
 from .text import normalize_space, parse_labels
 from .tree import Selectors, el_text, hint_text
 from .urls import safe_urljoin
@@ -31,6 +33,8 @@ _DATE_META_KEYS = (
     "publish_date", "publishtime", "pub_date", "weibo:article:create_at", "firstpublishedtime",
     "sailthru.date", "date",
 )
+# Other sites' names for the same thing: a key that says published/created and time/date.
+_DATE_META_KEY_RE = re.compile(r"(?:pub|release|issue|creat).*(?:time|date)|(?:time|date).*pub")
 TITLE_META_KEYS = ("articletitle", "og:title", "twitter:title", "dc.title")
 _SOURCE_META_KEYS = (
     "contentsource", "source", "article:source", "og:article:source", "dc.publisher",
@@ -44,10 +48,6 @@ _INFO_HINT_RE = re.compile(
 )
 # DedeCMS fills empty fields with 未知 and the author with the admin's login name.
 _PLACEHOLDERS = frozenset({"", "未知", "不详", "admin", "administrator", "null", "none", "佚名"})
-_URL_DATE_RE = re.compile(
-    r"/t((?:19|20)\d{2})([01]\d)([0-3]\d)_|/((?:19|20)\d{2})/?([01]\d)([0-3]\d)/"
-    r"|/art/(\d{4})/(\d{1,2})/(\d{1,2})/"
-)
 
 _CRUMB_HINT_RE = re.compile(
     r"crumb|place|position|location|weizhi|dqwz|\bpath\b|navpath|nav_path|current|\bloc\b|bread"
@@ -90,6 +90,7 @@ class EdgeLabels:
 @dataclass(frozen=True)
 class Metadata:
     published_at: datetime | date | None
+    published_at_source: DateSource | None
     source: str | None
     author: str | None
     editor: str | None
@@ -185,27 +186,6 @@ def _is_placeholder(value: str) -> bool:
     return value.strip().lower() in _PLACEHOLDERS
 
 
-def _first_date(text: str, labelled_only: bool = False) -> datetime | date | None:
-    """The first date after a date label, else (unless `labelled_only`) the first date."""
-    found = find_dates(text)
-    labelled = next((d.value for d in found if d.labelled), None)
-    if labelled is not None or labelled_only or not found:
-        return labelled
-    return found[0].value
-
-
-def url_date(url: str) -> str | None:
-    """The date in a TRS, DedeCMS or Hanweb article URL (ISO), or None."""
-    m = _URL_DATE_RE.search(url)
-    if not m:
-        return None
-    g = [x for x in m.groups() if x]
-    try:
-        return date(int(g[0]), int(g[1]), int(g[2])).isoformat()
-    except (ValueError, IndexError):
-        return None
-
-
 def _info_elements(scored: ScoredPage, selectors: Selectors) -> Iterable[Any]:
     """The site's meta-line element, then elements named like one (class="info", "pubtime")."""
     tree = scored.tree
@@ -217,17 +197,23 @@ def _info_elements(scored: ScoredPage, selectors: Selectors) -> Iterable[Any]:
                 yield el
 
 
+def _body_range(scored: ScoredPage) -> tuple[int, int]:
+    """Indexes of the body's first and last lines; past the last line when there is no body."""
+    st = scored.body_totals
+    end = len(scored.tree.lines)
+    return (st.first, st.last) if st is not None else (end, end)
+
+
 def read_metadata(
     scored: ScoredPage, head: Head, selectors: Selectors, heading: Any | None,
-    title_line: int | None, edge: EdgeLabels,
+    title_line: int | None, edge: EdgeLabels, title_text: str | None = None,
 ) -> Metadata:
-    """published_at, source, author, editor, author_unit; `edge` is what the body's edges held."""
+    """published_at (and where it came from), source, author, editor, author_unit; `edge` is
+    what the body's edges held."""
     tree = scored.tree
     root = tree.root
     lines = tree.lines
-    body_st = scored.body_totals
-    body_first = body_st.first if body_st is not None else len(lines)
-    body_last = body_st.last if body_st is not None else len(lines)
+    body_first, body_last = _body_range(scored)
     # The meta line lives between the heading and the body (or just above the body); PHPCMS
     # even puts it inside the h1 after a <br>, so start right after the title's own line.
     if heading is not None and heading in scored.totals:
@@ -257,28 +243,9 @@ def read_metadata(
             visible.setdefault(k, v)
     meta = head.meta
 
-    # published_at: selector > JSON-LD > head meta > labelled visible > unlabelled meta line
-    published: datetime | date | None = None
-    sel = selectors.text(root, "published_at")
-    if sel:
-        published = parse_date(sel) or _first_date(sel)
-    if published is None and head.jsonld.get("datePublished"):
-        published = parse_date(head.jsonld["datePublished"])
-    if published is None:
-        for key in _DATE_META_KEYS:
-            if key in meta:
-                published = parse_date(meta[key])
-                if published is not None:
-                    break
-    if published is None and "published_at" in visible:
-        published = parse_date(visible["published_at"]) or _first_date(visible["published_at"])
-    if published is None:
-        for text in (region, head_meta, info_text):
-            published = _first_date(text)
-            if published is not None:
-                break
-    if published is None:
-        published = _first_date(tail, labelled_only=True)
+    published, published_source = _published(
+        scored, head, selectors, heading, _title_line(scored, title_line, title_text)
+    )
 
     def pick(field_name: str, meta_keys: tuple[str, ...], visible_first: bool) -> str | None:
         sel_value = selectors.text(root, field_name)
@@ -303,11 +270,265 @@ def read_metadata(
     )
     return Metadata(
         published_at=published,
+        published_at_source=published_source,
         source=pick("source", _SOURCE_META_KEYS, visible_first=False),
         author=pick("author", _AUTHOR_META_KEYS, visible_first=True),
         editor=_strip_label(editor) if editor else editor,
         author_unit=author_unit,
     )
+
+
+# --- published_at ----------------------------------------------------------------------------
+
+# A date the page shows is scored by where it sits: each feature of its place adds its weight.
+# The article's date sits in the byline next to the title or the source, or on old pages under
+# the body; other articles' dates sit in lists, link text, sidebars and footers.
+DATE_LABEL_WEIGHT = 3.0  # a date label stands right before it ("发布时间：", "日期:", "发表于")
+BYLINE_WORDS_WEIGHT = 2.0  # its line, or a short element around it, names 来源/作者/编辑/点击
+BYLINE_CLASS_WEIGHT = 1.0  # an element around it is named like a byline ("info", "time")
+SITE_META_LINE_WEIGHT = 5.0  # inside the site's own meta-line selector
+NEAR_HEADING_WEIGHT = 3.0  # between the heading and the body, next to either
+HEADING_HALF_LINES = 4  # lines away from the heading or the body at which that weight halves
+UNDER_BODY_WEIGHT = 1.5  # a short line in the body's last lines or right under it
+UNDER_BODY_LINES = 8
+BODY_END_LINES = 2  # the body's own last lines that old templates put the date in
+DATE_LINE_WEIGHT = 1.0  # the line is little more than the date: a cell or span of its own
+DATE_LINE_SLACK = 6  # characters besides the date that still make a date line
+URL_DAY_WEIGHT = 1.5  # the URL names the same day
+URL_MONTH_WEIGHT = 0.5  # the URL names the same month
+IN_PROSE_PENALTY = 3.0  # in the body's running text: history the article mentions
+BEFORE_HEADING_PENALTY = 1.0  # above the heading: date bars, tickers
+FAR_BELOW_PENALTY = 1.5  # far under the body: comments, "related" blocks
+LIST_PENALTY = 4.0  # in a list item, or a line mostly link text: another article's date
+SIDE_PENALTY = 4.0  # in a sidebar, nav, footer or comment block (holding neither title nor body)
+FOOTER_LINE_PENALTY = 5.0  # on a copyright / ICP line
+DATE_ACCEPT = 0.5  # the best-placed date is the article's when it scores this much
+BYLINE_MAX_CHARS = 120  # a byline line, and an element around one, is short
+LINKED_SHARE = 0.5  # a line this much link text is a link to another page
+_AROUND_LEVELS = 3  # elements above a date's line read for byline words and names
+
+_BYLINE_WORDS_RE = re.compile(
+    r"来\s*源|來\s*源|作\s*者|编\s*辑|編\s*輯|记者|記者|稿源|出[处處]|浏览|瀏覽|点击|點擊|阅读|閱讀"
+    r"|字号|字號"
+)
+_SIDE_HINT_RE = re.compile(
+    r"side|related|relate|xiangguan|recommend|tuijian|\bhot|rank|footer|\bfoot|bottom|copyright"
+    r"|banquan|comment|pinglun|reply|friend|youqing|\blinks?\b|\bnav|menu|marquee|scroll|gundong"
+    r"|\bright\b|\bleft\b",
+    re.I,
+)
+_SIDE_TAGS = frozenset({"aside", "nav", "footer", "marquee"})
+_LIST_TAGS = frozenset({"li", "dd", "dt"})
+_FOOTER_WORDS_RE = re.compile(r"版权所有|版權所有|copyright|©|ICP\s*[备證证]|公网安备|公網安備", re.I)
+# What a line needs to hold a date find_dates reads (a quick test before the full one).
+_DATE_HINT_RE = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]|[０-９]{4}|[〇○Ｏ零一二][〇○Ｏ零一二三四五六七八九]{3}\s*年"
+    r"|(?:间|間|期)\s*[:：]?\s*(?:19|20)\d{6}"
+)
+_MOST_A_DATE_ADDS = DATE_LABEL_WEIGHT + DATE_LINE_WEIGHT + URL_DAY_WEIGHT
+
+
+@dataclass(frozen=True)
+class DateSpot:
+    """One date the page shows, the features of where it sits and its score."""
+
+    value: datetime | date
+    line: int
+    score: float
+    byline: bool  # labelled, among byline words or in a byline element, or next to the heading
+
+
+def _published(
+    scored: ScoredPage, head: Head, selectors: Selectors, heading: Any | None,
+    anchor: int | None,
+) -> tuple[datetime | date | None, DateSource | None]:
+    """Selector > JSON-LD > head meta > the best-placed date shown > the URL's day."""
+    root = scored.tree.root
+    sel = selectors.text(root, "published_at")
+    if sel:
+        found = find_dates(sel)
+        value = parse_date(sel) or (found[0].value if found else None)
+        if value is not None:
+            return value, "byline"
+    if head.jsonld.get("datePublished"):
+        value = parse_date(head.jsonld["datePublished"])
+        if value is not None:
+            return value, "structured"
+    for key in _DATE_META_KEYS:
+        if key in head.meta:
+            value = parse_date(head.meta[key])
+            if value is not None:
+                return value, "meta"
+    for key, content in head.meta.items():
+        if _DATE_META_KEY_RE.search(key):
+            value = parse_date(content)
+            if value is not None:
+                return value, "meta"
+    best = best_date_spot(date_spots(scored, selectors, heading, anchor))
+    if best is not None:
+        return best.value, "byline" if best.byline else "text"
+    day = url_date(scored.tree.url)
+    return (day, "url") if day is not None else (None, None)
+
+
+def best_date_spot(spots: list[DateSpot]) -> DateSpot | None:
+    """The highest-scoring spot at or above ``DATE_ACCEPT``; the earlier one on a tie."""
+    best: DateSpot | None = None
+    for spot in spots:
+        if spot.score >= DATE_ACCEPT and (best is None or spot.score > best.score):
+            best = spot
+    return best
+
+
+def _title_line(scored: ScoredPage, title_line: int | None, title: str | None) -> int | None:
+    """The heading's line, else the first line that reads as the title (old pages set it in a
+    table cell that no heading rule recognises)."""
+    if title_line is not None or not title:
+        return title_line
+    target = normalize_space(title)
+    for line in scored.tree.lines:
+        if line.text == target:
+            return line.idx
+    return None
+
+
+def date_spots(
+    scored: ScoredPage, selectors: Selectors, heading: Any | None, anchor: int | None
+) -> list[DateSpot]:
+    """Every date shown in the page's lines, scored by where it sits."""
+    tree = scored.tree
+    lines = tree.lines
+    body = scored.body
+    body_st = scored.body_totals
+    body_first, body_last = _body_range(scored)
+    anchor_in_body = anchor is not None and anchor >= body_first
+    day = url_date(tree.url)
+    month = url_month(tree.url)
+    meta_lines = [e for e in selectors.select(tree.root, "meta_line") if not isinstance(e, str)]
+    # Elements that hold the article: nothing above them says anything about one date.
+    holders = {e for e in (body, heading) if e is not None}
+    chains: dict[Any, tuple[bool, bool]] = {}
+    spots: list[DateSpot] = []
+    for i, line in enumerate(lines):
+        text = line.text
+        if not _DATE_HINT_RE.search(text):
+            continue
+        around = _around(scored, line.owner, holders, chains)
+        short = line.chars <= BYLINE_MAX_CHARS
+        place = 0.0
+        near = False
+        in_body = body_st is not None and body_first <= i <= body_last
+        if anchor is not None and i < anchor:
+            place -= BEFORE_HEADING_PENALTY
+        elif in_body and short and line.punct <= 1 and (
+            (anchor_in_body and anchor is not None and i - anchor <= HEADING_HALF_LINES)
+            or i - body_first < BODY_END_LINES
+        ):
+            near = True
+            distance = i - anchor if anchor_in_body and anchor is not None else i - body_first + 1
+            place += NEAR_HEADING_WEIGHT / (1 + max(0, distance - 1) / HEADING_HALF_LINES)
+        elif in_body and short and line.punct <= 1 and body_last - i < BODY_END_LINES:
+            place += UNDER_BODY_WEIGHT
+        elif in_body:
+            place -= IN_PROSE_PENALTY
+        elif i < body_first:
+            since_heading = i - anchor if anchor is not None else body_first - i
+            distance = min(since_heading, body_first - i)
+            near = True
+            place += NEAR_HEADING_WEIGHT / (1 + max(0, distance - 1) / HEADING_HALF_LINES)
+        elif short and i - body_last <= UNDER_BODY_LINES:
+            place += UNDER_BODY_WEIGHT
+        else:
+            place -= FAR_BELOW_PENALTY
+        if around.in_list:
+            place -= LIST_PENALTY
+        # Between the heading and the body an element's name says less than its place
+        # ("post-footer" under a blog's title holds the byline).
+        if around.in_side and not (near and i < body_first):
+            place -= SIDE_PENALTY
+        if _FOOTER_WORDS_RE.search(text):
+            place -= FOOTER_LINE_PENALTY
+        words = short and (_BYLINE_WORDS_RE.search(text) is not None or around.byline_words)
+        if words:
+            place += BYLINE_WORDS_WEIGHT
+        if around.byline_class:
+            place += BYLINE_CLASS_WEIGHT
+        if meta_lines and any(tree.contains(e, line.owner) for e in meta_lines):
+            place += SITE_META_LINE_WEIGHT
+        if place + _MOST_A_DATE_ADDS < DATE_ACCEPT:
+            continue  # no date on this line can win: its dates are not worth reading
+        found = find_dates(text)
+        for n, found_date in enumerate(found):
+            score = place
+            labelled = found_date.labelled or (
+                n == 0 and found_date.start <= 1 and i > 0
+                and ends_with_date_label(lines[i - 1].text)
+            )
+            if labelled:
+                score += DATE_LABEL_WEIGHT
+            shown_chars = found_date.end - found_date.start
+            if line.chars - shown_chars <= DATE_LINE_SLACK:
+                score += DATE_LINE_WEIGHT
+            # Link text beyond the date itself (an archive link of the date is a byline's).
+            if line.link_chars > shown_chars + DATE_LINE_SLACK and (
+                line.link_chars >= LINKED_SHARE * line.chars
+            ):
+                score -= LIST_PENALTY
+            shown = found_date.value
+            shown_day = shown.date() if isinstance(shown, datetime) else shown
+            if day is not None and shown_day == day:
+                score += URL_DAY_WEIGHT
+            elif month is not None and (shown_day.year, shown_day.month) == month:
+                score += URL_MONTH_WEIGHT
+            byline = labelled or words or around.byline_class or near
+            spots.append(DateSpot(shown, i, score, byline))
+    return spots
+
+
+@dataclass(frozen=True)
+class _Around:
+    """What the elements between a line and the article's holders say about it."""
+
+    in_list: bool
+    in_side: bool
+    byline_words: bool
+    byline_class: bool
+
+
+def _around(
+    scored: ScoredPage, owner: Any, holders: set[Any], chains: dict[Any, tuple[bool, bool]]
+) -> _Around:
+    """Byline words and names in the few elements above a line; list and side flags of all the
+    elements up to the article's holders. `chains` keeps each element's flags for the page:
+    the dated items of one sidebar share their ancestors."""
+    tree, totals = scored.tree, scored.totals
+    words = named = False
+    path: list[Any] = []  # the owner and its ancestors below the article's holders
+    el = owner
+    in_list = in_side = False
+    while el is not None and el.tag not in ("body", "html"):
+        if el in chains and len(path) >= _AROUND_LEVELS:
+            in_list, in_side = chains[el]
+            break
+        if any(tree.contains(el, h) for h in holders):
+            break  # it holds the title or the body: the article's own container
+        if len(path) < _AROUND_LEVELS:
+            hint = hint_text(el)
+            if hint.strip() and _INFO_HINT_RE.search(hint.lower()):
+                named = True
+            st = totals.get(el)
+            # Sizes come from the totals: reading a large container's text costs 20x this.
+            if path and not words and st is not None and st.chars <= BYLINE_MAX_CHARS:
+                words = _BYLINE_WORDS_RE.search(el.text_content()) is not None
+        path.append(el)
+        el = el.getparent()
+    for el in reversed(path):  # from the outermost down, each element's flags for the page
+        hint = hint_text(el)
+        in_list = in_list or el.tag in _LIST_TAGS
+        named_side = bool(hint.strip()) and _SIDE_HINT_RE.search(hint) is not None
+        in_side = in_side or el.tag in _SIDE_TAGS or named_side
+        chains[el] = (in_list, in_side)
+    return _Around(in_list, in_side, words, named)
 
 
 # --- breadcrumb ------------------------------------------------------------------------------

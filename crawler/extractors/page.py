@@ -7,6 +7,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 PageKind = Literal["article", "list", "other"]
+# Where a page's publication date came from: a <meta> tag, JSON-LD, the byline next to the
+# title or the source, another place in the visible text, the URL.
+DateSource = Literal["meta", "structured", "byline", "text", "url"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ExtractedPage:
     title: str | None = None
     title_raw: str | None = None  # the <title> text as served
     published_at: datetime | date | None = None  # naive Beijing time; a date when no time shown
+    published_at_source: DateSource | None = None
     source: str | None = None
     site_name: str | None = None  # the display name the page gives its own site
     author: str | None = None

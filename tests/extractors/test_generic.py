@@ -195,8 +195,14 @@ def test_missing_fields_are_none() -> None:
 
 
 def test_body_dates_are_not_publication_dates() -> None:
+    html = f"<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1><div class='con'><p>{P1}</p><p>2024年1月31日，会议召开。{P2}</p><p>{P3}</p></div></body></html>"
+    assert parse(html, "http://example.test/x.html").published_at is None
+
+
+def test_a_closing_date_line_under_the_text_is_taken() -> None:
     html = f"<html><head><title>{TITLE}</title></head><body><h1>{TITLE}</h1><div class='con'><p>{P1}</p><p>2024年1月31日，会议召开。{P2}</p><p>{P3}</p><p>2025年10月16日</p></div></body></html>"
-    assert parse(html).published_at is None
+    page = parse(html)
+    assert (page.published_at, page.published_at_source) == (date(2025, 10, 16), "text")
 
 
 # --- spam evidence ------------------------------------------------------------------------------
