@@ -1,8 +1,8 @@
 """where each publication date came from
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-28
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-07
 
 `published_at_source` on articles and on every copy: meta, structured (JSON-LD), byline, text
 or url, as the extractor chose it (crawler.extractors.metadata). NULL where there is no date,
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
