@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -254,6 +254,7 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
     The extraction benchmark scores this same record against labelled real pages.
     """
     from crawler.extractors import extract as extract_page
+    from crawler.extractors.page import POLICY_FIELDS
     from crawler.items import item_from_page
     from pipelines.clean import clean_item
 
@@ -261,6 +262,7 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
     item = item_from_page(page, site=site or "-", fetched_at=datetime.now(timezone.utc))
     cleaned = clean_item(item)
     record = cleaned.item
+    policy = {name: getattr(record, name) for name in POLICY_FIELDS}
     return {
         "url": record.url,
         "title": record.title,
@@ -270,6 +272,7 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
             "source", "author", "author_unit", "editor", "column_path", "body_text", "body_html",
             "attachments", "original_script",
         )},
+        **{name: v.isoformat() if isinstance(v, date) else v for name, v in policy.items()},
         "page_kind": page.page_kind,
         "encoding": record.encoding,
         "next_pages": page.next_pages,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from crawler.extractors import ExtractedPage
+from crawler.extractors.page import POLICY_FIELDS
 from pipelines.items import ArticleItem, RemovalRecord
 
 
@@ -25,6 +26,7 @@ def item_from_page(page: "ExtractedPage", *, site: str, fetched_at: datetime, **
         author_unit=page.author_unit,
         editor=page.editor,
         column_path=page.column_path,
+        **{name: getattr(page, name) for name in POLICY_FIELDS},
         paragraphs=list(page.paragraphs),
         body_html=page.body_html,
         attachments=[{"url": a.url, "title": a.title or ""} for a in page.attachments],

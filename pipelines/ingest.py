@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, doc_from_entry, relation_to
-from pipelines.items import ArticleItem, RejectedPageItem
+from pipelines.items import ArticleItem, RejectedPageItem, spam_cut_count
 from pipelines.spam.counter import ParagraphFrequency
 from pipelines.store import (
     NEW_ARTICLE,
@@ -87,9 +87,9 @@ def _documents(params: DedupParams) -> DedupIndex:
 def dedup_document(cleaned: Cleaned, params: DedupParams) -> DedupDoc:
     """The near-duplicate document of a cleaned page (a mirror hint when spam was cut)."""
     page = cleaned.item
-    spam_cuts = sum(1 for r in page.removals if r.kind != "repeated_body")
     return _documents(params).document(
-        page.body_text, original_script=page.original_script, is_mirror_hint=spam_cuts > 0,
+        page.body_text, original_script=page.original_script,
+        is_mirror_hint=spam_cut_count(page.removals) > 0,
         key=cleaned.body_key or None,
     )
 

@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 
 from pipelines.drift import coverage
 from pipelines.ingest import Ingestor, IngestResult, PreparedPage, prepare_page
-from pipelines.items import ArticleItem, RejectedPageItem
+from pipelines.items import NOT_SPAM_CUTS, ArticleItem, RejectedPageItem
 from pipelines.spool import Spool
 from pipelines.store_access import store_for
 from pipelines.workers import StagePool, default_processes
@@ -252,7 +252,7 @@ class IngestPipeline:
             return item
         for kind, count in result.cuts.items():
             self.stats.inc_value(f"spam/{kind}", count)
-            if kind != "repeated_body":
+            if kind not in NOT_SPAM_CUTS:
                 self.stats.inc_value("spam/removed", count)
         if result.rejection is not None:
             self._count_rejection(result.rejection)

@@ -29,6 +29,16 @@ class RemovalRecord:
     detail: Optional[str] = None
 
 
+#: Cuts that are page furniture, not spam: a second copy of the body, the 政务公开 information
+#: table (its values are fields of the article).
+NOT_SPAM_CUTS = frozenset({"repeated_body", "info_table"})
+
+
+def spam_cut_count(removals: list[RemovalRecord]) -> int:
+    """How many of a page's cuts were spam."""
+    return sum(1 for r in removals if r.kind not in NOT_SPAM_CUTS)
+
+
 @dataclass
 class RawPageRecord:
     """One fetched page as served: what `reprocess` re-extracts from."""
@@ -61,19 +71,19 @@ class ArticleItem:
     author_unit: Optional[str] = None
     editor: Optional[str] = None
     column_path: Optional[str] = None
-    # What a policy document says of itself (crawler/extractors/policy.py; docs/schema.md).
-    doc_number: Optional[str] = None
-    doc_number_key: Optional[str] = None
-    issuer: Optional[str] = None
-    written_at: Optional[date] = None
-    effective_at: Optional[date] = None
-    index_no: Optional[str] = None
-    topic: Optional[str] = None
-    keywords: Optional[str] = None
-    validity: Optional[str] = None
-    doc_type: Optional[str] = None
-    level: Optional[str] = None
-    column_name: Optional[str] = None
+    # Policy metadata (crawler/extractors/policy.py); None where the page does not say.
+    doc_number: Optional[str] = None  # 发文字号 as shown
+    doc_number_key: Optional[str] = None  # the number in one form, for matching
+    issuer: Optional[str] = None  # 发文机关; several joined by 、
+    written_at: Optional[date] = None  # 成文日期
+    effective_at: Optional[date] = None  # 施行日期 / 生效日期
+    index_no: Optional[str] = None  # 索引号
+    topic: Optional[str] = None  # 主题分类
+    keywords: Optional[str] = None  # 主题词, joined by 、
+    validity: Optional[str] = None  # 有效, 失效, 废止, 部分修改, 尚未生效
+    doc_type: Optional[str] = None  # 通知, 意见, 办法… or 解读, from the title
+    level: Optional[str] = None  # national, provincial, city, county
+    column_name: Optional[str] = None  # the ColumnName meta tag
     paragraphs: list[str] = field(default_factory=list)
     body_html: Optional[str] = None
     attachments: list[dict[str, str]] = field(default_factory=list)

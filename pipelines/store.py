@@ -39,7 +39,7 @@ from models import (
 from models.database import session_factory, wal_checkpointer
 from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
 from pipelines.dedup import ShingleSample, entry_sample
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem, spam_cut_count
 from pipelines.references import Reference, references, title_key
 from pipelines.spam.counter import CountedPage
 
@@ -159,7 +159,7 @@ def copy_fields(item: ArticleItem) -> dict[str, Any]:
         "original_script": item.original_script,
         "body_length": len(item.body_text),
         "content_hash": item.content_hash,
-        "spam_cuts": sum(1 for r in item.removals if r.kind != "repeated_body"),
+        "spam_cuts": spam_cut_count(item.removals),
         "etag": item.etag,
         "last_modified": item.last_modified,
         "encoding": item.encoding,

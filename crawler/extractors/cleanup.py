@@ -6,7 +6,7 @@ second copies of the body), recorded as removals and signals for the spam stage 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -182,10 +182,10 @@ class BodyText:
     drops: list[tuple[Any, str]] = field(default_factory=list)
 
 
-def body_text(scored: ScoredPage, title: str | None) -> BodyText:
+def body_text(scored: ScoredPage, title: str | None, cut: Collection[int] = ()) -> BodyText:
     """The body's paragraphs without its furniture: editor and meta lines, the title repeated,
-    print/close/share links, pagers and click counters, comment threads; and the first copy of a
-    doubled body."""
+    print/close/share links, pagers and click counters, comment threads, and the lines whose
+    index is in `cut` (the information table); and the first copy of a doubled body."""
     body_el = scored.body
     if scored.body_totals is None:
         return BodyText([], EdgeLabels([]))
@@ -215,7 +215,7 @@ def body_text(scored: ScoredPage, title: str | None) -> BodyText:
         elif near_edge and line.chars < 150 and line.punct <= 2 and _is_meta_line(text):
             meta_lines.append(line.segmented)
         else:
-            drop = False
+            drop = line.idx in cut
         if drop:
             if line.owner is not body_el:
                 drops.append((line.owner, line.text))

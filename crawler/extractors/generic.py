@@ -1,8 +1,9 @@
 """The generic extractor for Chinese article pages: the steps of the other modules, in order.
 
 One lxml parse (``tree``), the body chosen by density (``candidates``), then the title
-(``title``), the metadata in layers (``metadata``), the attachments and later pages (``links``)
-and the clean body with the evidence of what was cut (``cleanup``).
+(``title``), the metadata in layers (``metadata``), the attachments and later pages (``links``),
+the clean body with the evidence of what was cut (``cleanup``) and the policy metadata, with the
+information table left out of the body (``policy``).
 
 Per-site parsers (``sites.py``) subclass :class:`GenericParser` and only set ``selectors``.
 """
@@ -18,7 +19,8 @@ from .candidates import ScoredPage, choose_body, page_kind, score_elements, thre
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
 from .metadata import column_path, read_head, read_metadata, site_name
-from .page import ExtractedPage
+from .page import POLICY_FIELDS, ExtractedPage
+from .policy import find_info_table, read_policy
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
 
@@ -100,7 +102,8 @@ class GenericParser:
         page.title_raw = head.title_raw
         page.meta = head.meta
 
-        body = body_text(scored, title.text)
+        info = find_info_table(scored)
+        body = body_text(scored, title.text, info.lines)
         page.paragraphs = body.paragraphs
         page.body_text = "\n".join(body.paragraphs)
 
@@ -118,6 +121,11 @@ class GenericParser:
         page.column_path = column_path(scored, selectors, head.meta, title.text)
         page.attachments = attachments(scored, title.heading)
         page.next_pages = next_pages(root, url)
+        policy = read_policy(info, head.meta, title.text, body.paragraphs, page.site_name,
+                             page.published_at)
+        for name in POLICY_FIELDS:
+            setattr(page, name, getattr(policy, name))
+        removals += info.removals
 
         farms, farm_count = link_farms(scored)
         removals += farms
@@ -139,6 +147,6 @@ class GenericParser:
         signals["spam_terms_meta"] = count_terms(meta_texts)
         signals.setdefault("repeated_body", False)
 
-        page.body_html = body_html(scored, body.drops)
+        page.body_html = body_html(scored, [*info.drops, *body.drops])
         page.removals = removals
         page.signals.update(signals)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -22,13 +22,34 @@ class Attachment:
 class Removal:
     """A piece of content cut from the page, kept as evidence for the spam stage and audits."""
 
-    kind: str  # hidden_block, link_farm, repeated_body; the pipelines add their own
+    kind: str  # hidden_block, link_farm, repeated_body, info_table; the pipelines add their own
     content: str
     detail: str | None = None
 
 
+@dataclass(kw_only=True)
+class PolicyMetadata:
+    """A policy document's metadata, as policy.py reads it; None where the page does not say."""
+
+    doc_number: str | None = None  # 发文字号 as shown
+    doc_number_key: str | None = None  # the number in one form, for matching
+    issuer: str | None = None  # 发文机关; several joined by 、
+    written_at: date | None = None  # 成文日期
+    effective_at: date | None = None  # 施行日期 / 生效日期
+    index_no: str | None = None  # 索引号
+    topic: str | None = None  # 主题分类
+    keywords: str | None = None  # 主题词, joined by 、
+    validity: str | None = None  # 有效, 失效, 废止, 部分修改, 尚未生效
+    doc_type: str | None = None  # 通知, 意见, 办法… or 解读, from the title
+    level: str | None = None  # national, provincial, city, county
+    column_name: str | None = None  # the ColumnName meta tag
+
+
+POLICY_FIELDS = tuple(f.name for f in fields(PolicyMetadata))
+
+
 @dataclass
-class ExtractedPage:
+class ExtractedPage(PolicyMetadata):
     url: str
     encoding: str | None = None
     page_kind: PageKind = "other"
@@ -56,6 +77,8 @@ class ExtractedPage:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO 8601)."""
         data = asdict(self)
-        if self.published_at is not None:
-            data["published_at"] = self.published_at.isoformat()
+        for name in ("published_at", "written_at", "effective_at"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value.isoformat()
         return data
