@@ -139,7 +139,7 @@ class ArticleCopy(PolicyFields, Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Estimated Jaccard similarity of the normalised body to the canonical copy's (1.0 for it).
     similarity: Mapped[float] = mapped_column(Float, default=1.0)
-    # canonical | exact | near_duplicate | mirror | contained | contains
+    # canonical | exact | near_duplicate | mirror | contained | contains | same_number
     relation: Mapped[str] = mapped_column(String(16))
     crawl_run_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True

@@ -45,6 +45,9 @@ from pipelines.store import (
 
 log = logging.getLogger(__name__)
 
+#: The relation of a copy joined to its article by document number and issuer alone.
+SAME_NUMBER = "same_number"
+
 #: Pages of a stream taken at a time (`Ingestor.ingest_stream`): their stored copies are read in
 #: one query (~0.2 ms), and the first ones wait for no more than 64 pages to be prepared.
 STREAM_GROUP = 64
@@ -254,7 +257,7 @@ class Ingestor:
                     relation=decision.relation, similarity=decision.similarity,
                 )
             else:
-                page = replace(page, relation="new", duplicate_of=None)
+                page = self._same_number(batch, page, doc)
         save = batch.save_article(
             page, dedup_entry=self.index.encode_entry(doc), relations=relations
         )
@@ -266,6 +269,24 @@ class Ingestor:
             undo.append((save.copy_id, None))
         self.index.add(save.copy_id, doc, article_id=save.article_id)
         return IngestResult(save.outcome, save.relation, save=save, cuts=cuts, doc=doc)
+
+    def _same_number(self, batch: StoreBatch, page: ArticleItem, doc: DedupDoc) -> ArticleItem:
+        """`page` as a copy of the document with its number and issuer, when one is stored:
+        the strongest key there is, whatever the layout of the two bodies (`same_number`,
+        with the estimated Jaccard similarity of the bodies). A 解读, or a page without its own
+        number, is never one (quoting a number does not make a page the document)."""
+        if not (page.doc_number_key and page.issuer) or page.doc_type == "解读":
+            return replace(page, relation="new", duplicate_of=None)
+        found = batch.article_with_number(page.doc_number_key, page.issuer)
+        if found is None:
+            return replace(page, relation="new", duplicate_of=None)
+        article_id, entry = found
+        similarity = 0.0
+        if entry is not None and doc.signature is not None:
+            other = doc_from_entry(entry, self.params).signature
+            if other is not None:
+                similarity = round(doc.signature.jaccard(other), 6)
+        return replace(page, duplicate_of=article_id, relation=SAME_NUMBER, similarity=similarity)
 
     def _indexed(self, batch: StoreBatch, copy_id: int, article_id: int) -> Optional[tuple[int, DedupDoc]]:
         """The stored index entry of a copy, to put back if the transaction fails."""

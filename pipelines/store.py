@@ -20,7 +20,9 @@ from datetime import date, datetime, timezone
 from datetime import time as time_of_day
 from typing import Any, Callable, Optional, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection, Engine, Table, bindparam, delete, func, insert, or_, select, text, update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -658,6 +660,8 @@ class StoreBatch:
         self._new_articles: dict[int, dict[str, Any]] = {}
         self._new_copies: dict[int, dict[str, Any]] = {}
         self._new_by_hash: dict[str, int] = {}  # content hash -> article id, of new articles
+        # (document number key, issuer) -> article id, of new articles
+        self._new_by_number: dict[tuple[str, str], int] = {}
         self._removals: dict[int, list[dict[str, Any]]] = {}  # by copy id
         self._dedup: dict[int, dict[str, Any]] = {}
         self._raw: dict[str, dict[str, Any]] = {}
@@ -717,6 +721,25 @@ class StoreBatch:
                     return False
             self._articles.add(article_id)
         return True
+
+    def article_with_number(self, number_key: str, issuer: str) -> Optional[tuple[int, Optional[bytes]]]:
+        """The article that is the document numbered `number_key` by `issuer` (not a 解读), and
+        its canonical copy's index entry; None when none is stored."""
+        key = (number_key, issuer)
+        if key in self._new_by_number:
+            article_id = self._new_by_number[key]
+        else:
+            articles = Article.__table__
+            article_id = self.connection.execute(
+                select(func.min(articles.c.id)).where(
+                    articles.c.doc_number_key == number_key, articles.c.issuer == issuer,
+                    or_(articles.c.doc_type.is_(None), articles.c.doc_type != "解读"),
+                )
+            ).scalar()
+        if article_id is None:
+            return None
+        canonical = self._canonical_of(article_id)
+        return article_id, self.dedup_entry(canonical.id) if canonical is not None else None
 
     def _article_with_hash(self, digest: str) -> Optional[int]:
         if digest in self._new_by_hash:
@@ -785,6 +808,8 @@ class StoreBatch:
             self._articles.add(article_id)
             if item.content_hash:
                 self._new_by_hash.setdefault(item.content_hash, article_id)
+            if item.doc_number_key and item.issuer and item.doc_type != "解读":
+                self._new_by_number.setdefault((item.doc_number_key, item.issuer), article_id)
             relation, similarity, outcome = "canonical", 1.0, NEW_ARTICLE
             current = None
         else:

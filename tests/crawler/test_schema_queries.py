@@ -67,7 +67,7 @@ POLICY_STORE = [
             "东海省工业和信息化厅关于印发《东海省中小企业数字化转型实施方案》的通知",
             ["各市工业和信息化主管部门：", "现将《东海省中小企业数字化转型实施方案》印发给你们，请认真贯彻执行。",
              "本方案自2025年11月1日起施行，有效期五年，《东海省中小企业上云用云行动计划》同时废止。"],
-            doc_number="东工信规〔2025〕3号", doc_number_key="东工信规[2025]3号",
+            doc_number="东工信规〔2025〕3号", doc_number_key="东工信规〔2025〕3号",
             issuer="东海省工业和信息化厅", written_at=date(2025, 10, 16), effective_at=date(2025, 11, 1),
             validity="有效", doc_type="通知", level="provincial"),
     _policy("http://www.gxt.gov.test/zcjd/t20251020_2.html",
@@ -78,7 +78,7 @@ POLICY_STORE = [
     _policy("http://www.gxt.gov.test/zcwj/t20210310_3.html",
             "东海省工业和信息化厅关于中小企业技术改造项目管理的办法",
             ["第一条 为规范技术改造项目管理，制定本办法。", "第二十条 本办法自印发之日起施行。"],
-            doc_number="东工信规〔2021〕1号", doc_number_key="东工信规[2021]1号",
+            doc_number="东工信规〔2021〕1号", doc_number_key="东工信规〔2021〕1号",
             issuer="东海省工业和信息化厅", written_at=date(2021, 3, 10), validity="废止",
             doc_type="办法", level="provincial"),
 ]
@@ -105,8 +105,8 @@ def test_policy_queries_answer_on_a_store_of_policies(
     engine.dispose()
     # Each copy keeps what it shows; exports carry the fields, dates as ISO 8601.
     assert [tuple(str(v) if v is not None else None for v in row) for row in copies] == [
-        ("东工信规[2025]3号", "2025-10-16", "provincial"), (None, None, "provincial"),
-        ("东工信规[2021]1号", "2021-03-10", "provincial")]
+        ("东工信规〔2025〕3号", "2025-10-16", "provincial"), (None, None, "provincial"),
+        ("东工信规〔2021〕1号", "2021-03-10", "provincial")]
     assert exported[0]["doc_number"] == "东工信规〔2025〕3号"
     assert (exported[0]["written_at"], exported[0]["effective_at"]) == ("2025-10-16", "2025-11-01")
     assert exported[1]["doc_type"] == "解读" and exported[1]["written_at"] is None

@@ -92,3 +92,48 @@ def test_links_are_resolved_whatever_arrives_first(db_url: str, order: tuple[str
         (reading, "cites", "东海省数字经济发展三年行动计划", None),  # not stored: unresolved
         (policy, "repeals", "东海省中小企业上云用云行动计划", old),
     }
+
+
+NOTICE = [
+    "各市工业和信息化主管部门，省有关单位：",
+    "为加快推进全省中小企业数字化转型，省工业和信息化厅制定了实施方案，现印发给你们，请认真贯彻执行。",
+    "到2027年，全省规模以上工业企业数字化改造基本实现全覆盖，重点行业骨干企业关键工序数控化率达到百分之七十。",
+    "一、开展诊断评估。组织服务机构为中小企业免费开展数字化水平诊断，形成改造方案，每年覆盖企业不少于五千家。",
+    "二、培育标杆示范。每年遴选一百家数字化转型标杆企业，总结推广典型场景和解决方案，带动产业链上下游协同转型。",
+    "三、强化要素保障。省级财政安排专项资金，对符合条件的改造项目按投资额给予一定比例补助，单个项目最高五百万元。",
+]
+# The same notice on a city site: retyped, reordered, with the city's own covering lines.
+RETYPED = [
+    "东海省工业和信息化厅关于中小企业数字化转型的通知已于近日印发，现转发如下，请各区县抓好落实。",
+    "目标任务：到2027年全省规上工业企业数字化改造基本全覆盖，骨干企业关键工序数控化率达百分之七十。",
+    "联系人：市工信局企业服务科，电话：0571-87654321。",
+]
+
+
+def _numbered(url: str, body: list[str], **fields: object) -> ArticleItem:
+    return ArticleItem(url=url, site="gov", fetched_at=datetime(2025, 11, 3, tzinfo=UTC),
+                       title="东海省工业和信息化厅关于加快中小企业数字化转型的通知",
+                       published_at=date(2025, 10, 20), paragraphs=body, **fields)
+
+
+def test_one_number_and_issuer_is_one_document_whatever_the_bodies(db_url: str) -> None:
+    number = {"doc_number": "东工信规〔2025〕3号", "doc_number_key": "东工信规〔2025〕3号",
+              "issuer": "东海省工业和信息化厅", "doc_type": "通知"}
+    engine = open_store(db_url)
+    ingestor = Ingestor(ArticleStore(engine))
+    first = ingestor.ingest(_numbered("http://www.gxt.gov.test/zcwj/t1.html", NOTICE, **number))
+    same = ingestor.ingest(_numbered("http://www.city.gov.test/zcwj/t2.html", RETYPED, **number))
+    reading = ingestor.ingest(ArticleItem(
+        url="http://www.gxt.gov.test/zcjd/t3.html", site="gov",
+        fetched_at=datetime(2025, 11, 3, tzinfo=UTC), title="《东工信规〔2025〕3号》政策解读",
+        paragraphs=["一、出台背景。东工信规〔2025〕3号文件明确了数字化转型的目标、任务和保障措施。",
+                    "二、主要内容。文件提出了诊断评估、标杆示范、平台支撑、人才培育四方面的举措。"],
+        **{**number, "doc_type": "解读"}))
+    other_issuer = ingestor.ingest(_numbered(
+        "http://www.other.gov.test/t4.html", ["西江省关于推进制造业绿色低碳发展的若干措施，自发布之日起施行。",
+                                             "各地要加强组织领导，细化工作举措，确保各项任务落到实处。"],
+        **{**number, "issuer": "西江省工业和信息化厅"}))
+    engine.dispose()
+    assert same.save.article_id == first.save.article_id and same.relation == "same_number"
+    assert reading.save.article_id != first.save.article_id  # a 解读 quoting the number
+    assert other_issuer.save.article_id != first.save.article_id  # another issuer's 3号
