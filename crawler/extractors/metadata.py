@@ -271,11 +271,43 @@ def read_metadata(
     return Metadata(
         published_at=published,
         published_at_source=published_source,
-        source=pick("source", _SOURCE_META_KEYS, visible_first=False),
+        source=(pick("source", _SOURCE_META_KEYS, visible_first=False)
+                or _named_source(scored, heading)),
         author=pick("author", _AUTHOR_META_KEYS, visible_first=True),
         editor=_strip_label(editor) if editor else editor,
         author_unit=author_unit,
     )
+
+
+# A byline element named for the source (sina's `a.source`, qq's `span.a_source`): its text is
+# the source even without a 来源 label. Its name holds one of these words; its text is short and
+# neither a date nor a label line.
+_SOURCE_NAME_WORDS = frozenset({"source", "laiyuan", "comefrom", "wzly", "xxly"})
+_NAME_SPLIT_RE = re.compile(r"[\s_\-]+")
+_SOURCE_TEXT_MAX_CHARS = 30
+
+
+def _named_source(scored: ScoredPage, heading: Any | None) -> str | None:
+    """The text of the innermost element between the heading and the body whose class or id
+    names it the source, when the page labels none."""
+    body = scored.body
+    started = heading is None
+    for el in scored.tree.root.iter():
+        if el is heading:
+            started = True
+            continue
+        if el is body:
+            return None
+        if not started or not isinstance(el.tag, str):
+            continue
+        names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if not names.strip() or not _SOURCE_NAME_WORDS & set(_NAME_SPLIT_RE.split(names)):
+            continue
+        text = normalize_space(el_text(el))
+        if (0 < len(text) <= _SOURCE_TEXT_MAX_CHARS and not find_dates(text)
+                and not parse_labels(text) and not _is_placeholder(text)):
+            return _strip_label(text)
+    return None
 
 
 # --- published_at ----------------------------------------------------------------------------

@@ -236,3 +236,28 @@ def test_login_wall_is_not_an_article() -> None:
 {FOOT}</body></html>"""
     page = parse(html)
     assert page.page_kind != "article"
+
+
+def _byline_page(byline: str, after_body: str = "") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{TITLE}_东海新闻网</title>'
+            f'</head><body>{NAV}<div class="main"><h1 class="main-title">{TITLE}</h1>{byline}'
+            f'<div class="article" id="article">{paragraphs}</div>{after_body}</div>{FOOT}'
+            "</body></html>")
+
+
+def test_a_byline_element_named_for_the_source_is_the_source() -> None:
+    # Portals mark the outlet by the element's name alone, without a 来源 label.
+    for byline in (
+        '<div class="date-source"><span class="date">2025年03月12日 09:41</span>'
+        '<a href="http://www.dhrb.test/" class="source ent-source">东海日报</a></div>',
+        '<div class="a_Info"><span class="a_source">东海日报</span>'
+        '<span class="a_time">2025-03-12 09:41</span></div>',
+    ):
+        assert parse(_byline_page(byline)).source == "东海日报", byline
+
+
+def test_a_source_named_element_outside_the_byline_is_not_the_source() -> None:
+    side = '<div class="side"><div class="source-list"><a href="/zt/">更多专题</a></div></div>'
+    page = parse(_byline_page('<div class="info"><span>2025-03-12</span></div>', side))
+    assert page.source is None
