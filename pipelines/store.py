@@ -644,14 +644,15 @@ class StoreBatch:
         ]
         if rows:
             self.connection.execute(insert(links), rows)
-        for article_id, (key, _) in noted.items():
-            if key:
-                self.connection.execute(
-                    update(links)
-                    .where(links.c.to_article_id.is_(None), links.c.to_title == key,
-                           links.c.from_article_id != article_id)
-                    .values(to_article_id=article_id)
-                )
+        arrived = [{"b_key": key, "b_id": article_id} for article_id, (key, _) in noted.items() if key]
+        if arrived:
+            self.connection.execute(
+                update(links)
+                .where(links.c.to_article_id.is_(None), links.c.to_title == bindparam("b_key"),
+                       links.c.from_article_id != bindparam("b_id"))
+                .values(to_article_id=bindparam("b_id")),
+                arrived,
+            )
         return len(rows)
 
     def _start_pending(self) -> None:
