@@ -21,6 +21,7 @@ Kind = Literal["interprets", "cites", "amends", "repeals"]
 #: A title in book-title marks, as documents cite each other (short names are law names too:
 #: 《预算法》; longer than a sentence is no title).
 _CITED = re.compile(r"《([^《》\n]{2,120})》")
+_ALIAS = re.compile(r"简称\s*[“\"]?《([^《》\n]{2,120})》")
 _SENTENCE_END = re.compile(r"(?<=[。；！？\n])")
 _REPEALS = re.compile(r"(?:同时|予以|一并|即行|相应)?废止|停止执行|不再执行|宣布失效")
 _AMENDS = re.compile(r"(?:修改|修订|修正)")
@@ -63,6 +64,8 @@ def references(
     citation cites."""
     own = title_key(title)
     found: dict[str, Reference] = {}
+    # Short names a document gives what it cites (（以下简称《若干措施》）) name nothing new.
+    aliases = {m.group(1) for p in paragraphs if "简称" in p for m in _ALIAS.finditer(p)}
     if title and doc_type == "解读":
         for name in _CITED.findall(title):
             _keep(found, own, Reference("interprets", _key(name), title[:EVIDENCE_CHARS]))
@@ -71,6 +74,8 @@ def references(
             continue
         for sentence in _SENTENCE_END.split(paragraph):
             for cited in _CITED.finditer(sentence):
+                if cited.group(1) in aliases:
+                    continue
                 # The words next to the title say what is done to it: 《…》同时废止, 修改《…》.
                 near = sentence[max(0, cited.start() - NEAR_BEFORE) : cited.end() + NEAR_AFTER]
                 kind: Kind = (

@@ -16,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
+from models import Article, ArticleCopy, ArticleLink, CrawlRun, RejectedPage, Removal
 from models.database import create_store_engine
 from pipelines.normalize import detect_script, normalize_text, to_simplified
 from pipelines.spam.vocabulary import spam_term_hits
@@ -132,6 +132,27 @@ def test_canonical_articles_match_their_golden(crawled: Crawled, url: str) -> No
     assert article.original_script == golden["original_script"]
     expected_attachments = [a["url"] for a in golden.get("attachments") or []]
     assert [a["url"] for a in article.attachments or []] == expected_attachments
+
+
+POLICIES = {u: g for u, g in CANONICAL.items() if "policy" in g}
+
+
+@pytest.mark.parametrize("url", sorted(POLICIES))
+def test_policy_fields_and_links_match_their_golden(crawled: Crawled, url: str) -> None:
+    golden = POLICIES[url]
+    with crawled.engine.connect() as conn:
+        article = conn.execute(select(Article).where(Article.url == url)).one()
+        urls = dict(conn.execute(select(Article.id, Article.url)).all())
+        links = [
+            {"kind": row.kind, "to_title": row.to_title,
+             "to_url": urls.get(row.to_article_id) if row.to_article_id else None}
+            for row in conn.execute(select(ArticleLink).where(ArticleLink.from_article_id == article.id)
+                                    .order_by(ArticleLink.kind, ArticleLink.to_title))
+        ]
+    stored = {name: getattr(article, name) for name in golden["policy"]}
+    stored = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in stored.items()}
+    assert stored == golden["policy"]
+    assert links == golden["links"]
 
 
 @pytest.mark.parametrize("url", sorted(set(ARTICLES) - set(CANONICAL)))

@@ -153,6 +153,19 @@ def test_article_body(golden_path: Path) -> None:
     assert f1 >= (F1_SPAMMED_BAR if spammed else F1_BAR)
 
 
+POLICY_PAGES = [c for c in ARTICLES if "policy" in load(c.values[0])]
+
+
+@pytest.mark.parametrize("golden_path", POLICY_PAGES)
+def test_article_policy_fields(golden_path: Path) -> None:
+    golden = load(golden_path)
+    page = extract_url(golden["url"])
+    got = {name: getattr(page, name) for name in golden["policy"]}
+    got = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in got.items()}
+    assert got == golden["policy"]
+    assert not any("发文字号" in p or "成文日期" in p for p in page.paragraphs)  # the table stays out
+
+
 @pytest.mark.parametrize("golden_path", ARTICLES)
 def test_article_attachments(golden_path: Path) -> None:
     golden = load(golden_path)

@@ -137,3 +137,10 @@ def test_one_number_and_issuer_is_one_document_whatever_the_bodies(db_url: str) 
     assert same.save.article_id == first.save.article_id and same.relation == "same_number"
     assert reading.save.article_id != first.save.article_id  # a 解读 quoting the number
     assert other_issuer.save.article_id != first.save.article_id  # another issuer's 3号
+
+
+def test_a_short_name_given_to_a_citation_names_nothing_new() -> None:
+    found = references(f"《{PLAN}》政策解读", "解读", [
+        f"省工业和信息化厅近日印发《{PLAN}》（以下简称《实施方案》）。现就有关内容解读如下。",
+        "《实施方案》提出了六项重点举措。"])
+    assert {(r.kind, r.title) for r in found} == {("interprets", PLAN)}
