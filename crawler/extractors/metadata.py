@@ -47,7 +47,10 @@ _INFO_HINT_RE = re.compile(
     r"info|meta|source|laiyuan|pubtime|publish|time|date|property|xinxi|attr"
 )
 # DedeCMS fills empty fields with 未知 and the author with the admin's login name.
-_PLACEHOLDERS = frozenset({"", "未知", "不详", "admin", "administrator", "null", "none", "佚名"})
+_PLACEHOLDERS = frozenset({
+    "", "未知", "不详", "admin", "administrator", "null", "none", "佚名",
+    "网络", "网络整理", "互联网",  # "from the internet": no outlet named
+})
 
 _CRUMB_HINT_RE = re.compile(
     r"crumb|place|position|location|weizhi|dqwz|\bpath\b|navpath|nav_path|current|\bloc\b|bread"
@@ -386,16 +389,26 @@ def _published(
         value = parse_date(head.jsonld["datePublished"])
         if value is not None:
             return value, "structured"
-    for key in _DATE_META_KEYS:
-        if key in head.meta:
-            value = parse_date(head.meta[key])
-            if value is not None:
-                return value, "meta"
-    for key, content in head.meta.items():
-        if _DATE_META_KEY_RE.search(key):
-            value = parse_date(content)
-            if value is not None:
-                return value, "meta"
+    meta_value = next(
+        (value for key in _DATE_META_KEYS if key in head.meta
+         for value in (parse_date(head.meta[key]),) if value is not None),
+        None,
+    ) or next(
+        (value for key, content in head.meta.items() if _DATE_META_KEY_RE.search(key)
+         for value in (parse_date(content),) if value is not None),
+        None,
+    )
+    if meta_value is not None:
+        if not isinstance(meta_value, datetime):
+            return meta_value, "meta"
+        # A page that shows the same day with another time in its byline is stored as shown
+        # (the meta tag is often the time of the last edit or of the feed).
+        shown = best_date_spot(date_spots(scored, selectors, heading, anchor))
+        if (shown is not None and shown.byline and isinstance(shown.value, datetime)
+                and shown.value.date() == meta_value.date()
+                and shown.value.replace(tzinfo=None) != meta_value.replace(tzinfo=None)):
+            return shown.value, "byline"
+        return meta_value, "meta"
     best = best_date_spot(date_spots(scored, selectors, heading, anchor))
     if best is not None:
         return best.value, "byline" if best.byline else "text"

@@ -313,3 +313,35 @@ def test_a_date_without_a_zone_is_stored_as_shown(tmp_path: Path) -> None:
     assert (record["published_at"], record["published_at_source"]) == (
         "2005-05-07T23:30:00", "byline"
     )
+
+
+def _news_page(meta: str, byline: str, tail: str = "") -> bytes:
+    body = "".join(
+        f"<p>{t}</p>" for t in (
+            "东海市今年以来持续加大对中小企业数字化改造的支持力度，专项资金申报工作已经全面启动。",
+            "市工信局有关负责人表示，今年的专项资金将重点支持设备联网、工业软件应用和数据平台建设。",
+            "符合条件的企业可在规定时间内通过政务服务网提交申报材料，逾期将不再受理。",
+        )
+    )
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>东海启动数字化改造资金申报_东海新闻网'
+            f'</title>{meta}</head><body><div class="main"><h1>东海启动数字化改造资金申报</h1>'
+            f'<div class="date-source">{byline}</div><div class="article">{body}{tail}</div></div>'
+            "</body></html>").encode("utf-8")
+
+
+def test_a_byline_time_of_the_meta_day_is_stored_as_shown() -> None:
+    # The meta tag holds the last edit (06:52); the byline shows when it was published.
+    meta = '<meta property="article:published_time" content="2025-03-12T06:52:00+08:00">'
+    page = extract(_news_page(meta, '<span class="date">2025年03月12日 04:04</span> 东海日报'),
+                   "http://news.dh.test/c/2025-03-12/doc-1.shtml")
+    assert (page.published_at, page.published_at_source) == (datetime(2025, 3, 12, 4, 4), "byline")
+    # Another day shown (a related date) or no time shown: the meta tag stands.
+    page = extract(_news_page(meta, '<span class="date">2025年03月12日</span>'),
+                   "http://news.dh.test/c/2025-03-12/doc-1.shtml")
+    assert page.published_at_source == "meta" and page.published_at.hour == 6
+
+
+def test_from_the_internet_is_no_source() -> None:
+    page = extract(_news_page("", '<span>2025-03-12 04:04</span> 来源：网络'),
+                   "http://news.dh.test/c/2025-03-12/doc-2.shtml")
+    assert page.source is None
