@@ -23,7 +23,7 @@ from .links import ATTACH_EXT_RE
 from .metadata import EdgeLabels, js_unescape
 from .page import Removal
 from .text import normalize_space, parse_labels
-from .title import is_original_title_note
+from .title import BADGES, is_original_title_note
 from .tree import HIDDEN_STYLE_RE, Line, Tree, el_text, outermost, walk
 from .urls import is_unrelated_host, safe_urljoin
 
@@ -227,10 +227,15 @@ def body_text(scored: ScoredPage, title: str | None, cut: Collection[int] = ()) 
     return BodyText(paragraphs, EdgeLabels(meta_lines, editor, author_unit), drops)
 
 
+def _is_title_line(key: str, title_key: str) -> bool:
+    """The title, or the title behind a badge (原创, 独家…) the heading shows in front of it."""
+    return key == title_key or (key.endswith(title_key) and key[: -len(title_key)] in BADGES)
+
+
 def _is_furniture(text: str, line: Line, title_key: str, top: bool) -> bool:
     """The title repeated or the original headline noted (at the `top` of the body),
     print/close/share links, a click counter or a pager."""
-    if top and ((title_key and text.replace(" ", "") == title_key)
+    if top and ((title_key and _is_title_line(text.replace(" ", ""), title_key))
                 or is_original_title_note(text)):
         return True
     if line.chars < 120 and _JUNK_LINE_RE.search(text) and line.punct <= 2:

@@ -21,7 +21,7 @@ from pipelines.text import bigrams, containment
 
 from .candidates import FOOTER_LINE_RE, FULL_DATE_RE, ScoredPage
 from .metadata import TITLE_META_KEYS, Head
-from .text import parse_labels
+from .text import normalize_space, parse_labels
 from .tree import hint_text
 
 _HEADING_TAGS = {"h1": 1.0, "h2": 0.85, "h3": 0.6, "h4": 0.4, "h5": 0.3, "h6": 0.3}
@@ -95,7 +95,23 @@ def _heading_text(scored: ScoredPage, el: Any, first_idx: int) -> tuple[str, int
             break
         texts.append(line.text)
         last = line.idx
-    return " ".join(texts), last
+    return _without_badge(el, " ".join(texts)), last
+
+
+# Marks a site sets in front of a heading in an element of their own: <h2><span>原创</span>…
+BADGES = frozenset({"原创", "独家", "首发", "置顶", "推荐", "热", "荐", "转载", "头条", "精华", "顶"})
+_INLINE_TAGS = frozenset({"span", "em", "i", "b", "strong", "label", "font", "sup", "small"})
+
+
+def _without_badge(el: Any, text: str) -> str:
+    """The heading's text without a badge that opens it in an inline element of its own."""
+    first = next((child for child in el if isinstance(child.tag, str)), None)
+    if first is None or (el.text or "").strip() or first.tag not in _INLINE_TAGS:
+        return text
+    badge = normalize_space(first.text_content())
+    if badge in BADGES and text.startswith(badge) and len(text) > len(badge) + 4:
+        return text[len(badge):].lstrip()
+    return text
 
 
 def _strip_heading_noise(text: str) -> str:

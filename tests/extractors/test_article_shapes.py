@@ -261,3 +261,16 @@ def test_a_source_named_element_outside_the_byline_is_not_the_source() -> None:
     side = '<div class="side"><div class="source-list"><a href="/zt/">更多专题</a></div></div>'
     page = parse(_byline_page('<div class="info"><span>2025-03-12</span></div>', side))
     assert page.source is None
+
+
+def test_a_badge_in_front_of_the_heading_is_no_part_of_the_title() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{TITLE}</title></head><body>'
+            f'{NAV}<div class="article"><h2 class="title"><span class="tag">原创</span>{TITLE}</h2>'
+            f'<div class="art-con">{paragraphs}</div></div>{FOOT}</body></html>')
+    page = parse(html)
+    assert page.title == TITLE
+    assert not any(TITLE in p for p in page.paragraphs)
+    # A heading that merely begins with the word keeps it.
+    html = html.replace(f'<span class="tag">原创</span>{TITLE}', f"原创{TITLE}")
+    assert parse(html).title == f"原创{TITLE}"
