@@ -10,7 +10,7 @@ both apply them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -18,6 +18,28 @@ from typing import Any, Optional
 MIN_DATE = date(1949, 10, 1)
 #: How far past the fetch a publication date may lie (clock skew, time zones).
 FUTURE_TOLERANCE = timedelta(days=2)
+
+
+@dataclass(kw_only=True)
+class PolicyMetadata:
+    """A policy document's metadata, as `crawler/extractors/policy.py` reads it, on the extracted
+    page and on the item (the store's columns of the same names); None where the page does not say."""
+
+    doc_number: str | None = None  # 发文字号 as shown
+    doc_number_key: str | None = None  # the number in one form, for matching
+    issuer: str | None = None  # 发文机关; several joined by 、
+    written_at: date | None = None  # 成文日期
+    effective_at: date | None = None  # 施行日期 / 生效日期
+    index_no: str | None = None  # 索引号
+    topic: str | None = None  # 主题分类
+    keywords: str | None = None  # 主题词, joined by 、
+    validity: str | None = None  # 有效, 失效, 废止, 部分修改, 尚未生效
+    doc_type: str | None = None  # 通知, 意见, 办法… or 解读, from the title
+    level: str | None = None  # national, provincial, city, county
+    column_name: str | None = None  # the ColumnName meta tag
+
+
+POLICY_FIELDS = tuple(f.name for f in fields(PolicyMetadata))
 
 
 @dataclass
@@ -54,7 +76,7 @@ class RawPageRecord:
 
 
 @dataclass
-class ArticleItem:
+class ArticleItem(PolicyMetadata):
     url: str
     site: str
     fetched_at: datetime
@@ -71,19 +93,6 @@ class ArticleItem:
     author_unit: Optional[str] = None
     editor: Optional[str] = None
     column_path: Optional[str] = None
-    # Policy metadata (crawler/extractors/policy.py); None where the page does not say.
-    doc_number: Optional[str] = None  # 发文字号 as shown
-    doc_number_key: Optional[str] = None  # the number in one form, for matching
-    issuer: Optional[str] = None  # 发文机关; several joined by 、
-    written_at: Optional[date] = None  # 成文日期
-    effective_at: Optional[date] = None  # 施行日期 / 生效日期
-    index_no: Optional[str] = None  # 索引号
-    topic: Optional[str] = None  # 主题分类
-    keywords: Optional[str] = None  # 主题词, joined by 、
-    validity: Optional[str] = None  # 有效, 失效, 废止, 部分修改, 尚未生效
-    doc_type: Optional[str] = None  # 通知, 意见, 办法… or 解读, from the title
-    level: Optional[str] = None  # national, provincial, city, county
-    column_name: Optional[str] = None  # the ColumnName meta tag
     paragraphs: list[str] = field(default_factory=list)
     body_html: Optional[str] = None
     attachments: list[dict[str, str]] = field(default_factory=list)

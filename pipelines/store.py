@@ -41,7 +41,9 @@ from models import (
 from models.database import session_factory, wal_checkpointer
 from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
 from pipelines.dedup import ShingleSample, entry_sample
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem, spam_cut_count
+from pipelines.items import (
+    POLICY_FIELDS, ArticleItem, RawPageRecord, RejectedPageItem, spam_cut_count,
+)
 from pipelines.references import Reference, references, title_key
 from pipelines.spam.counter import CountedPage
 
@@ -121,22 +123,16 @@ def article_fields(item: ArticleItem) -> dict[str, Any]:
     }
 
 
-#: The policy columns (`models.tables.PolicyFields`), on both tables under the item's names.
-POLICY_COLUMNS = (
-    "doc_number", "doc_number_key", "issuer", "written_at", "effective_at", "index_no", "topic",
-    "keywords", "validity", "doc_type", "level", "column_name",
-)
-
-
+# The policy columns (`models.tables.PolicyFields`) carry the item's fields of the same names.
 _POLICY_LENGTHS = {
-    name: getattr(ArticleCopy.__table__.c[name].type, "length", None) for name in POLICY_COLUMNS
+    name: getattr(ArticleCopy.__table__.c[name].type, "length", None) for name in POLICY_FIELDS
 }
 
 
 def policy_fields(item: ArticleItem) -> dict[str, Any]:
     """What the policy document says of itself, each value cut to its column's length."""
     values: dict[str, Any] = {}
-    for name in POLICY_COLUMNS:
+    for name in POLICY_FIELDS:
         value = getattr(item, name)
         if isinstance(value, str):
             value = value[: _POLICY_LENGTHS[name]] or None

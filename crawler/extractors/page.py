@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
+
+from pipelines.items import POLICY_FIELDS, PolicyMetadata
 
 PageKind = Literal["article", "list", "other"]
 # Where a page's publication date came from: a <meta> tag, JSON-LD, the byline next to the
@@ -27,25 +29,6 @@ class Removal:
     detail: str | None = None
 
 
-@dataclass(kw_only=True)
-class PolicyMetadata:
-    """A policy document's metadata, as policy.py reads it; None where the page does not say."""
-
-    doc_number: str | None = None  # 发文字号 as shown
-    doc_number_key: str | None = None  # the number in one form, for matching
-    issuer: str | None = None  # 发文机关; several joined by 、
-    written_at: date | None = None  # 成文日期
-    effective_at: date | None = None  # 施行日期 / 生效日期
-    index_no: str | None = None  # 索引号
-    topic: str | None = None  # 主题分类
-    keywords: str | None = None  # 主题词, joined by 、
-    validity: str | None = None  # 有效, 失效, 废止, 部分修改, 尚未生效
-    doc_type: str | None = None  # 通知, 意见, 办法… or 解读, from the title
-    level: str | None = None  # national, provincial, city, county
-    column_name: str | None = None  # the ColumnName meta tag
-
-
-POLICY_FIELDS = tuple(f.name for f in fields(PolicyMetadata))
 
 
 @dataclass
