@@ -373,6 +373,21 @@ class DateSpot:
     byline: bool  # labelled, among byline words or in a byline element, or next to the heading
 
 
+def _meta_date(head: Head) -> datetime | date | None:
+    """The date of the head's meta tags: the known keys first, then any key naming one."""
+    for key in _DATE_META_KEYS:
+        if key in head.meta:
+            value = parse_date(head.meta[key])
+            if value is not None:
+                return value
+    for key, content in head.meta.items():
+        if _DATE_META_KEY_RE.search(key):
+            value = parse_date(content)
+            if value is not None:
+                return value
+    return None
+
+
 def _published(
     scored: ScoredPage, head: Head, selectors: Selectors, heading: Any | None,
     anchor: int | None,
@@ -389,15 +404,7 @@ def _published(
         value = parse_date(head.jsonld["datePublished"])
         if value is not None:
             return value, "structured"
-    meta_value = next(
-        (value for key in _DATE_META_KEYS if key in head.meta
-         for value in (parse_date(head.meta[key]),) if value is not None),
-        None,
-    ) or next(
-        (value for key, content in head.meta.items() if _DATE_META_KEY_RE.search(key)
-         for value in (parse_date(content),) if value is not None),
-        None,
-    )
+    meta_value = _meta_date(head)
     if meta_value is not None:
         if not isinstance(meta_value, datetime):
             return meta_value, "meta"
