@@ -41,6 +41,7 @@ from pipelines.store import (
     SaveOutcome,
     StoreBatch,
     content_hash,
+    is_numbered_document,
 )
 
 log = logging.getLogger(__name__)
@@ -275,9 +276,9 @@ class Ingestor:
         the strongest key there is, whatever the layout of the two bodies (`same_number`,
         with the estimated Jaccard similarity of the bodies). A 解读, or a page without its own
         number, is never one (quoting a number does not make a page the document)."""
-        if not (page.doc_number_key and page.issuer) or page.doc_type == "解读":
+        if not is_numbered_document(page):
             return replace(page, relation="new", duplicate_of=None)
-        found = batch.article_with_number(page.doc_number_key, page.issuer)
+        found = batch.article_with_number(page.doc_number_key, page.issuer)  # type: ignore[arg-type]
         if found is None:
             return replace(page, relation="new", duplicate_of=None)
         article_id, entry = found

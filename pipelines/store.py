@@ -124,6 +124,15 @@ def article_fields(item: ArticleItem) -> dict[str, Any]:
 
 
 # The policy columns (`models.tables.PolicyFields`) carry the item's fields of the same names.
+#: The doc_type of a 解读: it quotes its policy's number without being that document.
+INTERPRETATION = "解读"
+
+
+def is_numbered_document(item: ArticleItem) -> bool:
+    """A page that is the document its number and issuer name (not a 解读 quoting them)."""
+    return bool(item.doc_number_key and item.issuer) and item.doc_type != INTERPRETATION
+
+
 _POLICY_LENGTHS = {
     name: getattr(ArticleCopy.__table__.c[name].type, "length", None) for name in POLICY_FIELDS
 }
@@ -730,7 +739,7 @@ class StoreBatch:
             article_id = self.connection.execute(
                 select(func.min(articles.c.id)).where(
                     articles.c.doc_number_key == number_key, articles.c.issuer == issuer,
-                    or_(articles.c.doc_type.is_(None), articles.c.doc_type != "解读"),
+                    or_(articles.c.doc_type.is_(None), articles.c.doc_type != INTERPRETATION),
                 )
             ).scalar()
         if article_id is None:
@@ -805,7 +814,7 @@ class StoreBatch:
             self._articles.add(article_id)
             if item.content_hash:
                 self._new_by_hash.setdefault(item.content_hash, article_id)
-            if item.doc_number_key and item.issuer and item.doc_type != "解读":
+            if is_numbered_document(item):
                 self._new_by_number.setdefault((item.doc_number_key, item.issuer), article_id)
             relation, similarity, outcome = "canonical", 1.0, NEW_ARTICLE
             current = None
