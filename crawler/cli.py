@@ -221,7 +221,8 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
     with engine.connect() as conn:
         rows = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)).all()
     figures = ("pages", "articles_new", "copies_new", "duplicates", "spam_removed", "rejected",
-               "errors", "unchanged")
+               "errors", "unchanged", "attachments_fetched", "attachments_new",
+               "attachments_failed")
     if as_json:
         columns = ("id", "command", "started_at", "finished_at", "status", *figures, "message")
         for row in rows:
@@ -234,7 +235,8 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
 
     table = Table(title=f"recent runs ({mask_url(engine.url)})")
     for column in ("run", "started (UTC)", "took", "status", "pages", "new", "copies", "dups",
-                   "spam", "rejected", "errors", "unchanged", "message"):
+                   "spam", "rejected", "errors", "unchanged", "files", "files new",
+                   "files failed", "message"):
         table.add_column(column, overflow="fold")
     for row in rows:
         took = "-" if row.finished_at is None else f"{(as_utc(row.finished_at) - as_utc(row.started_at)).total_seconds():.0f}s"
@@ -393,7 +395,9 @@ def print_summary(outcome: CrawlOutcome, db_url: str, quiet: bool) -> None:
         f"pages {figures['pages']} · articles new {figures['articles_new']} · copies new "
         f"{figures['copies_new']} · duplicates {figures['duplicates']} · spam removed "
         f"{figures['spam_removed']} · rejected {figures['rejected']} · unchanged "
-        f"{figures['unchanged']} · errors {figures['errors']} · store {mask_url(db_url)}"
+        f"{figures['unchanged']} · errors {figures['errors']} · files fetched "
+        f"{figures['attachments_fetched']} · files new {figures['attachments_new']} · files "
+        f"failed {figures['attachments_failed']} · store {mask_url(db_url)}"
     )
     console = Console(width=120)
     if quiet:
@@ -408,6 +412,13 @@ def print_summary(outcome: CrawlOutcome, db_url: str, quiet: bool) -> None:
         table.add_row(name, *(str(site[c]) for c in columns))
     table.add_row("all", *(str(figures[c]) for c in columns), style="bold")
     console.print(table)
+    by_status = {
+        key.removeprefix("attachments/status/"): value
+        for key, value in sorted(outcome.stats.items()) if key.startswith("attachments/status/")
+    }
+    if by_status:
+        console.print("attached files by status: " + ", ".join(
+            f"{status} {count}" for status, count in by_status.items()), highlight=False)
     console.print(line, soft_wrap=True, highlight=False)
 
 

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 STAGE_PREFIXES = (
     "dedup/", "spam/", "store/", "rejected/", "incremental/", "crawl/", "robots/", "distributed/",
+    "attachments/",
 )
 
 
@@ -57,6 +58,11 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
             v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int)
         ),
         "unchanged": stats.get("incremental/unchanged", 0),
+        # Attached files: answered (bytes, 304 or an HTTP error), stored as new distinct files,
+        # and ended without text (by status under stats["stages"]["attachments/status/..."]).
+        "attachments_fetched": stats.get("attachments/fetched", 0),
+        "attachments_new": stats.get("attachments/new", 0),
+        "attachments_failed": stats.get("attachments/failed", 0),
         "stats": {
             "sites": per_site,
             "duration_s": stats.get("elapsed_time_seconds"),

@@ -3,7 +3,11 @@
 from models.base import Base
 from models.tables import (
     Article,
+    ArticleAttachment,
     ArticleCopy,
+    Attachment,
+    AttachmentFile,
+    AttachmentUrl,
     ArticleLink,
     CrawlRun,
     DedupEntry,
@@ -14,6 +18,7 @@ from models.tables import (
 )
 
 __all__ = [
-    "Base", "Article", "ArticleCopy", "ArticleLink", "CrawlRun", "DedupEntry", "ParagraphCount",
+    "Base", "Article", "ArticleAttachment", "ArticleCopy", "Attachment", "AttachmentFile",
+    "AttachmentUrl", "ArticleLink", "CrawlRun", "DedupEntry", "ParagraphCount",
     "RawPage", "RejectedPage", "Removal",
 ]

@@ -1,4 +1,5 @@
-"""The store's tables: one canonical row per article, its copies, rejections, cuts and runs.
+"""The store's tables: one canonical row per article, its copies, rejections, cuts, runs and
+attached files.
 
 Names of tables and of the columns users and downstream jobs rely on (README, docs/schema.md)
 are fixed; everything else here may grow.
@@ -54,6 +55,12 @@ class CrawlRun(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    # Attached files: fetched (downloaded or answered 304), stored as a new distinct file, and
+    # ended without text (a fetch error, too large, no reader, a broken file); by status in
+    # stats["stages"]["attachments/..."].
+    attachments_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attachments_new: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attachments_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stats: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     message: Mapped[Optional[str]] = mapped_column(Text)
     hostname: Mapped[Optional[str]] = mapped_column(String(255))
@@ -290,3 +297,114 @@ class ArticleLink(Base):
     kind: Mapped[str] = mapped_column(String(16))  # interprets | cites | amends | repeals
     evidence: Mapped[Optional[str]] = mapped_column(Text)
 
+
+
+class Attachment(Base):
+    """A distinct attached file, by content: the same PDF linked from ten sites is one row.
+
+    A file that could not be had (a fetch error, an HTTP error, larger than
+    ATTACHMENT_MAX_BYTES, on a host outside the site) is a row too, with its status and reason
+    and no `sha256`: `attachment_urls` points the URL at it, so nothing tried is lost. Its bytes
+    are in `attachment_files`, apart, so that `SELECT * FROM attachments` stays light.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the bytes as served (NULL for a file that was not downloaded).
+    sha256: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    # The readable name: the Content-Disposition file name, else the link text when it names a
+    # file (TRS serves P020251016398145672310.pdf), else the URL's file name.
+    name: Mapped[Optional[str]] = mapped_column(String(500))
+    media_type: Mapped[Optional[str]] = mapped_column(String(128))
+    size: Mapped[Optional[int]] = mapped_column(BigInteger)
+    pages: Mapped[Optional[int]] = mapped_column(Integer)
+    # The file's text, normalised as article bodies are (Simplified), lines joined by \n.
+    text: Mapped[str] = mapped_column(Text, default="")
+    # ok | needs_ocr | no_reader | too_large | failed | skipped
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[Optional[str]] = mapped_column(Text)
+    original_script: Mapped[Optional[str]] = mapped_column(String(16))
+    # sha256 of the normalised text, as articles.content_hash is of the body.
+    content_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
+    # The stored article whose body this file's text is (a policy published both as a page and
+    # as a file), found in the near-duplicate index when the file was stored (or reprocessed),
+    # and how alike the two texts are.
+    copy_of_article_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    copy_similarity: Mapped[Optional[float]] = mapped_column(Float)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+
+
+class AttachmentFile(Base):
+    """The bytes of a stored file as served (gzip, like raw_pages), and the near-duplicate index
+    entry of its text (`pipelines.dedup`), which compares it with article bodies."""
+
+    __tablename__ = "attachment_files"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+    body_length: Mapped[int] = mapped_column(BigInteger)
+    dedup_entry: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+
+
+class AttachmentUrl(Base):
+    """A URL at which a file was fetched (or tried): the latest fetch, its validators for
+    conditional re-fetches, and the `attachments` row it gave. Kept by URL like raw_pages, so
+    that rebuilt articles find their files again without fetching."""
+
+    __tablename__ = "attachment_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), unique=True)
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id", ondelete="CASCADE"), index=True
+    )
+    http_status: Mapped[Optional[int]] = mapped_column(Integer)
+    content_type: Mapped[Optional[str]] = mapped_column(String(255))
+    etag: Mapped[Optional[str]] = mapped_column(String(255))
+    last_modified: Mapped[Optional[str]] = mapped_column(String(64))
+    # When the URL was last fetched or confirmed unchanged (a 304).
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+
+
+class ArticleAttachment(Base):
+    """A link from an article to a file, as its pages show it. `attachment_id` is NULL until the
+    URL has been fetched (or when the run's caps left it out); it is filled in when the file
+    arrives, whichever comes first.
+
+    `relation` says what the file is to the article: `attachment` (its own text), `same_as_body`
+    (the file holds the article's body again: not counted twice), or `copy_of_article` (the
+    file's text is the body of another stored article, `copy_of_article_id`). `similarity` is
+    the measured likeness for the latter two.
+    """
+
+    __tablename__ = "article_attachments"
+    __table_args__ = (UniqueConstraint("article_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    attachment_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("attachments.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(URL_LENGTH), index=True)
+    link_text: Mapped[Optional[str]] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    relation: Mapped[str] = mapped_column(String(16), default="attachment")
+    copy_of_article_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    similarity: Mapped[Optional[float]] = mapped_column(Float)

@@ -28,6 +28,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, Optional
 
+from pipelines.attached import PreparedAttachment
 from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, doc_from_entry, relation_to
 from pipelines.items import ArticleItem, RejectedPageItem, spam_cut_count
@@ -65,6 +66,9 @@ class IngestResult:
     cuts: Counter[str] = field(default_factory=Counter)
     #: The near-duplicate document indexed for the page (None when nothing was indexed).
     doc: Optional[DedupDoc] = None
+    #: For an attached file: the file as stored (`outcome` is then a `FILE_*` outcome of
+    #: `pipelines.attachment_store`).
+    file: Optional[PreparedAttachment] = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,16 @@ def dedup_document(cleaned: Cleaned, params: DedupParams) -> DedupDoc:
     )
 
 
+def text_document(text: str, original_script: str, params: DedupParams) -> DedupDoc:
+    """The near-duplicate document of a normalised text that is no page (an attached file's)."""
+    return _documents(params).document(text, original_script=original_script)  # type: ignore[arg-type]
+
+
+def encode_entry(doc: DedupDoc, params: DedupParams) -> bytes:
+    """A document's index entry, as stored (`dedup_entries.entry`, `attachment_files`)."""
+    return _documents(params).encode_entry(doc)
+
+
 def prepare_page(item: ArticleItem, params: DedupParams = DedupParams()) -> PreparedPage:
     """The pure stages of ingestion for one page (see the module docstring)."""
     prepared = prepare_item(item)
@@ -129,16 +143,22 @@ class Ingestor:
         return self.ingest_prepared([prepare_page(item, self.params) for item in items])
 
     def ingest_prepared(
-        self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = ()
+        self, pages: Sequence[PreparedPage], rejections: Sequence[RejectedPageItem] = (),
+        files: Sequence[PreparedAttachment] = (),
     ) -> list[IngestResult]:
         """Ingest prepared pages, in order, in one transaction (one per page with a shared
         index: another worker must see each insert before it decides). `rejections`, pages
-        the crawl itself rejected, are recorded in the same transaction."""
+        the crawl itself rejected, are recorded in the same transaction, and so are `files`,
+        attached files, after the pages: a result for each page, then one for each file."""
         if getattr(self.index, "shared", False):
-            if rejections:
+            if rejections or files:
                 self.store.write_batch(lambda batch: [batch.save_rejection(r) for r in rejections])
-            return [result for page in pages for result in self._ingest_shared(page)]
-        return self._ingest_batch(pages, rejections)
+            results = [result for page in pages for result in self._ingest_shared(page)]
+            if files:
+                results.extend(self.store.write_batch(
+                    lambda batch: [self._ingest_file(batch, file) for file in files]))
+            return results
+        return self._ingest_batch(pages, rejections, files)
 
     def ingest_stream(
         self, pages: Iterable[PreparedPage], batch_size: int = 500
@@ -169,7 +189,8 @@ class Ingestor:
                 return
 
     def _ingest_batch(
-        self, pages: Sequence[PreparedPage] | _PageRun, rejections: Sequence[RejectedPageItem] = ()
+        self, pages: Sequence[PreparedPage] | _PageRun, rejections: Sequence[RejectedPageItem] = (),
+        files: Sequence[PreparedAttachment] = (),
     ) -> list[IngestResult]:
         undo: list[tuple[int, Optional[tuple[int, DedupDoc]]]] = []
         counted: list[Any] = []
@@ -177,12 +198,14 @@ class Ingestor:
 
         def work(batch: StoreBatch) -> list[IngestResult]:
             undo.clear()
+            batch.files.params = self.params
             for rejection in rejections:
                 batch.save_rejection(rejection)
             results = []
             for group in run.groups() if run is not None else [pages]:
                 batch.copy_states(page.url for page in group)
                 results.extend(self._ingest_one(batch, page, undo) for page in group)
+            results.extend(self._ingest_file(batch, file) for file in files)
             # The paragraph counts of these pages are kept with them, in the same transaction.
             counted[:] = self.frequencies.take_changes()
             batch.save_paragraph_counts(*counted)
@@ -270,6 +293,20 @@ class Ingestor:
             undo.append((save.copy_id, None))
         self.index.add(save.copy_id, doc, article_id=save.article_id)
         return IngestResult(save.outcome, save.relation, save=save, cuts=cuts, doc=doc)
+
+    def _ingest_file(self, batch: StoreBatch, file: PreparedAttachment) -> IngestResult:
+        """Store one fetched file: a new text is looked up in the index first, so that a file
+        that is itself a stored article's body is linked to that article (the index is not
+        changed: a file is no article)."""
+        batch.files.params = self.params
+        copies: list[tuple[int, float]] = []
+        if file.doc is not None:
+            for candidate in self.index.query(file.doc):
+                judged = relation_to(candidate, file.doc, self.params)
+                if judged is not None:
+                    copies.append((int(candidate.article_id), judged[1]))  # type: ignore[call-overload]
+        outcome = batch.files.save_file(file, copies)
+        return IngestResult(outcome, file=file)
 
     def _same_number(self, batch: StoreBatch, page: ArticleItem, doc: DedupDoc) -> ArticleItem:
         """`page` as a copy of the document with its number and issuer, when one is stored:

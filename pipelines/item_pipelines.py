@@ -13,6 +13,9 @@ the decision and the insert. This class only turns results into stats, and paces
   served bytes: `process_item` (a coroutine) returns when the page's batch is written, and
   until then Scrapy counts the page's response against that limit and fetches no more once it
   is reached. Batches of large pages are written early, so the crawl never waits on a timer.
+* attached files (`AttachmentItem`) are hashed, read and normalised in reader threads, each
+  with a sandboxed reader process (`pipelines.attached.FilePreparer`), never on the reactor
+  thread; the prepared file joins the batch queue and is written after the batch's pages.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 import time
 from collections import Counter
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Union
 
 from scrapy import Spider
@@ -33,9 +36,13 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from pipelines.attached import FAILED, OK, SKIPPED, FilePreparer, PreparedAttachment
+from pipelines.attachment_store import FILE_FAILED, FILE_NEW
 from pipelines.drift import coverage
-from pipelines.ingest import Ingestor, IngestResult, PreparedPage, prepare_page
-from pipelines.items import NOT_SPAM_CUTS, ArticleItem, RejectedPageItem
+from pipelines.ingest import (
+    Ingestor, IngestResult, PreparedPage, encode_entry, prepare_page, text_document,
+)
+from pipelines.items import NOT_SPAM_CUTS, ArticleItem, AttachmentItem, RejectedPageItem
 from pipelines.spool import Spool
 from pipelines.store_access import store_for
 from pipelines.workers import StagePool, default_processes
@@ -55,13 +62,15 @@ class _Queued:
     """A page waiting for its batch: the item, its prepared form (None: prepare it here) and
     the Deferred Scrapy waits on."""
 
-    item: Page
-    prepared: Optional[PreparedPage]
+    item: Page | AttachmentItem
+    prepared: Optional[PreparedPage | PreparedAttachment]
     done: Deferred[Any]
 
     @property
     def served_bytes(self) -> int:
         """What Scrapy counts of the page against its scraper slot (at least 1 KB a response)."""
+        if isinstance(self.item, AttachmentItem):
+            return max(len(self.item.body), _MIN_RESPONSE_SIZE)
         pages = getattr(self.item, "raw_pages", None) or ()
         return max(sum(len(page.body) for page in pages), _MIN_RESPONSE_SIZE)
 
@@ -94,6 +103,9 @@ class IngestPipeline:
         self.articles_seen = 0
         self.queue: list[_Queued] = []
         self._flush_call: Any = None
+        self.settings = settings
+        self.file_readers = max(1, settings.getint("ATTACHMENT_READERS", 1))
+        self.files: Optional[FilePreparer] = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IngestPipeline":
@@ -110,10 +122,17 @@ class IngestPipeline:
         """The item once its batch is written (DropItem for a page judged not an article)."""
         from twisted.internet import reactor  # installed by Scrapy, after this module loads
 
-        if not isinstance(item, (ArticleItem, RejectedPageItem)):
+        if not isinstance(item, (ArticleItem, RejectedPageItem, AttachmentItem)):
             return item
         item.crawl_run_id = item.crawl_run_id or self.stats.get_value("policy/run_id")
         done: Deferred[Any] = Deferred()
+        if isinstance(item, AttachmentItem):
+            read = self._files().submit(item)
+            read.add_done_callback(
+                lambda future: reactor.callFromThread(  # type: ignore[attr-defined]
+                    self._file_prepared, item, future, done)
+            )
+            return await maybe_deferred_to_future(done)
         sent: Optional[Future[PreparedPage]] = None
         if isinstance(item, ArticleItem):
             self.articles_seen += 1
@@ -145,6 +164,30 @@ class IngestPipeline:
         except Exception as exc:  # a worker died (killed, out of memory): go on without them
             self._without_workers(exc)
             prepared = None  # cleaned here, with the batch
+        self._enqueue(_Queued(item, prepared, done))
+
+    def _files(self) -> FilePreparer:
+        """The reader threads and processes of attached files, started with the first file."""
+        if self.files is None:
+            params = self.ingestor.params
+            self.files = FilePreparer(
+                file_limits(self.settings), self.file_readers,
+                document=lambda text, script: text_document(text, script, params),
+                encode=lambda doc: encode_entry(doc, params),
+                known=self.store.has_file,
+            )
+        return self.files
+
+    def _file_prepared(
+        self, item: AttachmentItem, future: Future[PreparedAttachment], done: Deferred[Any]
+    ) -> None:
+        try:
+            prepared = future.result()
+        except Exception as exc:  # noqa: BLE001 - a file must never stop the crawl: kept, with why
+            log.error("could not prepare the file %s: %s", item.url, _one_line(exc))
+            item.status, item.reason = FAILED, f"{type(exc).__name__}: {_one_line(exc)}"
+            item.body = b""
+            prepared = PreparedAttachment(item, None)
         self._enqueue(_Queued(item, prepared, done))
 
     def _without_workers(self, exc: BaseException) -> None:
@@ -209,16 +252,26 @@ class IngestPipeline:
             entry.done.callback(entry.item)
 
     def _write_pages(
-        self, pages: list[tuple[Page, Optional[PreparedPage]]]
+        self, pages: list[tuple[Page | AttachmentItem, Any]]
     ) -> list[Optional[IngestResult]]:
-        """One transaction for these pages; a result per page (None for rejections)."""
+        """One transaction for these pages and files; a result per page or file (None for
+        rejections)."""
         rejections = [item for item, _ in pages if isinstance(item, RejectedPageItem)]
         prepared = [
             known or prepare_page(item, self.ingestor.params)
             for item, known in pages if isinstance(item, ArticleItem)
         ]
-        results = iter(self.ingestor.ingest_prepared(prepared, rejections))
-        return [next(results) if isinstance(item, ArticleItem) else None for item, _ in pages]
+        files = [
+            known or self._files().prepare(item)  # a spooled file: prepared here
+            for item, known in pages if isinstance(item, AttachmentItem)
+        ]
+        results = self.ingestor.ingest_prepared(prepared, rejections, files)
+        page_results, file_results = iter(results[: len(prepared)]), iter(results[len(prepared):])
+        return [
+            next(page_results) if isinstance(item, ArticleItem)
+            else next(file_results) if isinstance(item, AttachmentItem) else None
+            for item, _ in pages
+        ]
 
     def _spool(self, item: Any, why: str) -> None:
         if not len(self.spool):
@@ -245,8 +298,14 @@ class IngestPipeline:
         except DropItem as reason:
             log.info("spooled item dropped: %s", reason)  # judged and recorded, as when fresh
 
-    def _account(self, item: Page, result: Optional[IngestResult]) -> Page:
+    def _account(self, item: Any, result: Optional[IngestResult]) -> Any:
         """Stats for one written page; the item, or DropItem for a page judged not an article."""
+        if isinstance(item, AttachmentItem):
+            assert result is not None and result.file is not None
+            for key in file_stats(result.outcome, result.file):
+                self.stats.inc_value(key)
+            item.body = b""  # written: Scrapy need not hold the bytes any longer
+            return item
         if result is None:
             self._count_rejection(item)  # type: ignore[arg-type]
             return item
@@ -287,6 +346,9 @@ class IngestPipeline:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
+        if self.files is not None:
+            self.files.close()
+            self.files = None
         if self.retry_loop.running:
             self.retry_loop.stop()
         self._drain_before_close()
@@ -315,6 +377,33 @@ class IngestPipeline:
             log.error(message)
             self.stats.set_value("store/spool_left", len(self.spool))
             self.stats.inc_value("crawl/errors")
+
+
+def file_limits(settings: Any) -> Any:
+    """The reader's limits from the settings (ATTACHMENT_MAX_BYTES, ATTACHMENT_READ_SECONDS,
+    ATTACHMENT_READ_MEMORY)."""
+    from pipelines.attachments import ReadLimits
+
+    defaults = ReadLimits()
+    return replace(
+        defaults,
+        max_bytes=settings.getint("ATTACHMENT_MAX_BYTES", defaults.max_bytes),
+        seconds=settings.getfloat("ATTACHMENT_READ_SECONDS", defaults.seconds),
+        memory_bytes=settings.getint("ATTACHMENT_READ_MEMORY", defaults.memory_bytes),
+    )
+
+
+def file_stats(outcome: str, file: PreparedAttachment) -> list[str]:
+    """The stats keys one stored file counts under (`attachments/...`, see docs/operations.md)."""
+    item = file.item
+    keys = [] if item.status == SKIPPED else ["attachments/fetched"]
+    keys.append(f"attachments/{outcome}")
+    status = file.status if outcome == FILE_NEW else item.status if outcome == FILE_FAILED else None
+    if status is not None:
+        keys.append(f"attachments/status/{status}")
+        if status != OK:
+            keys.append("attachments/failed")
+    return keys
 
 
 def shared_index(crawler: Crawler, store: Any) -> Any:

@@ -1,8 +1,9 @@
 """The items that travel from the crawl through the cleaning stages to the store.
 
 A spider yields an `ArticleItem` for every page it recognised as an article (with the
-extractor's fields filled in) and a `RejectedPageItem` for every page it fetched or tried to
-fetch but will not store as an article. The cleaning stages fill in the rest of the
+extractor's fields filled in), a `RejectedPageItem` for every page it fetched or tried to
+fetch but will not store as an article, and an `AttachmentItem` for every attached file it
+fetched or tried to. The cleaning stages fill in the rest of the
 `ArticleItem` (normalised text, cuts, dedup decision) before the store writes it. The date
 bounds every stored publication date keeps to are here too: the extractor and the cleaner
 both apply them.
@@ -136,4 +137,30 @@ class RejectedPageItem:
     detail: Optional[str] = None
     http_status: Optional[int] = None
     fetched_at: Optional[datetime] = None
+    crawl_run_id: Optional[int] = None
+
+
+@dataclass
+class AttachmentItem:
+    """An attached file as fetched, or why it was not (`status`, `reason`)."""
+
+    url: str
+    site: str
+    fetched_at: datetime
+    #: The article page that links it, and the link's text (the readable name on TRS sites).
+    article_url: Optional[str] = None
+    link_text: Optional[str] = None
+    body: bytes = field(default=b"", repr=False)
+    http_status: Optional[int] = None
+    content_type: Optional[str] = None
+    content_disposition: Optional[bytes] = None
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    #: Answered 304 to a conditional request: the stored file holds.
+    not_modified: bool = False
+    #: Set when no file was had: too_large, failed (fetch or HTTP error), skipped (off the site).
+    status: Optional[str] = None
+    reason: Optional[str] = None
+    #: The size the server announced, when the file was refused for it.
+    size: Optional[int] = None
     crawl_run_id: Optional[int] = None

@@ -29,6 +29,7 @@ from sqlalchemy.sql import Select
 
 from models import (
     Article,
+    ArticleAttachment,
     ArticleCopy,
     ArticleLink,
     CrawlRun,
@@ -40,7 +41,10 @@ from models import (
 )
 from models.database import session_factory, wal_checkpointer
 from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
-from pipelines.dedup import ShingleSample, entry_sample
+from pipelines.attachment_store import (
+    FileWrites, KnownFile, file_entries, known_files, stored_sha256,
+)
+from pipelines.dedup import DedupParams, ShingleSample, entry_sample
 from pipelines.items import (
     POLICY_FIELDS, ArticleItem, RawPageRecord, RejectedPageItem, spam_cut_count,
 )
@@ -230,6 +234,7 @@ class ArticleStore:
             result = work(batch)
             written = batch.flush()
             written += batch.flush_links()
+            written += batch.files.flush()
             return result
 
         result = self._transaction(run, undo)
@@ -391,7 +396,9 @@ class ArticleStore:
         """Empty what `reprocess --rebuild` recomputes from the raw pages (one transaction)."""
 
         def work(session: Session) -> None:
-            for model in (Removal, DedupEntry, ArticleCopy, Article, ParagraphCount):
+            # The files and the URLs they came from stay (kept like raw pages); the links of
+            # the rebuilt articles find them again by URL.
+            for model in (Removal, DedupEntry, ArticleAttachment, ArticleCopy, Article, ParagraphCount):
                 session.execute(delete(model))
             session.execute(
                 delete(RejectedPage).where(
@@ -405,6 +412,28 @@ class ArticleStore:
         query = _pages_1(select(func.count()).select_from(RawPage), site, since)
         with self.sessions() as session:
             return int(session.scalar(query) or 0)
+
+    # -- attached files -------------------------------------------------------------------
+
+    def known_attachments(self, sites: Iterable[str]) -> dict[str, KnownFile]:
+        """URL -> what the store knows of it, of every attachment URL of these sites."""
+        with self.engine.connect() as connection:
+            return known_files(connection, sites)
+
+    def has_file(self, sha256: str) -> bool:
+        """True when a file with these bytes is stored (it is linked, not read again)."""
+        with self.engine.connect() as connection:
+            return stored_sha256(connection, sha256)
+
+    def file_entries(self) -> list[tuple[int, bytes]]:
+        """(attachment id, near-duplicate index entry) of every stored file with text."""
+        with self.engine.connect() as connection:
+            return list(file_entries(connection))
+
+    def judge_attachment_links(self, copies: dict[int, list[tuple[int, float]]]) -> int:
+        """Resolve every article's attachment links by URL and judge them again (`reprocess`);
+        `copies`: attachment id -> the stored articles its text is a copy of."""
+        return self.write_batch(lambda batch: batch.files.judge_all(copies))
 
     # -- incremental crawls ---------------------------------------------------------------
 
@@ -610,6 +639,8 @@ class StoreBatch:
         self._canonical: dict[int, Optional[_CopyRow]] = {}  # by article id
         self._articles: set[int] = set()  # article ids known to exist
         self._references: dict[int, tuple[Optional[str], list[Reference]]] = {}
+        # Attached files and the articles' links to them, written after the articles.
+        self.files = FileWrites(self.connection, self.now, DedupParams())
         self._start_pending()
 
     def note_references(self, article_id: int, item: ArticleItem) -> None:
@@ -783,6 +814,7 @@ class StoreBatch:
                 self._dedup[stored.id] = {
                     "copy_id": stored.id, "article_id": stored.article_id, "entry": dedup_entry,
                 }
+            self.files.note_links(refreshed.article_id, item.attachments)
             return refreshed
 
         article_id = item.duplicate_of
@@ -842,6 +874,7 @@ class StoreBatch:
         self._removals[copy_id] = _removal_rows(copy_id, item)
         if dedup_entry is not None:
             self._dedup[copy_id] = {"copy_id": copy_id, "article_id": article_id, "entry": dedup_entry}
+        self.files.note_links(article_id, item.attachments)
         return SaveOutcome(outcome, article_id, copy_id, placed_relation, became_canonical)
 
     def _outranks(self, new: _CopyRow, entry: Optional[bytes], current: _CopyRow) -> bool:

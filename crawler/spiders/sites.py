@@ -17,10 +17,15 @@ Every page that is fetched (or tried) and not turned into an article is yielded 
 Redirects are followed by the spider itself (not by Scrapy's middleware), so that a redirect
 off the site, into a loop or to a cloaking target is recorded with its reason instead of
 disappearing in the dupefilter or the offsite filter.
+
+After an article is yielded, the files it links are requested (`attachment_requests`) through
+the same downloader, below pages in priority, within the caps of crawler/settings.py; each ends
+as an `AttachmentItem`: the bytes, a 304, or why there is no file.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
@@ -60,7 +65,9 @@ from crawler.spiders.discovery import (
 )
 from crawler.spiders.pagination import list_pages, pager_scripts
 from crawler.spiders.sitemaps import read_sitemap, robots_sitemaps
-from pipelines.items import ArticleItem, RawPageRecord, RejectedPageItem
+from pipelines.attached import FAILED, SKIPPED, TOO_LARGE
+from pipelines.hosts import registered_domain
+from pipelines.items import ArticleItem, AttachmentItem, RawPageRecord, RejectedPageItem
 from pipelines.store import as_utc, utcnow
 from pipelines.store_access import store_for
 
@@ -79,7 +86,11 @@ ARTICLE_MAX_CHARS = 200_000
 MIN_BODY_BYTES = 32
 # Validators longer than their store columns are junk; they are dropped, not stored.
 _HEADER_LIMITS = {b"ETag": 255, b"Last-Modified": 64}
-_PRIORITY = {"article": 20, "list": 10, "other": 0}
+_PRIORITY = {"article": 20, "list": 10, "other": 0, "attachment": -10}
+# Statuses an attachment's callback sees itself (recorded with the file's row); redirects are
+# followed by Scrapy's middleware.
+_ATTACHMENT_STATUSES = [304, 400, 401, 403, 404, 410, 429, 500, 502, 503, 504]
+_MAXSIZE_RE = re.compile(r"(?:Expected to receive|Received) (\d+) bytes")
 # Requests for link sources rather than pages: a site's robots.txt (for its Sitemap: lines) and
 # its sitemaps. Missing ones are no rejected pages: most sites have none.
 _SITEMAP_KINDS = ("robots", "sitemap")
@@ -168,6 +179,14 @@ class SitesSpider(scrapy.Spider):
         # before, asked for (`crawl --full`), or always (`backfill = true`).
         walked = set() if settings.getbool("CRAWL_FULL") else store.walked_sites(names)
         self.walk_all = {s.name for s in self.site_list if s.backfill or s.name not in walked}
+        # Attached files: caps, and what the store holds of their URLs.
+        self.files_enabled = settings.getbool("ATTACHMENTS_ENABLED", True)
+        self.file_max_bytes = settings.getint("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
+        self.files_per_article = settings.getint("ATTACHMENTS_PER_ARTICLE", 20)
+        self.files_per_run = settings.getint("ATTACHMENTS_PER_RUN", 5000)
+        self.files_requested = 0
+        self.file_urls: set[str] = set()  # attachment URLs this process has dealt with
+        self.known_files = store.known_attachments(names) if self.files_enabled else {}
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -314,7 +333,10 @@ class SitesSpider(scrapy.Spider):
                     f"article text of {chars} characters (ARTICLE_MAX_CHARS {self.article_max_chars})",
                 )
                 return
-            yield self.next_part(self.build_item(response, site, page), site, list(page.next_pages))
+            yield from self.with_files(
+                self.next_part(self.build_item(response, site, page), site, list(page.next_pages)),
+                site,
+            )
         elif response.meta["kind"] == "article":
             if page.signals.get("parse_limit"):
                 yield self.rejection(
@@ -487,7 +509,7 @@ class SitesSpider(scrapy.Spider):
             item.raw_pages.append(raw_record(response, utcnow()))
         else:
             item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
-        yield self.next_part(item, site, response.meta["remaining"])
+        yield from self.with_files(self.next_part(item, site, response.meta["remaining"]), site)
 
     def build_item(self, response: Response, site: Site, page: ExtractedPage) -> ArticleItem:
         page.url = response.url
@@ -550,7 +572,121 @@ class SitesSpider(scrapy.Spider):
         item: ArticleItem = request.meta["item"]
         item.signals["missing_parts"] = item.signals.get("missing_parts", 0) + 1
         self.crawler.stats.inc_value("crawl/errors")
-        yield self.next_part(item, self.sites[request.meta["site"]], request.meta["remaining"])
+        site = self.sites[request.meta["site"]]
+        yield from self.with_files(self.next_part(item, site, request.meta["remaining"]), site)
+
+    # -- attached files -------------------------------------------------------------------
+
+    def with_files(self, result: Request | ArticleItem, site: Site) -> Iterator[Any]:
+        """`result` (the article's next page, or the finished article), then the requests for
+        the finished article's files."""
+        yield result
+        if isinstance(result, ArticleItem) and self.files_enabled:
+            yield from self.attachment_requests(result, site)
+
+    def attachment_requests(self, item: ArticleItem, site: Site) -> Iterator[Request | AttachmentItem]:
+        """Requests for the files an article links, within the caps and the incremental rule;
+        an `AttachmentItem` saying why for a file on a host outside the site."""
+        stats = self.crawler.stats
+        for position, link in enumerate(item.attachments):
+            url = link.get("url") or ""
+            if position >= self.files_per_article:
+                stats.inc_value("attachments/capped_per_article", len(item.attachments) - position)
+                return
+            if url in self.file_urls or not url.startswith(("http://", "https://")):
+                continue
+            self.file_urls.add(url)
+            title = link.get("title") or None
+            if not attachment_host_allowed(site, url):
+                stats.inc_value("attachments/offsite")
+                yield AttachmentItem(
+                    url=url, site=site.name, fetched_at=utcnow(), article_url=item.url,
+                    link_text=title, status=SKIPPED,
+                    reason=f"host {urlsplit(url).hostname} is outside the site's domains "
+                           f"({', '.join(site.allowed_domains)})",
+                )
+                continue
+            headers: dict[str, str] = {}
+            known = self.known_files.get(url)
+            if known is not None and known.settled:
+                due = self.recheck_after.total_seconds() > 0 and (
+                    known.fetched_at is None or as_utc(known.fetched_at) + self.recheck_after < utcnow()
+                )
+                if not due:
+                    stats.inc_value("attachments/stored_skipped")
+                    continue
+                if known.etag:
+                    headers["If-None-Match"] = known.etag
+                if known.last_modified:
+                    headers["If-Modified-Since"] = known.last_modified
+            if self.files_requested >= self.files_per_run:
+                stats.inc_value("attachments/capped_per_run")
+                continue
+            self.files_requested += 1
+            stats.inc_value("attachments/requested")
+            yield Request(
+                url, callback=self.parse_attachment, errback=self.on_attachment_error,
+                headers=headers, priority=_PRIORITY["attachment"], dont_filter=True,
+                meta={
+                    "site": site.name, "kind": "attachment", "attachment_url": url,
+                    "article_url": item.url, "link_text": title,
+                    "download_maxsize": self.file_max_bytes,
+                    "download_warnsize": self.file_max_bytes,
+                    "handle_httpstatus_list": _ATTACHMENT_STATUSES,
+                    # Off the site's allowed domains but on its registrable domain
+                    # (files.example.gov.cn for www.example.gov.cn): checked above.
+                    "allow_offsite": True, SAME_DEPTH: True,
+                },
+            )
+
+    def parse_attachment(self, response: Response, **_: Any) -> Iterator[AttachmentItem]:
+        """A file's answer: its bytes, a 304 (the stored file holds), or an HTTP error."""
+        meta = response.meta
+        fields = {
+            "url": meta["attachment_url"], "site": meta["site"], "fetched_at": utcnow(),
+            "article_url": meta.get("article_url"), "link_text": meta.get("link_text"),
+            "http_status": response.status,
+            "content_type": _header(response, b"Content-Type"),
+            "etag": _header(response, b"ETag"), "last_modified": _header(response, b"Last-Modified"),
+        }
+        if response.status == 304:
+            yield AttachmentItem(**fields, not_modified=True)
+        elif response.status >= 400:
+            yield AttachmentItem(**fields, status=FAILED, reason=http_error_detail(response))
+        else:
+            yield AttachmentItem(
+                **fields, body=response.body,
+                content_disposition=response.headers.get(b"Content-Disposition"),
+            )
+
+    def on_attachment_error(self, failure: Failure) -> Iterator[AttachmentItem]:
+        """A file that could not be fetched: recorded with the reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        message = failure.getErrorMessage()
+        status, size, http_status = FAILED, None, None
+        if failure.check(HttpError):
+            http_status = failure.value.response.status
+            reason = http_error_detail(failure.value.response)
+        elif failure.check(IgnoreRequest):
+            status, reason = SKIPPED, f"not fetched: {message or 'robots.txt forbids it'}"
+        elif failure.check(DownloadCancelledError, CancelledError) and (
+            "max size" in message or not message
+        ):
+            found = _MAXSIZE_RE.search(message)
+            size = int(found.group(1)) if found else None
+            status = TOO_LARGE
+            reason = (f"{size if size is not None else 'more than ' + str(self.file_max_bytes)} "
+                      f"bytes, above ATTACHMENT_MAX_BYTES {self.file_max_bytes}; not downloaded")
+        else:
+            reason = f"{failure.type.__name__}: {message}"
+        self.crawler.stats.inc_value("attachments/fetch_errors")
+        yield AttachmentItem(
+            url=meta.get("attachment_url", request.url), site=meta.get("site", "?"),
+            fetched_at=utcnow(), article_url=meta.get("article_url"),
+            link_text=meta.get("link_text"), http_status=http_status, status=status,
+            reason=reason, size=size,
+        )
 
 
 class AchieSpider(SitesSpider):
@@ -569,6 +705,15 @@ def raw_record(response: Response, fetched_at: datetime) -> RawPageRecord:
         content_type=_header(response, b"Content-Type"), http_status=response.status,
         etag=_header(response, b"ETag"), last_modified=_header(response, b"Last-Modified"),
     )
+
+
+def attachment_host_allowed(site: Site, url: str) -> bool:
+    """A file may come from the site's domains or from another host of their registrable
+    domain (files.example.gov.cn beside www.example.gov.cn)."""
+    if site.allows(url):
+        return True
+    host = registered_domain(urlsplit(url).hostname)
+    return bool(host) and host in {registered_domain(d) for d in site.allowed_domains}
 
 
 def _origin(url: str) -> str:
