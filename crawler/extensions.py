@@ -46,7 +46,8 @@ def run_figures(stats: dict[str, Any]) -> dict[str, Any]:
         if f"coverage/{name}" in stats:
             per_site[name]["coverage"] = stats[f"coverage/{name}"]
     return {
-        "pages": stats.get("downloader/response_count", 0),
+        # Pages: responses but those of attached files (counted under attachments_fetched).
+        "pages": stats.get("downloader/response_count", 0) - stats.get("attachments/responses", 0),
         "articles_new": new_articles,
         "copies_new": new_articles + new_copies,
         "duplicates": new_copies,

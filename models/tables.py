@@ -368,6 +368,8 @@ class AttachmentUrl(Base):
     attachment_id: Mapped[int] = mapped_column(
         ForeignKey("attachments.id", ondelete="CASCADE"), index=True
     )
+    # The readable name this URL gives its file (the same file may have another on another site).
+    name: Mapped[Optional[str]] = mapped_column(String(500))
     http_status: Mapped[Optional[int]] = mapped_column(Integer)
     content_type: Mapped[Optional[str]] = mapped_column(String(255))
     etag: Mapped[Optional[str]] = mapped_column(String(255))

@@ -41,8 +41,9 @@ SKIPPED = "skipped"
 
 # Link texts that say "a file is here" without naming it.
 _GENERIC_LINK = re.compile(
-    r"^(?:附件|附件下载|下载|点击下载|点此下载|下载附件|相关附件|查看|点击查看|查看原文|原文|全文|"
-    r"正文|文件|PDF版?|WORD版?|pdf|docx?|xlsx?|download|here|点击此处|此处)[：:\s]*$",
+    r"^(?:点击|点此|请)?(?:此处)?(?:下载|查看|打开|浏览)?(?:相关)?"
+    r"(?:附件|全文|原文|正文|文件|文档|pdf|word|docx?|xlsx?|excel)?版?(?:下载|查看)?"
+    r"(?:download|here|click here)?[：:\s]*$",
     re.IGNORECASE,
 )
 # A leading "附件1：", "附件：", "1.", "（2）" before the name in a link's text.

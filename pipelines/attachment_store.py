@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from models import (
     ArticleAttachment, ArticleCopy, Attachment, AttachmentFile, AttachmentUrl, DedupEntry,
@@ -37,7 +37,7 @@ _HEADER_LENGTHS = {"content_type": 255, "etag": 255, "last_modified": 64}
 FILE_NEW = "new"  # a file the store did not hold: read and stored
 FILE_KNOWN = "known"  # a file the store holds (by sha256): linked, not read again
 FILE_UNCHANGED = "not_modified"  # answered 304: the stored file holds
-FILE_FAILED = "failed"  # no bytes (fetch or HTTP error, too large, off the site): row with reason
+FILE_FAILED = "unavailable"  # no bytes (fetch or HTTP error, too large, off the site): row with reason
 FILE_KEPT = "kept"  # a re-check failed; the file stored before stays
 
 
@@ -52,21 +52,29 @@ class KnownFile:
     #: site, 404/410): not fetched again before the re-check age. Otherwise (a fetch error, a
     #: 5xx) it is tried again on the next run.
     settled: bool
+    #: A file was stored from it (a conditional request re-checks it).
+    stored: bool = False
+    #: The text of a link to it (the file's readable name, should it have changed).
+    link_text: Optional[str] = None
+    site: str = ""
 
 
 def known_files(connection: Connection, sites: Iterable[str]) -> dict[str, KnownFile]:
     """URL -> `KnownFile` of every attachment URL of these sites fetched before."""
-    urls, files = AttachmentUrl.__table__, Attachment.__table__
+    urls, files, links = AttachmentUrl.__table__, Attachment.__table__, ArticleAttachment.__table__
+    link_text = (
+        select(func.max(links.c.link_text)).where(links.c.url == urls.c.url).scalar_subquery()
+    )
     rows = connection.execute(
         select(urls.c.url, urls.c.etag, urls.c.last_modified, urls.c.fetched_at,
-               urls.c.http_status, files.c.sha256, files.c.status)
+               urls.c.http_status, files.c.sha256, files.c.status, link_text, urls.c.site)
         .join(files, files.c.id == urls.c.attachment_id)
         .where(urls.c.site.in_(list(sites)))
     )
     known = {}
-    for url, etag, modified, fetched, http_status, sha256, status in rows:
+    for url, etag, modified, fetched, http_status, sha256, status, text, site in rows:
         settled = sha256 is not None or status in (TOO_LARGE, SKIPPED) or http_status in (404, 410)
-        known[url] = KnownFile(etag, modified, fetched, settled)
+        known[url] = KnownFile(etag, modified, fetched, settled, sha256 is not None, text, site)
     return known
 
 
@@ -196,7 +204,7 @@ class FileWrites:
         item = prepared.item
         row = {
             "url": item.url, "site": item.site, "attachment_id": attachment_id,
-            "http_status": item.http_status,
+            "name": _cut(prepared.name, _NAME_LENGTH), "http_status": item.http_status,
             "content_type": _cut(item.content_type, _HEADER_LENGTHS["content_type"]),
             "etag": _cut(item.etag, 255), "last_modified": _cut(item.last_modified, 64),
             "fetched_at": item.fetched_at, "crawl_run_id": item.crawl_run_id,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -251,6 +252,13 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
         self.fixture_web = fixture_web
         self.verbose = verbose
         super().__init__(address, _FixtureHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a crawler refusing a file over its size limit)
+        # is no server error.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class FixtureWeb:

@@ -203,6 +203,8 @@ class SitesSpider(scrapy.Spider):
                     request = self.schedule(site, url, kind, force=True)
                     if request is not None:
                         yield request
+        for request in self.file_rechecks():
+            yield request
 
     def schedule(
         self, site: Site, url: str, kind: str, force: bool = False,
@@ -606,42 +608,71 @@ class SitesSpider(scrapy.Spider):
                            f"({', '.join(site.allowed_domains)})",
                 )
                 continue
-            headers: dict[str, str] = {}
             known = self.known_files.get(url)
             if known is not None and known.settled:
-                due = self.recheck_after.total_seconds() > 0 and (
-                    known.fetched_at is None or as_utc(known.fetched_at) + self.recheck_after < utcnow()
-                )
-                if not due:
-                    stats.inc_value("attachments/stored_skipped")
-                    continue
-                if known.etag:
-                    headers["If-None-Match"] = known.etag
-                if known.last_modified:
-                    headers["If-Modified-Since"] = known.last_modified
-            if self.files_requested >= self.files_per_run:
-                stats.inc_value("attachments/capped_per_run")
+                # Stored, or failed for good: re-checked when due (`file_rechecks`), not here.
+                stats.inc_value("attachments/stored_skipped")
                 continue
-            self.files_requested += 1
-            stats.inc_value("attachments/requested")
-            yield Request(
-                url, callback=self.parse_attachment, errback=self.on_attachment_error,
-                headers=headers, priority=_PRIORITY["attachment"], dont_filter=True,
-                meta={
-                    "site": site.name, "kind": "attachment", "attachment_url": url,
-                    "article_url": item.url, "link_text": title,
-                    "download_maxsize": self.file_max_bytes,
-                    "download_warnsize": self.file_max_bytes,
-                    "handle_httpstatus_list": _ATTACHMENT_STATUSES,
-                    # Off the site's allowed domains but on its registrable domain
-                    # (files.example.gov.cn for www.example.gov.cn): checked above.
-                    "allow_offsite": True, SAME_DEPTH: True,
-                },
-            )
+            request = self.file_request(site, url, title, item.url)
+            if request is not None:
+                yield request
+
+    def file_rechecks(self) -> Iterator[Request]:
+        """Conditional requests for the stored files (and lasting failures) of the crawl's sites
+        fetched longer than INCREMENTAL_RECHECK_DAYS ago: a 304 keeps the file. They do not wait
+        for their article: an unchanged article page is not fetched again."""
+        if not self.files_enabled or self.recheck_after.total_seconds() <= 0:
+            return
+        stale = utcnow() - self.recheck_after
+        for url, known in self.known_files.items():
+            if not known.settled or (
+                known.fetched_at is not None and as_utc(known.fetched_at) >= stale
+            ):
+                continue
+            site = self.sites.get(known.site)
+            if site is None or url in self.file_urls or not attachment_host_allowed(site, url):
+                continue
+            self.file_urls.add(url)
+            headers = {}
+            if known.stored and known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.stored and known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+            request = self.file_request(site, url, known.link_text, None, headers)
+            if request is not None:
+                self.crawler.stats.inc_value("attachments/rechecked")
+                yield request
+
+    def file_request(
+        self, site: Site, url: str, link_text: Optional[str], article_url: Optional[str],
+        headers: Optional[dict[str, str]] = None,
+    ) -> Optional[Request]:
+        """The request for one file, or None past ATTACHMENTS_PER_RUN."""
+        stats = self.crawler.stats
+        if self.files_requested >= self.files_per_run:
+            stats.inc_value("attachments/capped_per_run")
+            return None
+        self.files_requested += 1
+        stats.inc_value("attachments/requested")
+        return Request(
+            url, callback=self.parse_attachment, errback=self.on_attachment_error,
+            headers=headers or {}, priority=_PRIORITY["attachment"], dont_filter=True,
+            meta={
+                "site": site.name, "kind": "attachment", "attachment_url": url,
+                "article_url": article_url, "link_text": link_text,
+                "download_maxsize": self.file_max_bytes,
+                "download_warnsize": self.file_max_bytes,
+                "handle_httpstatus_list": _ATTACHMENT_STATUSES,
+                # Off the site's allowed domains but on its registrable domain
+                # (files.example.gov.cn for www.example.gov.cn): checked before.
+                "allow_offsite": True, SAME_DEPTH: True,
+            },
+        )
 
     def parse_attachment(self, response: Response, **_: Any) -> Iterator[AttachmentItem]:
         """A file's answer: its bytes, a 304 (the stored file holds), or an HTTP error."""
         meta = response.meta
+        self.crawler.stats.inc_value("attachments/responses")
         fields = {
             "url": meta["attachment_url"], "site": meta["site"], "fetched_at": utcnow(),
             "article_url": meta.get("article_url"), "link_text": meta.get("link_text"),

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=2048), nullable=False),
         sa.Column("site", sa.String(length=64), nullable=False),
         sa.Column("attachment_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=500), nullable=True),
         sa.Column("http_status", sa.Integer(), nullable=True),
         sa.Column("content_type", sa.String(length=255), nullable=True),
         sa.Column("etag", sa.String(length=255), nullable=True),

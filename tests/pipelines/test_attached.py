@@ -45,7 +45,8 @@ def test_a_path_in_a_disposition_name_keeps_the_file_name_only() -> None:
     ("关于印发《东海省中小企业数字化转型实施方案》的通知.pdf", True),
     ("附件1：2025年度专项资金申报表", True),
     ("1. 信用承诺书.docx", True),
-    ("下载", False), ("附件：", False), ("点击下载", False), ("PDF", False), ("", False), (None, False),
+    ("下载", False), ("附件：", False), ("点击下载", False), ("PDF", False), ("全文下载", False),
+    ("下载附件", False), ("PDF版", False), ("", False), (None, False),
 ])
 def test_link_text_names_a_file_or_only_points_at_one(text: str | None, names: bool) -> None:
     assert link_names_a_file(text) is names
