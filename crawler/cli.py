@@ -314,15 +314,17 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), required=True, help="Output format.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only articles new or changed since this date (UTC).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: standard output; required for parquet).")
+@click.option("--attachments", "with_files", is_flag=True, help="Include each article's attached files with their text (a list under `files`).")
 @db_option
-def export(fmt: str, since: Any, out: Path | None, db: str | None) -> None:
+def export(fmt: str, since: Any, out: Path | None, with_files: bool, db: str | None) -> None:
     """The cleaned articles for downstream use, streamed in batches."""
     from pipelines.export import export as export_articles
 
     if fmt == "parquet" and out is None:
         fail("--format parquet writes a binary file: give --out PATH")
     _, engine = open_checked_store(db)
-    count = export_articles(engine, fmt, out, as_utc_option(since), stdout=sys.stdout)
+    count = export_articles(engine, fmt, out, as_utc_option(since), stdout=sys.stdout,
+                            files=with_files)
     if out is not None:
         click.echo(f"{count} articles written to {out}", err=True)
 
@@ -376,7 +378,8 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
         f"reprocess run {report.run_id}: {report.pages} pages in {took:.1f}s "
         f"({report.pages / max(took, 1e-6):.0f} pages/s) · new articles {o['new_article']} · "
         f"new copies {o['new_copy']} · updated {o['updated']} · unchanged {o['unchanged']} · "
-        f"rejected {o['rejected']} · missing later pages {report.missing_parts}"
+        f"rejected {o['rejected']} · missing later pages {report.missing_parts} · attachment "
+        f"links to stored files {report.files_linked}"
     )
 
 

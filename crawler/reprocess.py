@@ -6,8 +6,13 @@ When an extractor or a threshold improves, past articles improve too. Two modes:
   ingest path like a fresh fetch of the same bytes. Rows keep their ids; changed fields and
   bodies are updated, cuts re-recorded. Idempotent: a second run changes nothing.
 * rebuild: the derived tables (articles, copies, cuts, dedup index, spam/not-article
-  rejections) are emptied and rebuilt from the raw pages in fetch order, exactly as a crawl
-  would have built them. Article ids are renumbered. Only for the whole store.
+  rejections, the articles' attachment links) are emptied and rebuilt from the raw pages in
+  fetch order, exactly as a crawl would have built them. Article ids are renumbered. Only for
+  the whole store.
+
+Attached files are kept in both modes (never fetched nor read again): the articles' links are
+made again from their pages, find their files by URL (`attachment_urls`), and every link is
+judged again at the end (is the file the article's body, a copy of another article?).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ class ReprocessReport:
     pages: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     missing_parts: int = 0
+    #: Attachment links of the articles resolved to a stored file.
+    files_linked: int = 0
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -52,7 +59,8 @@ class ReprocessReport:
             "duplicates": self.outcomes["new_copy"],
             "rejected": self.outcomes["rejected"],
             "unchanged": self.outcomes["unchanged"],
-            "stats": {"outcomes": dict(self.outcomes), "missing_parts": self.missing_parts},
+            "stats": {"outcomes": dict(self.outcomes), "missing_parts": self.missing_parts,
+                      "files_linked": self.files_linked},
         }
 
 
@@ -173,6 +181,7 @@ def reprocess(
                 report.pages += len(results)
                 if progress is not None:
                     progress(report.pages, total, last_url)
+        report.files_linked = ingestor.judge_files()
         ingestor.close()
         status = "ok"
     finally:

@@ -308,6 +308,20 @@ class Ingestor:
         outcome = batch.files.save_file(file, copies)
         return IngestResult(outcome, file=file)
 
+    def judge_files(self) -> int:
+        """Every stored file's text looked up in the index again and every article's attachment
+        links resolved and judged again (after `reprocess`, whose articles may be new rows);
+        returns the links resolved."""
+        copies: dict[int, list[tuple[int, float]]] = {}
+        for attachment_id, entry in self.store.file_entries():
+            doc = doc_from_entry(entry, self.params)
+            for candidate in self.index.query(doc):
+                judged = relation_to(candidate, doc, self.params)
+                if judged is not None:
+                    copies.setdefault(attachment_id, []).append(
+                        (int(candidate.article_id), judged[1]))  # type: ignore[call-overload]
+        return self.store.judge_attachment_links(copies)
+
     def _same_number(self, batch: StoreBatch, page: ArticleItem, doc: DedupDoc) -> ArticleItem:
         """`page` as a copy of the document with its number and issuer, when one is stored:
         the strongest key there is, whatever the layout of the two bodies (`same_number`,

@@ -161,6 +161,78 @@ def test_the_run_counts_its_files(crawled: Crawled, attachment_web: AttachmentWe
     assert f"files new {distinct}" in crawled.result.stdout
 
 
+def test_export_includes_the_files_with_their_text(
+    crawled: Crawled, attachment_web: AttachmentWeb, tmp_path: Path
+) -> None:
+    import csv
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from tests.support.crawl import ROOT
+
+    def export(fmt: str, *extra: str) -> Path:
+        out = tmp_path / f"articles.{fmt}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "export", "--format", fmt, "--out", str(out),
+             "--db", crawled.url, *extra], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return out
+
+    records = [json.loads(line) for line in export("jsonl", "--attachments").read_text("utf-8").splitlines()]
+    files = {f["url"]: (r["url"], f) for r in records for f in r["files"]}
+    assert {r["url"]: [f["url"] for f in r["files"]] for r in records} == attachment_web.articles
+    for url, expected in attachment_web.files.items():
+        article_url, file = files[url]
+        assert file["status"] == expected.status
+        if expected.status == "ok":
+            assert file["name"] == expected.name
+            assert char_f1(file_text(expected.text or "")[0], file["text"]) >= 0.99
+    with export("csv", "--attachments").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sum(len(json.loads(row["files"])) for row in rows) == len(attachment_web.files)
+    table = pq.read_table(export("parquet", "--attachments")).to_pylist()
+    assert sorted(f["url"] for r in table for f in r["files"]) == sorted(attachment_web.files)
+    assert "files" not in json.loads(export("jsonl").read_text("utf-8").splitlines()[0])
+
+
+def links_of(engine: Engine) -> set[tuple[str, str, Any, str]]:
+    """(article URL, file URL, file sha256 or status, relation) of every link."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Article.url, ArticleAttachment.url, Attachment.sha256, Attachment.status,
+                   ArticleAttachment.relation)
+            .join(Article, Article.id == ArticleAttachment.article_id)
+            .join(Attachment, Attachment.id == ArticleAttachment.attachment_id)
+        ).all()
+    return {(a, f, sha or status, relation) for a, f, sha, status, relation in rows}
+
+
+@pytest.mark.parametrize("mode", [(), ("--rebuild",)], ids=["in-place", "rebuild"])
+def test_reprocess_keeps_the_files_and_links_them_again(
+    crawled: Crawled, attachment_web: AttachmentWeb, mode: tuple[str, ...]
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.crawl import ROOT
+
+    before = links_of(crawled.engine)
+    with crawled.engine.connect() as conn:
+        files = conn.scalar(select(func.count()).select_from(Attachment))
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "reprocess", "-q", "--db", crawled.url, *mode],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    linked = sum(len(v) for v in attachment_web.articles.values())
+    assert f"attachment links to stored files {linked}" in proc.stdout
+    assert links_of(crawled.engine) == before and len(before) == linked
+    with crawled.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Attachment)) == files
+
+
 def test_a_rerun_fetches_no_stored_file_and_a_recheck_is_conditional(
     crawled: Crawled, served: FixtureWeb, attachment_web: AttachmentWeb
 ) -> None:
