@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--pages", type=int, default=1000)
     c.add_argument("--json", default="benchmarks/crawl_results.json")
     c.add_argument("--profile", action="store_true", help="run the pipeline crawl under cProfile")
+    c.add_argument("--attachments", action="store_true",
+                   help="every other article links a PDF of its text and a shared Word form; "
+                        "both crawls fetch them (goal: ratio <= 1.5)")
     x = sub.add_parser("extraction", help="the extractor vs labelled real pages (and trafilatura, "
                                           "readability when installed)")
     x.add_argument("dir", nargs="?", default=None, metavar="DIR",

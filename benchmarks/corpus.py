@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -267,13 +268,21 @@ _NAV = ("首页", "新闻中心", "政务公开", "政策文件", "政策解读"
         "专题专栏", "数据发布", "关于我们")
 
 
-def render_page(doc: Document, related_titles: list[str] | None = None) -> bytes:
-    """The document as a realistic article page of its CMS family, encoded as served."""
+def render_page(
+    doc: Document, related_titles: list[str] | None = None,
+    attachments: Sequence[tuple[str, str]] = (),
+) -> bytes:
+    """The document as a realistic article page of its CMS family, encoded as served;
+    `attachments` ((href, link text) pairs) are listed under the body (附件：…)."""
     rng = random.Random(doc.doc_id)
     host = doc.url.split("/")[2]
     titles = related_titles or [_vary(c, rng) for c in rng.sample(source_clauses(), 40)]
     title = html.escape(doc.title)
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in doc.paragraphs)
+    if attachments:
+        body += "\n<p>附件：</p>" + "".join(
+            f'\n<p><a href="{html.escape(href)}" target="_blank">{html.escape(text)}</a></p>'
+            for href, text in attachments)
     nav = "".join(f'<li><a href="/{i}/">{name}</a></li>' for i, name in enumerate(_NAV))
     related = _links(rng, host, 30, titles)
     hot = _links(rng, host, 20, titles)

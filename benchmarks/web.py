@@ -48,10 +48,17 @@ class Column:
     article_urls: tuple[str, ...]
 
 
+#: Writes the files an article page links and gives their (href, link text) pairs: called with
+#: the document and the directory its page is written in.
+Attach = Callable[[Document, Path], list[tuple[str, str]]]
+
+
 def build_paged_web(
-    root: Path, specs: Sequence[ColumnSpec], seed: int = 20251022, duplicate_share: float = 0.2
+    root: Path, specs: Sequence[ColumnSpec], seed: int = 20251022, duplicate_share: float = 0.2,
+    attach: Attach | None = None,
 ) -> list[Column]:
-    """Write one host per spec under `root`; the columns, in the order of `specs`."""
+    """Write one host per spec under `root`; the columns, in the order of `specs`. `attach`
+    gives article pages attached files."""
     total = sum(spec.list_pages * spec.list_size for spec in specs)
     docs = build_corpus(total, seed=seed, duplicate_share=duplicate_share)
     rng = random.Random(seed)
@@ -61,7 +68,7 @@ def build_paged_web(
         host = f"www.{spec.shape.replace('_', '-')}-{number}.test"
         column_docs = [_on_host(doc, host) for doc in docs[start : start + spec.list_pages * spec.list_size]]
         start += len(column_docs)
-        columns.append(_write_column(root / host, host, spec, column_docs, rng))
+        columns.append(_write_column(root / host, host, spec, column_docs, rng, attach))
     return columns
 
 
@@ -71,15 +78,18 @@ def _on_host(doc: Document, host: str) -> Document:
 
 
 def _write_column(
-    directory: Path, host: str, spec: ColumnSpec, docs: list[Document], rng: random.Random
+    directory: Path, host: str, spec: ColumnSpec, docs: list[Document], rng: random.Random,
+    attach: Attach | None = None,
 ) -> Column:
     paths = [urlsplit(doc.url).path for doc in docs]
     for doc, path in zip(docs, paths):
         encoding = "gbk" if doc.encoding == "gbk" else "utf-8"
-        # Related-article links point at real articles of the host (no 404 flood).
-        page = _RELATED.sub(lambda m: f'href="{rng.choice(paths)}"', render_page(doc).decode(encoding))
         target = directory / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
+        files = attach(doc, target.parent) if attach is not None else []
+        # Related-article links point at real articles of the host (no 404 flood).
+        page = _RELATED.sub(lambda m: f'href="{rng.choice(paths)}"',
+                            render_page(doc, attachments=files).decode(encoding))
         target.write_bytes(page.encode(encoding, errors="xmlcharrefreplace"))
     ordered = sorted(docs, key=lambda d: d.published, reverse=True)  # newest first
     chunks = [ordered[i : i + spec.list_size] for i in range(0, len(ordered), spec.list_size)]
