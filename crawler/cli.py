@@ -194,12 +194,19 @@ def demo(db: str | None, quiet: bool) -> None:
     click.echo("\nThe demo store is ready. Next, try:")
     click.echo(f"  policy-ingest runs --db {shown}")
     click.echo(f"  policy-ingest export --format jsonl --db {shown} --out demo/articles.jsonl")
+    click.echo(f"  policy-ingest export --format jsonl --attachments --db {shown} "
+               f"--out demo/with-files.jsonl")
     if sqlite_path:
         click.echo(
             f"  sqlite3 {sqlite_path} \"select a.title, c.relation, c.url from article_copies c "
             f"join articles a on a.id = c.article_id order by a.id\""
         )
         click.echo(f"  sqlite3 {sqlite_path} \"select kind, count(*) from removals group by kind\"")
+        click.echo(
+            f"  sqlite3 {sqlite_path} \"select l.link_text, f.status, l.relation, "
+            f"substr(f.text, 1, 40) from article_attachments l join attachments f "
+            f"on f.id = l.attachment_id\""
+        )
     mirror_page = FIXTURE_WEB / "www.achie-mirror.test" / "a/chanye/2025/1022/123.html"
     click.echo(f"  policy-ingest extract {mirror_page}")
     click.echo("  (queries for data engineers: docs/schema.md)")
