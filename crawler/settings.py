@@ -97,8 +97,9 @@ INCREMENTAL_RECHECK_DAYS = 7
 # sends one) and is recorded as too_large; at most ATTACHMENTS_PER_ARTICLE files of an article
 # and ATTACHMENTS_PER_RUN files in a run are fetched (the others wait for a later run). A file
 # stored once is not fetched again until INCREMENTAL_RECHECK_DAYS have passed, and then with a
-# conditional request. Files are read in ATTACHMENT_READERS sandboxed processes, each stopped
-# after ATTACHMENT_READ_SECONDS or ATTACHMENT_READ_MEMORY bytes.
+# conditional request. Files are read in ATTACHMENT_READERS sandboxed processes (-1: one per
+# core but the crawler's, as INGEST_WORKERS), each stopped after ATTACHMENT_READ_SECONDS or
+# ATTACHMENT_READ_MEMORY bytes.
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
@@ -108,7 +109,7 @@ ATTACHMENTS_ENABLED = os.environ.get("ATTACHMENTS_ENABLED", "1").lower() not in 
 ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
 ATTACHMENTS_PER_ARTICLE = _env_int("ATTACHMENTS_PER_ARTICLE", 20)
 ATTACHMENTS_PER_RUN = _env_int("ATTACHMENTS_PER_RUN", 5000)
-ATTACHMENT_READERS = _env_int("ATTACHMENT_READERS", 1)
+ATTACHMENT_READERS = _env_int("ATTACHMENT_READERS", -1)
 ATTACHMENT_READ_SECONDS = float(os.environ.get("ATTACHMENT_READ_SECONDS") or 60)
 ATTACHMENT_READ_MEMORY = _env_int("ATTACHMENT_READ_MEMORY", 1024 * 1024 * 1024)
 

@@ -104,7 +104,8 @@ class IngestPipeline:
         self.queue: list[_Queued] = []
         self._flush_call: Any = None
         self.settings = settings
-        self.file_readers = max(1, settings.getint("ATTACHMENT_READERS", 1))
+        readers = settings.getint("ATTACHMENT_READERS", -1)
+        self.file_readers = default_processes() if readers < 0 else max(1, readers)
         self.files: Optional[FilePreparer] = None
 
     @classmethod
