@@ -96,8 +96,8 @@ class GenericParser:
         threads = thread_lines(tree, totals)
         if threads:
             totals = score_elements(tree, threads)
-        body_el = choose_body(tree, totals, selectors.select(root, "body"))
-        scored = ScoredPage(tree, totals, body_el, threads)
+        chosen = choose_body(tree, totals, selectors.select(root, "body"), threads)
+        scored = ScoredPage(tree, totals, chosen.element, threads, chosen.continuations)
         title = choose_title(scored, head, selectors.text(root, "title"))
         page.title_raw = head.title_raw
         page.meta = head.meta
