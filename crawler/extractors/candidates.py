@@ -8,7 +8,9 @@ for non-prose makes the tightest container around the article win, and known CMS
 
 Comment threads and forum replies are found here too (:func:`thread_lines`): repeated sibling
 blocks that each carry a reply marker (回复, 楼, 网友, "3小时前"...). Their prose counts against
-the containers above them, so the article's own text wins over a longer thread.
+the containers above them, so the article's own text wins over a longer thread. So does the prose
+of teaser lists (:func:`teaser_lines`: related articles, each opening with its title link and
+going on with a summary).
 
 The body may be one part of the article when the text goes on in sibling blocks of its container
 (paragraphs split across divs, text broken by a figure, an ad or a share bar, rows of a <td>
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+from .text import normalize_space
 from .tree import Line, Tree, hint_text
 from .urls import classify_url
 
@@ -210,8 +214,8 @@ class ScoredPage:
 
 
 def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
-    """Indexes of the lines inside comment threads and forum replies (`totals` unweighted by
-    threads: :func:`score_elements` without them).
+    """Indexes of the lines inside comment threads and forum replies (`totals` as
+    :func:`score_elements` gives them, before :func:`count_against`).
 
     A marker line (short, with 回复/楼/网友/评论/举报...) climbs to its *item*: the nearest block
     with at least ``THREAD_MIN_ITEMS`` siblings of its tag and class. A parent whose items mostly
@@ -219,10 +223,11 @@ def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
     first post much longer than the replies is the article and stays out.
     """
     marked: dict[Any, set[Any]] = {}
+    counts: dict[Any, Counter[tuple[Any, str]]] = {}
     for line in tree.lines:
         if line.chars > MARKER_LINE_MAX_CHARS or not _THREAD_MARKER_RE.search(line.text):
             continue
-        item = _thread_item(line.owner)
+        item = _thread_item(line.owner, counts)
         if item is not None:
             marked.setdefault(item.getparent(), set()).add(item)
     found: set[int] = set()
@@ -251,20 +256,64 @@ def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
     return frozenset(found)
 
 
+def teaser_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
+    """Indexes of the lines of teaser lists: related or recommended articles, each an item that
+    opens with its title link and may go on with a summary and a date.
+
+    An item is the nearest block above a line of ``ENTRY_LINK_CHARS`` link characters that is
+    repeated by ``THREAD_MIN_ITEMS`` siblings of its tag and class and whose text begins with
+    the link; a parent whose items mostly open so holds a list. Only lists with prose matter
+    (a list of bare links already weighs against its containers), so a summary line is needed.
+    """
+    entries: dict[Any, set[Any]] = {}  # parent -> items whose first line holds a title link
+    counts: dict[Any, Counter[tuple[Any, str]]] = {}
+    lines = tree.lines
+    for line in lines:
+        if line.link_chars < ENTRY_LINK_CHARS:
+            continue
+        item = _thread_item(line.owner, counts)
+        if item is not None and item in totals and totals[item].first == line.idx:
+            entries.setdefault(item.getparent(), set()).add(item)
+    found: set[int] = set()
+    for parent, items in entries.items():
+        if len(items) < THREAD_MIN_ITEMS:
+            continue
+        item_lines = [ln for c in items for ln in lines[totals[c].first:totals[c].last + 1]]
+        if not any(line_value(ln)[0] > 0 for ln in item_lines):
+            continue
+        opening = [c for c in items if _opens_with_link(c, lines[totals[c].first])]
+        sig = _signature(next(iter(items)))
+        siblings = sum(1 for c in parent if _signature(c) == sig and c in totals)
+        if len(opening) >= THREAD_MIN_ITEMS and len(opening) >= THREAD_MARKED_SHARE * siblings:
+            found.update(ln.idx for c in opening
+                         for ln in lines[totals[c].first:totals[c].last + 1])
+    return frozenset(found)
+
+
+def _opens_with_link(item: Any, first: Line) -> bool:
+    """Does the item's text begin with its first link's text?"""
+    for a in item.iter("a"):
+        text = normalize_space(a.text or "") or normalize_space(a.text_content())
+        if text:
+            return first.text.startswith(text[:ENTRY_LINK_CHARS])
+    return False
+
+
 def _signature(el: Any) -> tuple[Any, str]:
     return el.tag, el.get("class") or ""
 
 
-def _thread_item(el: Any) -> Any | None:
-    """The nearest block at or above `el` repeated by siblings of its tag and class."""
+def _thread_item(el: Any, counts: dict[Any, Counter[tuple[Any, str]]]) -> Any | None:
+    """The nearest block at or above `el` repeated by siblings of its tag and class; `counts`
+    keeps each parent's children counted by tag and class across calls."""
     for _ in range(THREAD_ITEM_MAX_DEPTH):
         parent = el.getparent()
         if parent is None or el.tag in ("body", "html"):
             return None
-        sig = _signature(el)
-        if sum(1 for c in parent if c.tag == sig[0] and (c.get("class") or "") == sig[1]) >= (
-            THREAD_MIN_ITEMS
-        ):
+        known = counts.get(parent)
+        if known is None:
+            known = counts[parent] = Counter(_signature(c) for c in parent)
+        if known[_signature(el)] >= THREAD_MIN_ITEMS:
             return el
         el = parent
     return None
@@ -288,16 +337,13 @@ def line_value(line: Line) -> tuple[float, float]:
     return 0.0, LABEL_PENALTY * chars + line.link_chars
 
 
-def score_elements(tree: Tree, threads: frozenset[int] = frozenset()) -> dict[Any, Totals]:
-    """Every walked element's totals; the lines of `threads` count against their containers."""
+def score_elements(tree: Tree) -> dict[Any, Totals]:
+    """Every walked element's totals."""
     # Sum the lines per owner, then push totals up the tree once per element, children before
     # parents (reverse document order): O(elements), not O(lines x depth).
     totals: dict[Any, Totals] = {}
     for line in tree.lines:
-        if line.idx in threads:
-            good, bad = 0.0, THREAD_PENALTY * line.chars
-        else:
-            good, bad = line_value(line)
+        good, bad = line_value(line)
         st = totals.get(line.owner)
         if st is None:
             st = totals[line.owner] = Totals(first=line.idx)
@@ -327,6 +373,22 @@ def score_elements(tree: Tree, threads: frozenset[int] = frozenset()) -> dict[An
             continue
         _add(ps, st)
     return totals
+
+
+def count_against(tree: Tree, totals: dict[Any, Totals], lines: frozenset[int]) -> None:
+    """Make the `lines` (of threads and teaser lists) weigh against every element above them,
+    in place: a few lines' change carried up their ancestors, not the page scored again."""
+    for idx in lines:
+        line = tree.lines[idx]
+        good, bad = line_value(line)
+        good_change = -good
+        bad_change = THREAD_PENALTY * line.chars - bad
+        el = line.owner
+        while el is not None and el in totals:
+            st = totals[el]
+            st.good += good_change
+            st.bad += bad_change
+            el = el.getparent()
 
 
 def _add(into: Totals, st: Totals) -> None:

@@ -202,3 +202,23 @@ def test_a_related_news_list_with_summaries_stays_out() -> None:
     page = parse(_portal(article))
     assert page.paragraphs == ARTICLE
     assert "路线图" not in page.body_text
+
+
+def test_a_recommended_list_of_titles_and_summaries_weighs_against_its_container() -> None:
+    # Each entry opens with its title link and goes on with a summary: more prose than a short
+    # article, and no part of it.
+    entries = "".join(
+        f'<dl><dd class="tit"><a href="/xw/2025/03{10 + i}/48{i}0.html">{title}</a></dd>'
+        f'<dd class="exp">{summary}</dd><dd class="sj">2025-03-{10 + i} 10:2{i}</dd></dl>'
+        for i, (title, summary) in enumerate((
+            ("东海市发布中小企业数字化转型指南", "指南从诊断评估、改造实施到成效评价，给出了中小企业转型的路线图。"),
+            ("东海经济开发区工业互联网平台上线运行", "平台已接入企业三百余家，提供设备管理、能耗监测等二十余项服务。"),
+            ("东海市新增省级数字化车间十二家", "新认定的车间主要分布在汽车零部件、纺织服装和食品加工等行业。"),
+            ("全市智能制造工作推进会召开", "会议总结了去年智能制造工作成效，部署了今年的十项重点任务。"),
+        ))
+    )
+    article = (f'<div class="box"><div class="txt_con">{_paras(ARTICLE[:2])}</div>'
+               f'<div class="box"><h2>为你推荐</h2><div>{entries}</div></div></div>')
+    page = parse(_portal(article))
+    assert page.paragraphs == ARTICLE[:2]
+    assert "路线图" not in page.body_html and page.page_kind == "article"
