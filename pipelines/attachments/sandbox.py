@@ -10,7 +10,8 @@ time; a fork per file gives every file the whole budget, a clean heap, and an ex
 how it ended (exit status and signal, read by `wait4`). Whatever happens to the fork, its
 reader process answers: `failed` with "no answer within 60 s", "ran out of memory (limit
 1 GiB)", "used more than 60 s of CPU" or "crashed with signal 11 (SIGSEGV)". Should a reader
-process itself die, the caller replaces it.
+process itself die (it reads no file itself: something killed it), the caller replaces it and
+hands the file to the new one, once.
 
 The fork reports the sniffed media type before it reads, so even a file that kills its reader
 keeps its media type.
@@ -75,12 +76,16 @@ class FileReader:
             return read_member(data, name, self.limits, 0, sniff_media_type(data[:_HEAD_BYTES]))
         worker = self._idle.get()
         try:
-            if worker is None or not worker.alive():
-                if worker is not None:
-                    self._retire(worker)
-                worker = self._start()
-            result, worker_ok = worker.read(data, name, self.limits)
-            if not worker_ok:
+            # A reader process reads each file in a fork, so no file kills it: one found dead
+            # (killed from outside, between two files or during one) gets the file again, once.
+            for attempt in range(2):
+                if worker is None or not worker.alive():
+                    if worker is not None:
+                        self._retire(worker)
+                    worker = self._start()
+                result, worker_ok = worker.read(data, name, self.limits)
+                if worker_ok:
+                    return result
                 self._retire(worker)
                 worker = None
             return result
