@@ -84,6 +84,10 @@ def import_readers() -> None:
     import pypdfium2  # noqa: F401
     import python_calamine  # noqa: F401
 
+    try:
+        import libarchive  # noqa: F401
+    except (ImportError, OSError):
+        pass  # RAR and 7z say so when they come
     _readers()
 
 
