@@ -30,12 +30,13 @@ from tests.fixtures import attachment_files as fixtures
 
 def long_pdf(repeat: int = 12) -> bytes:
     """The guide's text and table repeated `repeat` times: ~2 pages each."""
+    import io
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
-    import io
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     body = ParagraphStyle("body", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK")

@@ -15,6 +15,7 @@ as GB18030.
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +24,15 @@ from typing import Callable, Optional
 
 from pipelines.attachments import sniff
 from pipelines.attachments.results import (
-    ENCRYPTED, FAILED, NEEDS_OCR, NO_READER, OK, TOO_LARGE, FileText, ReadLimits, size_text,
+    ENCRYPTED,
+    FAILED,
+    NEEDS_OCR,
+    NO_READER,
+    OK,
+    TOO_LARGE,
+    FileText,
+    ReadLimits,
+    size_text,
 )
 
 #: Archives inside archives are unpacked to this depth (the file itself is depth 0).
@@ -159,7 +168,7 @@ def _zip_entries(data: bytes) -> Iterator[_Entry]:
         if info.is_dir():
             continue
         yield _Entry(zip_member_name(info), info.file_size, info.compress_size,
-                     bool(info.flag_bits & 0x1), lambda info=info: archive.read(info))
+                     bool(info.flag_bits & 0x1), functools.partial(archive.read, info))
 
 
 def zip_member_name(info: zipfile.ZipInfo) -> str:
@@ -205,7 +214,7 @@ def _libarchive_entries(data: bytes, media_type: str, budget: _Budget) -> Iterat
                     blocks.append(block)
                 content = b"".join(blocks)
                 members.append(_Entry(entry.pathname or "?", len(content), None, encrypted,
-                                      lambda content=content: content))
+                                      functools.partial(bytes, content)))
     except libarchive.ArchiveError as exc:
         message = str(exc)
         if "ncrypt" in message or "assphrase" in message or "password" in message.lower():

@@ -13,7 +13,12 @@ import threading
 from typing import Optional
 
 from pipelines.attachments.results import (
-    ENCRYPTED, FAILED, NEEDS_OCR, OK, FileText, ReadLimits,
+    ENCRYPTED,
+    FAILED,
+    NEEDS_OCR,
+    OK,
+    FileText,
+    ReadLimits,
 )
 from pipelines.attachments.sniff import PDF
 from pipelines.attachments.text import PrintedLine, clean_text, join_wrapped

@@ -15,7 +15,14 @@ from typing import Optional
 
 from pipelines.attachments import sniff
 from pipelines.attachments.results import (
-    ENCRYPTED, FAILED, NO_READER, OK, TOO_LARGE, FileText, ReadLimits, size_text,
+    ENCRYPTED,
+    FAILED,
+    NO_READER,
+    OK,
+    TOO_LARGE,
+    FileText,
+    ReadLimits,
+    size_text,
 )
 from pipelines.attachments.text import clean_text, cut
 

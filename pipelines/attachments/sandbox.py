@@ -204,12 +204,13 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
     resident = usage.ru_maxrss * 1024  # Linux reports KiB
     answer = b"".join(chunks)
     head_end = 4 + int.from_bytes(answer[:4], "big") if len(answer) >= 4 else 0
-    media_type = _loaded(answer[4:head_end]) if 4 < head_end <= len(answer) else None
+    sniffed = _loaded(answer[4:head_end]) if 4 < head_end <= len(answer) else None
+    media_type = sniffed if isinstance(sniffed, str) else None
     body = answer[head_end:] if head_end else b""
     if finished and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and body:
-        result = _loaded(body)
-        if isinstance(result, FileText):
-            return result
+        answered = _loaded(body)
+        if isinstance(answered, FileText):
+            return answered
     if not finished:
         reason = f"no answer within {limits.seconds:g} s"
     elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
@@ -223,7 +224,7 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
                   f"{_ending(os.waitstatus_to_exitcode(status))} at {size_text(resident)} resident)")
     else:
         reason = f"worker {_ending(os.waitstatus_to_exitcode(status))}"
-    return FileText(FAILED, reason, media_type if isinstance(media_type, str) else None, "", None)
+    return FileText(FAILED, reason, media_type, "", None)
 
 
 def _limit(limits: ReadLimits) -> None:
@@ -239,7 +240,7 @@ def _cpu_seconds(limits: ReadLimits) -> int:
 def _collect(readable: int, pid: int, seconds: float) -> tuple[list[bytes], bool]:
     """What the fork writes until it closes its end (True) or `seconds` pass (False)."""
     deadline = time.monotonic() + seconds
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

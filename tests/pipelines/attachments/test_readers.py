@@ -45,7 +45,7 @@ def test_good_files_read_to_the_text_they_were_made_from(
 
 
 def test_pdf_keeps_pages_paragraphs_and_table_rows(good_files: tuple[Path, dict[str, str]]) -> None:
-    directory, expected = good_files
+    directory, _ = good_files
     result = read_file((directory / "P020251016398145672310.pdf").read_bytes(), "申报指南.pdf")
     assert result.media_type == "application/pdf" and result.pages == 2
     lines = result.text.splitlines()
