@@ -288,13 +288,23 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
 @click.option("--site", help="Registry site name, to use its parser and selectors.")
 @click.option("--charset", "declared", metavar="NAME", help="The charset the server declared, if known.")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry for --site selectors.")
-def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None) -> None:
-    """Print one saved page as JSON, exactly as the pipeline would store it (after cleaning).
+@click.option("--text", "text_only", is_flag=True, help="Print only the text (a page's body text, a file's text).")
+def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None,
+            text_only: bool) -> None:
+    """Print one saved page, or one attached file, as JSON.
 
-    Decodes the bytes itself (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted
-    on many pages of a site, duplicates) needs a crawl; everything else is applied here.
+    A page (HTML): exactly as the pipeline would store it (after cleaning); the bytes are
+    decoded here (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted on many
+    pages of a site, duplicates) needs a crawl; everything else is applied here.
+
+    A file (PDF, DOCX, XLSX/XLS/ET, DOC/WPS, OFD, zip/rar/7z, told by its bytes, not its name):
+    {name, media_type, status, reason, pages, text}, read in a worker process under the
+    attachment limits, as a crawl reads it. With --text, exit status 1 when nothing was read.
     """
     body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    if is_attached_file(body):
+        print_file_text(body, "stdin" if file == "-" else Path(file).name, text_only)
+        return
     page_url = url or (Path(file).resolve().as_uri() if file != "-" else "file:///dev/stdin")
     selectors = None
     if site:
@@ -305,7 +315,40 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
         except RegistryError:
             selectors = None  # a site not in the registry: its built-in parser, if any
     output = extracted_record(body, page_url, site=site, declared=declared, selectors=selectors)
+    if text_only:
+        click.echo(output["body_text"] or "")
+        return
     click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+
+
+def is_attached_file(body: bytes) -> bool:
+    """Bytes that are a document, archive or image rather than a page: what `extract` hands to
+    the attachment readers. Anything that may be markup or text stays with the page extractor."""
+    from pipelines.attachments import sniff_media_type
+    from pipelines.attachments.sniff import HTML, TEXT, XML
+
+    media_type = sniff_media_type(body)
+    if media_type is None:
+        return b"\x00" in body[:4096]  # binary of no known kind; text of no known kind is a page
+    return media_type not in (HTML, TEXT, XML)
+
+
+def print_file_text(body: bytes, name: str, text_only: bool) -> None:
+    from pipelines.attachments import FileReader
+
+    with FileReader() as reader:
+        result = reader.read(body, name)
+    if text_only:
+        if result.text:
+            click.echo(result.text)
+        if result.status != "ok" or result.reason:
+            click.echo(f"{result.status}: {result.reason}" if result.reason else result.status, err=True)
+        if not result.text:
+            sys.exit(1)
+        return
+    record = {"name": name, "media_type": result.media_type, "status": result.status,
+              "reason": result.reason, "pages": result.pages, "text": result.text}
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
 @main.command()

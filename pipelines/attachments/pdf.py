@@ -13,7 +13,12 @@ import threading
 from typing import Optional
 
 from pipelines.attachments.results import (
-    ENCRYPTED, FAILED, NEEDS_OCR, OK, FileText, ReadLimits,
+    ENCRYPTED,
+    FAILED,
+    NEEDS_OCR,
+    OK,
+    FileText,
+    ReadLimits,
 )
 from pipelines.attachments.sniff import PDF
 from pipelines.attachments.text import PrintedLine, clean_text, join_wrapped
@@ -40,7 +45,8 @@ def read_pdf(data: bytes, limits: ReadLimits) -> FileText:
                 return FileText(ENCRYPTED, "the PDF is encrypted with a password", PDF, "", None)
             if code == pdfium.raw.FPDF_ERR_SECURITY:
                 return FileText(ENCRYPTED, "the PDF uses an unsupported security handler", PDF, "", None)
-            return FileText(FAILED, f"not a readable PDF ({_pdfium_message(exc)})", PDF, "", None)
+            cut_short = "" if data.rstrip().endswith(b"%%EOF") else "; it ends without %%EOF: cut short?"
+            return FileText(FAILED, f"not a readable PDF ({_pdfium_message(exc)}){cut_short}", PDF, "", None)
         try:
             return _read_document(document, limits)
         finally:
@@ -115,7 +121,7 @@ def _page_text(page: object) -> str:
             _, _, right, _ = textpage.get_charbox(last)
             size = raw.FPDFText_GetFontSize(textpage.raw, last)
             lines.append(PrintedLine(line, right, size))
-        return "\n".join(join_wrapped(lines))
+        return "\n".join(join_wrapped(lines, page.get_width()))  # type: ignore[attr-defined]
     finally:
         textpage.close()
 

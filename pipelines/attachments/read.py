@@ -15,7 +15,14 @@ from typing import Optional
 
 from pipelines.attachments import sniff
 from pipelines.attachments.results import (
-    ENCRYPTED, FAILED, NO_READER, OK, TOO_LARGE, FileText, ReadLimits, size_text,
+    ENCRYPTED,
+    FAILED,
+    NO_READER,
+    OK,
+    TOO_LARGE,
+    FileText,
+    ReadLimits,
+    size_text,
 )
 from pipelines.attachments.text import clean_text, cut
 
@@ -37,8 +44,8 @@ def read_member(data: bytes, name: str, limits: ReadLimits, depth: int,
     """
     if len(data) > limits.max_bytes:
         media_type = sniff.sniff_media_type(data[: 1 << 16], name) if media_type is None else media_type
-        return FileText(TOO_LARGE, f"{size_text(len(data))}, more than the limit of "
-                        f"{size_text(limits.max_bytes)}; not read", media_type, "", None)
+        return FileText(TOO_LARGE, f"{len(data):,} bytes, more than the limit of {limits.max_bytes:,} "
+                        f"({size_text(limits.max_bytes)}); not read", media_type, "", None)
     try:
         if media_type is None:
             media_type = sniff.sniff_media_type(data, name)
@@ -79,28 +86,41 @@ def _read_known(data: bytes, name: str, media_type: Optional[str], limits: ReadL
 def import_readers() -> None:
     """Import every reader and its library now (a process that forks per file calls this once)."""
     import docx  # noqa: F401
+    import lxml.etree  # noqa: F401
     import olefile  # noqa: F401
     import pypdfium2  # noqa: F401
     import python_calamine  # noqa: F401
 
+    try:
+        import libarchive  # noqa: F401
+    except (ImportError, OSError):
+        pass  # RAR and 7z say so when they come
     _readers()
 
 
 def _readers() -> dict[str, Reader]:
-    from pipelines.attachments import office, pdf
+    from pipelines.attachments import archives, legacy, ofd, office, pdf
+
+    def archive(data: bytes, media_type: str, limits: ReadLimits, depth: int) -> FileText:
+        return archives.read_archive(data, media_type, limits, depth, read_member)
+
+    def spreadsheet(data: bytes, media_type: str, limits: ReadLimits, depth: int) -> FileText:
+        return office.read_spreadsheet(data, media_type, limits)
+
+    def converted(data: bytes, media_type: str, limits: ReadLimits, depth: int) -> FileText:
+        suffix = {sniff.RTF: ".rtf", sniff.ODT: ".odt"}[media_type]
+        return legacy.read_with_libreoffice(data, media_type, limits, suffix)
 
     return {
         sniff.PDF: lambda data, media_type, limits, depth: pdf.read_pdf(data, limits),
         sniff.DOCX: lambda data, media_type, limits, depth: office.read_docx(data, media_type, limits),
-        sniff.XLSX: _spreadsheet, sniff.XLS: _spreadsheet, sniff.ODS: _spreadsheet,
+        sniff.XLSX: spreadsheet, sniff.XLS: spreadsheet, sniff.ODS: spreadsheet,
+        sniff.OFD: lambda data, media_type, limits, depth: ofd.read_ofd(data, media_type, limits),
+        sniff.DOC: lambda data, media_type, limits, depth: legacy.read_word97(data, media_type, limits),
+        sniff.ZIP: archive, sniff.RAR: archive, sniff.SEVEN_ZIP: archive,
+        sniff.RTF: converted, sniff.ODT: converted,
         sniff.TEXT: _plain_text,
     }
-
-
-def _spreadsheet(data: bytes, media_type: str, limits: ReadLimits, depth: int) -> FileText:
-    from pipelines.attachments import office
-
-    return office.read_spreadsheet(data, media_type, limits)
 
 
 def _plain_text(data: bytes, media_type: str, limits: ReadLimits, depth: int) -> FileText:

@@ -10,7 +10,8 @@ time; a fork per file gives every file the whole budget, a clean heap, and an ex
 how it ended (exit status and signal, read by `wait4`). Whatever happens to the fork, its
 reader process answers: `failed` with "no answer within 60 s", "ran out of memory (limit
 1 GiB)", "used more than 60 s of CPU" or "crashed with signal 11 (SIGSEGV)". Should a reader
-process itself die, the caller replaces it.
+process itself die (it reads no file itself: something killed it), the caller replaces it and
+hands the file to the new one, once.
 
 The fork reports the sniffed media type before it reads, so even a file that kills its reader
 keeps its media type.
@@ -75,12 +76,16 @@ class FileReader:
             return read_member(data, name, self.limits, 0, sniff_media_type(data[:_HEAD_BYTES]))
         worker = self._idle.get()
         try:
-            if worker is None or not worker.alive():
-                if worker is not None:
-                    self._retire(worker)
-                worker = self._start()
-            result, worker_ok = worker.read(data, name, self.limits)
-            if not worker_ok:
+            # A reader process reads each file in a fork, so no file kills it: one found dead
+            # (killed from outside, between two files or during one) gets the file again, once.
+            for attempt in range(2):
+                if worker is None or not worker.alive():
+                    if worker is not None:
+                        self._retire(worker)
+                    worker = self._start()
+                result, worker_ok = worker.read(data, name, self.limits)
+                if worker_ok:
+                    return result
                 self._retire(worker)
                 worker = None
             return result
@@ -199,12 +204,13 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
     resident = usage.ru_maxrss * 1024  # Linux reports KiB
     answer = b"".join(chunks)
     head_end = 4 + int.from_bytes(answer[:4], "big") if len(answer) >= 4 else 0
-    media_type = _loaded(answer[4:head_end]) if 4 < head_end <= len(answer) else None
+    sniffed = _loaded(answer[4:head_end]) if 4 < head_end <= len(answer) else None
+    media_type = sniffed if isinstance(sniffed, str) else None
     body = answer[head_end:] if head_end else b""
     if finished and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and body:
-        result = _loaded(body)
-        if isinstance(result, FileText):
-            return result
+        answered = _loaded(body)
+        if isinstance(answered, FileText):
+            return answered
     if not finished:
         reason = f"no answer within {limits.seconds:g} s"
     elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
@@ -218,7 +224,7 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
                   f"{_ending(os.waitstatus_to_exitcode(status))} at {size_text(resident)} resident)")
     else:
         reason = f"worker {_ending(os.waitstatus_to_exitcode(status))}"
-    return FileText(FAILED, reason, media_type if isinstance(media_type, str) else None, "", None)
+    return FileText(FAILED, reason, media_type, "", None)
 
 
 def _limit(limits: ReadLimits) -> None:
@@ -234,7 +240,7 @@ def _cpu_seconds(limits: ReadLimits) -> int:
 def _collect(readable: int, pid: int, seconds: float) -> tuple[list[bytes], bool]:
     """What the fork writes until it closes its end (True) or `seconds` pass (False)."""
     deadline = time.monotonic() + seconds
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -72,6 +72,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"FWS", "application/x-shockwave-flash"),
     (b"CWS", "application/x-shockwave-flash"),
 )
+#: A part that names an OOXML or OFD package in a damaged zip's local headers.
+_PARTS = ((b"word/document.xml", DOCX), (b"xl/workbook.xml", XLSX), (b"OFD.xml", OFD))
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|div|table|p)\b",
@@ -133,7 +135,11 @@ def _zip_kind(data: bytes) -> str:
             names = set(archive.namelist())
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
-        return ZIP  # a damaged zip is still a zip; its reader says what is wrong
+        # Damaged (cut short: no central directory): the local headers still name the parts.
+        for part, media_type in _PARTS:
+            if part in data[: 1 << 20]:
+                return media_type
+        return ZIP
     if "word/document.xml" in names:
         return DOCX
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:

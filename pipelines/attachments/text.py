@@ -36,6 +36,10 @@ ITEM_START = re.compile(
 _CELL_GAP = re.compile(r"\S(?: {2,}|\t)\S|[\u3400-\u9fff] [\u3400-\u9fff]")
 
 
+#: Where a page's text column may end: in its right quarter.
+RIGHT_QUARTER = 0.75
+
+
 @dataclass(frozen=True)
 class PrintedLine:
     """One line as a fixed-layout page printed it: text, right edge and font size (page units);
@@ -53,11 +57,20 @@ def clean_text(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def join_wrapped(lines: Sequence[PrintedLine]) -> list[str]:
-    """The page's paragraphs: lines that wrapped joined to the next one (see the module doc)."""
+def join_wrapped(lines: Sequence[PrintedLine], page_width: Optional[float] = None) -> list[str]:
+    """The page's paragraphs: lines that wrapped joined to the next one (see the module doc).
+
+    The right edge of the text is the rightmost line's; it counts only when two lines reach it
+    or it lies in the right quarter of the page (`page_width`), so that on a page of short
+    lines the longest is not taken for a wrapped one.
+    """
     lines = [PrintedLine(line.text.strip(), line.right, line.size) for line in lines if line.text.strip()]
     rights = [line.right for line in lines if line.right is not None]
     margin = max(rights) if rights else None
+    if margin is not None:
+        reaching = sum(1 for line in lines if line.right is not None and _reaches(line, margin))
+        if reaching < 2 and not (page_width and margin >= RIGHT_QUARTER * page_width):
+            margin = None
     paragraphs: list[str] = []
     current = ""
     for i, line in enumerate(lines):
@@ -83,7 +96,13 @@ def _continues(line: PrintedLine, following: PrintedLine, margin: Optional[float
         return False
     if ITEM_START.match(following.text) or _CELL_GAP.search(line.text) or _CELL_GAP.search(following.text):
         return False
-    return line.right >= margin - 2.0 * max(line.size, 1.0)
+    return _reaches(line, margin)
+
+
+def _reaches(line: PrintedLine, margin: float) -> bool:
+    # Within two characters: a line may end one character short where the next character is
+    # punctuation that may not start a line.
+    return line.right is not None and line.right >= margin - 2.0 * max(line.size, 1.0)
 
 
 def cut(text: str, max_chars: int) -> tuple[str, Optional[str]]:

@@ -27,10 +27,13 @@ def assert_chinese_intact(text: str) -> None:
     assert "\x00" not in text
 
 
-@pytest.mark.parametrize("suffix", [".pdf", ".docx", ".xlsx"])
+@pytest.mark.parametrize("suffix", [".pdf", ".docx", ".xlsx", ".ofd", ".zip", ".7z", ".doc", ".wps"])
 def test_good_files_read_to_the_text_they_were_made_from(
-        good_files: tuple[Path, dict[str, str]], suffix: str) -> None:
+        good_files: tuple[Path, dict[str, str]], suffix: str, request: pytest.FixtureRequest) -> None:
+    if suffix in (".doc", ".wps"):
+        request.getfixturevalue("antiword")
     directory, expected = good_files
+    assert any(name.endswith(suffix) for name in expected)
     for name, text in expected.items():
         if not name.endswith(suffix):
             continue
@@ -42,7 +45,7 @@ def test_good_files_read_to_the_text_they_were_made_from(
 
 
 def test_pdf_keeps_pages_paragraphs_and_table_rows(good_files: tuple[Path, dict[str, str]]) -> None:
-    directory, expected = good_files
+    directory, _ = good_files
     result = read_file((directory / "P020251016398145672310.pdf").read_bytes(), "申报指南.pdf")
     assert result.media_type == "application/pdf" and result.pages == 2
     lines = result.text.splitlines()
@@ -70,6 +73,58 @@ def test_xlsx_sheet_name_lines_then_rows(good_files: tuple[Path, dict[str, str]]
     assert lines[0] == "[申报汇总]" and "[资金安排]" in lines
     assert "3\t湘潭电机配件厂\t湘潭市\t首台（套）装备保险补偿\t85.5\t2025-11-03" in lines
     assert "研发投入补助\t3000\t1250\t按季度拨付" in lines
+
+
+def test_ofd_lines_by_baseline_wrapped_paragraphs_joined(good_files: tuple[Path, dict[str, str]]) -> None:
+    directory, expected = good_files
+    result = read_file((directory / "tongzhi.ofd").read_bytes(), "tongzhi.ofd")
+    assert (result.media_type, result.pages) == ("application/ofd", 2)
+    assert result.text.splitlines() == expected["tongzhi.ofd"].splitlines()
+
+
+def test_zip_members_under_their_names_gbk_decoded(good_files: tuple[Path, dict[str, str]]) -> None:
+    directory, _ = good_files
+    result = read_file((directory / "fujian.zip").read_bytes(), "fujian.zip")
+    headers = [line for line in result.text.splitlines() if line.startswith("=== ")]
+    assert headers == ["=== 附件1：申报表.docx ===", "=== 附件2：信用承诺书.docx ==="]
+
+
+def test_word97_and_wps_without_a_reader_program_are_no_reader(
+        good_files: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    directory, _ = good_files
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine with neither antiword nor LibreOffice
+    for name in ("xinyong-chengnuoshu.doc", "P020251016398145672311.wps"):
+        result = read_file((directory / name).read_bytes(), name)
+        assert (result.status, result.media_type) == ("no_reader", "application/msword")
+        assert "apt-get install antiword" in (result.reason or "")
+
+
+def test_nested_archives_stop_at_depth_two(good_files: tuple[Path, dict[str, str]]) -> None:
+    import io
+    import zipfile
+
+    directory, _ = good_files
+    layer = (directory / "fujian.zip").read_bytes()
+    for level in range(3):  # fujian.zip inside three more zips
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr(f"level{level}.zip", layer)
+        layer = out.getvalue()
+    result = read_file(layer, "outer.zip")
+    assert result.status == "no_reader"
+    assert "level2.zip/level1.zip (no_reader: an archive nested deeper than 2 levels)" in (result.reason or "")
+    two_deep = read_file(zipfile_of("a.zip", (directory / "fujian.zip").read_bytes()), "b.zip")
+    assert two_deep.status == "ok" and "=== a.zip/附件1：申报表.docx ===" in two_deep.text
+
+
+def zipfile_of(name: str, data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
 
 
 def test_scan_needs_ocr(good_files: tuple[Path, dict[str, str]]) -> None:

@@ -58,5 +58,5 @@ def test_too_large_is_refused_before_any_worker() -> None:
     with FileReader(ReadLimits(max_bytes=1000)) as reader:
         result = reader.read(b"%PDF-1.7\n" + bytes(2000), "big.pdf")
         assert (result.status, result.media_type) == ("too_large", "application/pdf")
-        assert result.reason == "2.0 KiB, more than the limit of 1000 B; not read"
+        assert result.reason == "2,009 bytes, more than the limit of 1,000 (1000 B); not read"
         assert reader.worker_pids() == []
