@@ -12,7 +12,7 @@ from tests.fixtures.attachment_files import HostileFile, write_fixture_files, wr
 @pytest.fixture(scope="session")
 def antiword() -> str:
     """The antiword program (.doc and .wps files), installed when missing."""
-    from tests.support.antiword import ensure_antiword
+    from tests.support.debian import ensure_antiword
 
     return ensure_antiword()
 
