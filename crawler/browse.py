@@ -92,7 +92,7 @@ class YearFacet(Facet):  # type: ignore[misc]
                                "count": row["count"], "selected": selected,
                                "toggle_url": self.ds.absolute_url(self.request, path)})
             results.append({
-                "name": f"{column} (year)", "type": self.type, "results": values,
+                "name": column, "type": self.type, "results": values,
                 "hideable": source_and_config["source"] != "metadata",
                 "toggle_url": self.ds.absolute_url(self.request, path_with_removed_args(
                     self.request, {"_facet_year": column})),
@@ -125,6 +125,7 @@ def browse_metadata(database: str, has_fts: bool) -> dict[str, Any]:
         tables.setdefault(name, {})["sort_desc"] = column
     for name in HIDDEN:
         tables.setdefault(name, {})["hidden"] = True
+    tables.setdefault("articles", {})["label_column"] = "title"  # copies and links show titles
     if has_fts:
         tables["articles"].update(fts_table=FTS_TABLE, fts_pk="id")
         tables.setdefault(FTS_TABLE, {})["hidden"] = True
