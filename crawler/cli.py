@@ -163,6 +163,9 @@ def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, o
     page whose articles are all stored (`--full`, or `backfill = true` in the registry, walks
     everything again).
 
+    The run's HTML report is written to reports/run-N.html beside a SQLite store (REPORT_DIR
+    to choose, -s REPORT_ENABLED=false for none); the summary names it.
+
     Exit codes: 0 ok, 1 failed, 2 bad arguments or store, 3 degraded (a site's extraction
     looks broken: see the warning), 75 another crawl of this store is running.
     """

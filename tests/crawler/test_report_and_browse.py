@@ -101,11 +101,13 @@ def test_the_crawl_report_opens_in_chromium_with_its_figures(crawled: Crawled, b
 
 def test_report_command_writes_the_run_asked_for(crawled: Crawled, fixture_web: FixtureWeb,
                                                  tmp_path: Path) -> None:
-    second = run_crawl(crawled.url, fixture_web.proxy_env(), "-q")  # an incremental run: run 2
+    # An incremental run (run 2), told to write no report.
+    second = run_crawl(crawled.url, fixture_web.proxy_env(), "-q", "-s", "REPORT_ENABLED=false")
     assert second.returncode == 0, second.stderr[-2000:]
+    default = crawled.db_path.parent / "reports" / "run-2.html"
+    assert " · report " not in second.stdout and not default.exists()
     latest = cli("report", "--db", crawled.url, cwd=tmp_path)
     assert latest.returncode == 0, latest.stderr
-    default = crawled.db_path.parent / "reports" / "run-2.html"
     assert latest.stdout.strip().endswith(str(default)) and default.exists()
     out = tmp_path / "first.html"
     first = cli("report", "--run", "1", "--out", str(out), "--db", crawled.url, cwd=tmp_path)

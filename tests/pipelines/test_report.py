@@ -191,3 +191,19 @@ def test_the_report_goes_beside_a_sqlite_store(tmp_path: Path) -> None:
     assert default_report_path(engine, 12) == tmp_path / "data" / "reports" / "run-12.html"
     assert default_report_path(engine, 3, str(tmp_path / "out")) == tmp_path / "out" / "run-3.html"
     engine.dispose()
+
+
+def test_a_run_still_going_reports_what_it_has_stored(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'running.db'}")
+    store = ArticleStore(engine)
+    run_id = store.start_run(["portal"])
+    Ingestor(store).ingest(_item("http://news.portal.test/show-9.html", "portal", "smes", run_id,
+                                 title="专精特新中小企业加快发展"))
+    report = gather_report(engine)
+    assert (report.status, report.finished_at, report.duration_s) == ("running", None, None)
+    assert [s.site for s in report.sites] == ["portal"]  # from its copies: no figures yet
+    assert report.new_documents_total == 1
+    tree = lxml.html.fromstring(render_report(report, "s"))
+    assert "not finished" in tree.xpath("string(//p[@class='meta'])")
+    assert tree.xpath("//table[@id='document-table']//a/text()") == ["专精特新中小企业加快发展"]
+    engine.dispose()
