@@ -121,7 +121,7 @@ def write_run_report(engine: Any, db_url: str, run_id: int, settings: dict[str, 
     project = project_settings(db_url, settings)
     if not project.getbool("REPORT_ENABLED"):
         return None
-    path = default_report_path(engine, run_id, project.get("REPORT_DIR"))
+    path = default_report_path(engine.url, run_id, project.get("REPORT_DIR"))
     try:
         return write_report(gather_report(engine, run_id), mask_url(db_url), path)
     except Exception as exc:  # the crawl's outcome stands whatever happens to its report
@@ -287,7 +287,7 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
 
 @main.command()
 @click.option("--run", "run_id", type=click.IntRange(min=1), help="The run to report on (default: the latest).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write (default: run-N.html in REPORT_DIR: reports/ beside a SQLite store, else under the working directory).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write (default: run-N.html in REPORT_DIR: reports/ beside a SQLite store, else data/reports/ under the working directory).")
 @db_option
 def report(run_id: int | None, out: Path | None, db: str | None) -> None:
     """One self-contained HTML report of a crawl run, with charts (opens with no network).
@@ -303,7 +303,7 @@ def report(run_id: int | None, out: Path | None, db: str | None) -> None:
         run_report = gather_report(engine, run_id)
     except ReportError as exc:
         fail(str(exc))
-    path = out or default_report_path(engine, run_report.run_id, report_dir(db_url))
+    path = out or default_report_path(engine.url, run_report.run_id, report_dir(db_url))
     try:
         write_report(run_report, mask_url(db_url), path)
     except OSError as exc:

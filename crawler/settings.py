@@ -99,8 +99,8 @@ SPOOL_CLOSE_WAIT = 300
 
 # --- run report ----------------------------------------------------------------------------
 # `policy-ingest crawl` writes the HTML report of each run (pipelines/report.py), run-N.html in
-# REPORT_DIR; empty: a reports/ folder beside a SQLite store, reports/ under the working
-# directory for PostgreSQL. `policy-ingest report` reads the same folder by default.
+# REPORT_DIR; empty: a reports/ folder beside a SQLite store, data/reports/ under the working
+# directory for PostgreSQL. `policy-ingest report` writes into the same folder by default.
 REPORT_ENABLED = os.environ.get("POLICY_INGEST_REPORT", "1").lower() not in ("0", "false", "no", "off")
 REPORT_DIR = os.environ.get("POLICY_INGEST_REPORT_DIR") or ""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from sqlalchemy import Date, DateTime, Engine, case, func, select
+from sqlalchemy.engine import URL, make_url
 
 from models import Article, ArticleCopy, CrawlRun, RejectedPage, Removal
 from pipelines.drift import drift_warnings
@@ -142,16 +143,16 @@ def latest_run_id(engine: Engine) -> int:
     return run_id
 
 
-def default_report_path(engine: Engine, run_id: int, report_dir: str | None = None) -> Path:
+def default_report_path(store_url: URL | str, run_id: int, report_dir: str | None = None) -> Path:
     """Where the report of `run_id` is written unless told otherwise: `report_dir`, else a
-    `reports/` folder beside a SQLite store's file, else `reports/` under the working
-    directory (PostgreSQL)."""
+    `reports/` folder beside a SQLite store's file, else `data/reports/` under the working
+    directory (PostgreSQL), beside the default store's and the spool's folder."""
     if report_dir:
         folder = Path(report_dir)
-    elif engine.dialect.name == "sqlite" and engine.url.database:
-        folder = Path(engine.url.database).parent / "reports"
+    elif (url := make_url(store_url)).get_backend_name() == "sqlite" and url.database:
+        folder = Path(url.database).parent / "reports"
     else:
-        folder = Path("reports")
+        folder = Path("data") / "reports"
     return folder / f"run-{run_id}.html"
 
 

@@ -79,7 +79,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator["Browser"]:
-    """A headless Chromium (Debian's, installed when missing), started once per test session."""
+    """A headless Chromium (Debian's, installed when missing), started once per test session.
+
+    Playwright's sync API keeps its event loop as this thread's running loop from the first
+    browser test to the end of the session: a later test that calls asyncio.run() does it in a
+    thread of its own (see tests/crawler/test_browse_metadata.py)."""
     from tests.support.browser import Browser
 
     chromium = Browser().start()

@@ -187,10 +187,14 @@ def test_charts_are_drawn_to_scale() -> None:
 
 
 def test_the_report_goes_beside_a_sqlite_store(tmp_path: Path) -> None:
-    engine = open_store(f"sqlite:///{tmp_path / 'data' / 'policy.db'}")
-    assert default_report_path(engine, 12) == tmp_path / "data" / "reports" / "run-12.html"
-    assert default_report_path(engine, 3, str(tmp_path / "out")) == tmp_path / "out" / "run-3.html"
-    engine.dispose()
+    store = f"sqlite:///{tmp_path / 'data' / 'policy.db'}"
+    assert default_report_path(store, 12) == tmp_path / "data" / "reports" / "run-12.html"
+    assert default_report_path(store, 3, str(tmp_path / "out")) == tmp_path / "out" / "run-3.html"
+    assert default_report_path("sqlite:///policy.db", 5) == Path("reports") / "run-5.html"
+    # A PostgreSQL store has no folder: data/reports under the working directory, beside the
+    # default store's and the spool's folder.
+    server = "postgresql+psycopg://policy:pw@db:5432/policy"
+    assert default_report_path(server, 4) == Path("data") / "reports" / "run-4.html"
 
 
 def test_a_run_still_going_reports_what_it_has_stored(tmp_path: Path) -> None:
