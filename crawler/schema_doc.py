@@ -44,7 +44,7 @@ def plain(markdown: str) -> str:
 
 def example_queries(doc: str) -> list[ExampleQuery]:
     """Every ```sql block of the doc with the sentence before it."""
-    queries = []
+    queries: list[ExampleQuery] = []
     for match in SQL_BLOCK.finditer(doc):
         before = doc[:match.start()].rstrip().rsplit("\n\n", 1)[-1].strip()
         title = plain(before).rstrip(":：").strip() if not before.startswith("```") else ""

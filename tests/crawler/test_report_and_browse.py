@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 from urllib.error import HTTPError
+from urllib.parse import quote
 from urllib.request import urlopen
 
 import pytest
@@ -24,7 +24,7 @@ from crawler.demo.server import FixtureWeb
 from models.database import create_store_engine, open_store
 from pipelines.store import ArticleStore
 from tests.support.browser import Browser
-from tests.support.crawl import ROOT, crawl_env, run_crawl
+from tests.support.crawl import crawl_env, run_crawl
 
 pytestmark = pytest.mark.slow  # crawls, the CLI and Datasette in subprocesses, a browser
 

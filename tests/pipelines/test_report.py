@@ -15,7 +15,12 @@ from pipelines.drift import coverage
 from pipelines.ingest import Ingestor, prepare_page
 from pipelines.items import ArticleItem, RejectedPageItem, RemovalRecord
 from pipelines.report import (
-    Count, NewDocument, ReportError, default_report_path, gather_report, latest_run_id,
+    Count,
+    NewDocument,
+    ReportError,
+    default_report_path,
+    gather_report,
+    latest_run_id,
 )
 from pipelines.report_html import bar_chart, render_report, write_report
 from pipelines.store import ArticleStore
