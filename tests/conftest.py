@@ -77,13 +77,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.create_database()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator["Browser"]:
-    """A headless Chromium (Debian's, installed when missing), started once per test session.
-
-    Playwright's sync API keeps its event loop as this thread's running loop from the first
-    browser test to the end of the session: a later test that calls asyncio.run() does it in a
-    thread of its own (see tests/crawler/test_browse_metadata.py)."""
+    """A headless Chromium (Debian's, installed when missing), started once per test module:
+    Playwright's sync API holds this thread's event loop while it runs, which tests of other
+    modules (asyncio.run, Scrapy's reactor) must find free."""
     from tests.support.browser import Browser
 
     chromium = Browser().start()

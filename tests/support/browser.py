@@ -1,4 +1,4 @@
-"""A real headless Chromium for the tests, started once per test session.
+"""A real headless Chromium for the tests, started once per test module.
 
 Uses Debian's `chromium` with a CJK font (`fonts-noto-cjk`), both installed with apt-get when
 missing and we are root, so `pytest` works on a fresh machine; the way tests/support/postgres.py
@@ -10,12 +10,13 @@ exceptions and failed requests.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.debian import ensure
 
 CHROMIUM = Path("/usr/bin/chromium")
 PACKAGES = ("chromium", "fonts-noto-cjk")
@@ -29,22 +30,10 @@ def cjk_font_installed() -> bool:
 
 
 def ensure_installed() -> Path:
-    if CHROMIUM.exists() and cjk_font_installed():
-        return CHROMIUM
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise RuntimeError(
-            "Chromium or a CJK font is missing; install Debian's packages "
-            f"(apt-get install {' '.join(PACKAGES)}) to run the browser tests"
-        )
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES],
-        check=True, env=env, stdout=subprocess.DEVNULL,
-    )
-    if not CHROMIUM.exists() or not cjk_font_installed():
-        raise RuntimeError(f"apt-get installed {' '.join(PACKAGES)} but no {CHROMIUM} or CJK font")
-    return CHROMIUM
+    def found() -> Path | None:
+        return CHROMIUM if CHROMIUM.exists() and cjk_font_installed() else None
+
+    return ensure(found, *PACKAGES)
 
 
 @dataclass

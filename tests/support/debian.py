@@ -1,4 +1,4 @@
-"""Debian packages the tests need (PostgreSQL, Redis, antiword, libarchive, Chromium), installed
+"""Debian packages the tests need (PostgreSQL, Redis, antiword, libarchive, Chromium and a CJK font), installed
 with apt-get when missing and we are root, so that `pytest` works on a fresh machine."""
 
 from __future__ import annotations
