@@ -96,10 +96,39 @@ def crawl_and_report(
                                     {**settings, "RUN_LOCK_HELD": True})
         except RunLockHeld as exc:
             fail(str(exc), EXIT_LOCKED)
+    run_id = outcome.stats.get("policy/run_id")
+    if run_id is not None:
+        outcome.report = write_run_report(engine, db_url, run_id, settings)
     print_summary(outcome, db_url, quiet)
     for warning in outcome.stats.get("policy/warnings") or []:
         click.echo(f"warning: {warning}", err=True)
     return outcome
+
+
+def report_dir(db_url: str, overrides: dict[str, Any] | None = None) -> str:
+    from crawler.runner import project_settings
+
+    return project_settings(db_url, overrides).get("REPORT_DIR") or ""
+
+
+def write_run_report(engine: Any, db_url: str, run_id: int, settings: dict[str, Any]) -> Path | None:
+    """The HTML report of the run just finished (REPORT_ENABLED, in REPORT_DIR); a report that
+    cannot be written is a warning, never a failed crawl."""
+    from crawler.runner import project_settings
+    from pipelines.report import default_report_path, gather_report
+    from pipelines.report_html import write_report
+
+    project = project_settings(db_url, settings)
+    if not project.getbool("REPORT_ENABLED"):
+        return None
+    path = default_report_path(engine.url, run_id, project.get("REPORT_DIR"))
+    try:
+        return write_report(gather_report(engine, run_id), mask_url(db_url), path)
+    except Exception as exc:  # the crawl's outcome stands whatever happens to its report
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        click.echo(f"warning: the report of run {run_id} could not be written to {path}: "
+                   f"{reason}", err=True)
+        return None
 
 
 db_option = click.option(
@@ -133,6 +162,9 @@ def crawl(site_names: tuple[str, ...], sites_file: str | None, db: str | None, o
     A site's first crawl walks its lists to the last page; later runs stop paging a list at a
     page whose articles are all stored (`--full`, or `backfill = true` in the registry, walks
     everything again).
+
+    The run's HTML report is written to reports/run-N.html beside a SQLite store (REPORT_DIR
+    to choose, -s REPORT_ENABLED=false for none); the summary names it.
 
     Exit codes: 0 ok, 1 failed, 2 bad arguments or store, 3 degraded (a site's extraction
     looks broken: see the warning), 75 another crawl of this store is running.
@@ -210,6 +242,13 @@ def demo(db: str | None, quiet: bool) -> None:
     mirror_page = FIXTURE_WEB / "www.achie-mirror.test" / "a/chanye/2025/1022/123.html"
     click.echo(f"  policy-ingest extract {mirror_page}")
     click.echo("  (queries for data engineers: docs/schema.md)")
+    if outcome.report is not None:
+        click.echo(f"The run's report, to open in a browser: {outcome.report}")
+    if sqlite_path:
+        from crawler.browse import DEFAULT_PORT
+
+        click.echo(f"Browse the store: policy-ingest browse --db {shown}  "
+                   f"(Datasette on http://127.0.0.1:{DEFAULT_PORT}/)")
     sys.exit(outcome.exit_code)
 
 
@@ -255,6 +294,72 @@ def runs(db: str | None, limit: int, as_json: bool) -> None:
     Console(width=160).print(table)
 
 
+@main.command()
+@click.option("--run", "run_id", type=click.IntRange(min=1), help="The run to report on (default: the latest).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="The HTML file to write (default: run-N.html in REPORT_DIR: reports/ beside a SQLite store, else data/reports/ under the working directory).")
+@db_option
+def report(run_id: int | None, out: Path | None, db: str | None) -> None:
+    """One self-contained HTML report of a crawl run, with charts (opens with no network).
+
+    Pages, new articles and copies per site; rejection reasons; spam cut by kind; duplicate
+    clusters by size; field coverage per site with drift warnings; the run's new documents.
+    """
+    from pipelines.report import ReportError, default_report_path, gather_report
+    from pipelines.report_html import write_report
+
+    db_url, engine = open_checked_store(db)
+    try:
+        run_report = gather_report(engine, run_id)
+    except ReportError as exc:
+        fail(str(exc))
+    path = out or default_report_path(engine.url, run_report.run_id, report_dir(db_url))
+    try:
+        write_report(run_report, mask_url(db_url), path)
+    except OSError as exc:
+        fail(f"cannot write the report to {path}: {exc.strerror or exc}")
+    click.echo(f"report of run {run_report.run_id} ({run_report.status}): {path}")
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port on 127.0.0.1 (default: 8001, Datasette's own).")
+@db_option
+def browse(port: int | None, db: str | None) -> None:
+    """Serve the store in Datasette, read-only, on http://127.0.0.1:8001/ (or --port).
+
+    Tables and columns carry their descriptions from docs/schema.md, the example queries of
+    that doc are canned queries, and articles facet by site, issuer, document type, year and
+    validity. SQLite stores only; docs/operations.md says how to browse a PostgreSQL store.
+    """
+    from models.database import parse_database_url
+
+    db_url = resolve_database_url(db)
+    try:
+        url = parse_database_url(db_url)
+    except StoreError as exc:
+        fail(str(exc))
+    if url.get_backend_name() != "sqlite":
+        fail(f"browse serves SQLite stores, and {mask_url(url)} is PostgreSQL; browse it with "
+             f"pgweb or another PostgreSQL client (docs/operations.md, 'Browsing the store')")
+    path = Path(url.database or "")
+    if not path.is_file():
+        fail(f"no store at {path}; run `policy-ingest crawl` (or `policy-ingest demo`) first")
+    from crawler.browse import DEFAULT_PORT, HOST, listen, make_datasette, serve
+
+    port = port or DEFAULT_PORT
+    datasette = make_datasette(path)
+    try:
+        sock = listen(port)
+    except OSError as exc:
+        fail(f"cannot listen on {HOST}:{port} ({exc.strerror or exc}); is another browse "
+             f"running? Choose another port with --port")
+    click.echo(f"Serving {mask_url(url)} read-only at http://{HOST}:{port}/ (Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        serve(datasette, sock)
+    except KeyboardInterrupt:
+        pass
+
+
 def extracted_record(body: bytes, url: str, *, site: str | None = None,
                      declared: str | None = None,
                      selectors: dict[str, str] | None = None) -> dict[str, Any]:
@@ -297,13 +402,23 @@ def extracted_record(body: bytes, url: str, *, site: str | None = None,
 @click.option("--site", help="Registry site name, to use its parser and selectors.")
 @click.option("--charset", "declared", metavar="NAME", help="The charset the server declared, if known.")
 @click.option("--sites", "sites_file", type=click.Path(dir_okay=False), help="Site registry for --site selectors.")
-def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None) -> None:
-    """Print one saved page as JSON, exactly as the pipeline would store it (after cleaning).
+@click.option("--text", "text_only", is_flag=True, help="Print only the text (a page's body text, a file's text).")
+def extract(file: str, url: str | None, site: str | None, declared: str | None, sites_file: str | None,
+            text_only: bool) -> None:
+    """Print one saved page, or one attached file, as JSON.
 
-    Decodes the bytes itself (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted
-    on many pages of a site, duplicates) needs a crawl; everything else is applied here.
+    A page (HTML): exactly as the pipeline would store it (after cleaning); the bytes are
+    decoded here (GBK, GB18030, UTF-8, BOM). Cross-page evidence (paragraphs planted on many
+    pages of a site, duplicates) needs a crawl; everything else is applied here.
+
+    A file (PDF, DOCX, XLSX/XLS/ET, DOC/WPS, OFD, zip/rar/7z, told by its bytes, not its name):
+    {name, media_type, status, reason, pages, text}, read in a worker process under the
+    attachment limits, as a crawl reads it. With --text, exit status 1 when nothing was read.
     """
     body = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    if is_attached_file(body):
+        print_file_text(body, "stdin" if file == "-" else Path(file).name, text_only)
+        return
     page_url = url or (Path(file).resolve().as_uri() if file != "-" else "file:///dev/stdin")
     selectors = None
     if site:
@@ -314,7 +429,40 @@ def extract(file: str, url: str | None, site: str | None, declared: str | None, 
         except RegistryError:
             selectors = None  # a site not in the registry: its built-in parser, if any
     output = extracted_record(body, page_url, site=site, declared=declared, selectors=selectors)
+    if text_only:
+        click.echo(output["body_text"] or "")
+        return
     click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+
+
+def is_attached_file(body: bytes) -> bool:
+    """Bytes that are a document, archive or image rather than a page: what `extract` hands to
+    the attachment readers. Anything that may be markup or text stays with the page extractor."""
+    from pipelines.attachments import sniff_media_type
+    from pipelines.attachments.sniff import HTML, TEXT, XML
+
+    media_type = sniff_media_type(body)
+    if media_type is None:
+        return b"\x00" in body[:4096]  # binary of no known kind; text of no known kind is a page
+    return media_type not in (HTML, TEXT, XML)
+
+
+def print_file_text(body: bytes, name: str, text_only: bool) -> None:
+    from pipelines.attachments import FileReader
+
+    with FileReader() as reader:
+        result = reader.read(body, name)
+    if text_only:
+        if result.text:
+            click.echo(result.text)
+        if result.status != "ok" or result.reason:
+            click.echo(f"{result.status}: {result.reason}" if result.reason else result.status, err=True)
+        if not result.text:
+            sys.exit(1)
+        return
+    record = {"name": name, "media_type": result.media_type, "status": result.status,
+              "reason": result.reason, "pages": result.pages, "text": result.text}
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
 @main.command()
@@ -409,6 +557,8 @@ def print_summary(outcome: CrawlOutcome, db_url: str, quiet: bool) -> None:
         f"{figures['attachments_fetched']} · files new {figures['attachments_new']} · files "
         f"failed {figures['attachments_failed']} · store {mask_url(db_url)}"
     )
+    if outcome.report is not None:
+        line += f" · report {outcome.report}"
     console = Console(width=120)
     if quiet:
         console.print(line, soft_wrap=True, highlight=False)

@@ -26,6 +26,7 @@ class CrawlOutcome:
     status: str
     stats: dict[str, Any]
     figures: dict[str, Any]
+    report: Optional[Path] = None  # the run's HTML report, once written (crawler.cli)
 
     @property
     def exit_code(self) -> int:

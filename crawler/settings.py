@@ -121,6 +121,13 @@ SPOOL_DIR = os.environ.get("POLICY_INGEST_SPOOL") or "data/spool"
 SPOOL_RETRY_INTERVAL = 5
 SPOOL_CLOSE_WAIT = 300
 
+# --- run report ----------------------------------------------------------------------------
+# `policy-ingest crawl` writes the HTML report of each run (pipelines/report.py), run-N.html in
+# REPORT_DIR; empty: a reports/ folder beside a SQLite store, data/reports/ under the working
+# directory for PostgreSQL. `policy-ingest report` writes into the same folder by default.
+REPORT_ENABLED = os.environ.get("POLICY_INGEST_REPORT", "1").lower() not in ("0", "false", "no", "off")
+REPORT_DIR = os.environ.get("POLICY_INGEST_REPORT_DIR") or ""
+
 # --- pipeline ------------------------------------------------------------------------------
 # Pages are written INGEST_BATCH_SIZE to a transaction, after INGEST_BATCH_DELAY seconds, or
 # when the pages waiting hold half of Scrapy's SCRAPER_SLOT_MAX_ACTIVE_SIZE (5 MB) in served

@@ -12,14 +12,15 @@ from tests.support.postgres import PostgresServer
 
 if TYPE_CHECKING:
     from crawler.demo.server import FixtureWeb
+    from tests.support.browser import Browser
     from tests.support.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # The slow tier (`pytest -m "not slow"` leaves it out): a test is slow when it needs a server
 # process — PostgreSQL, Redis — or a real crawl in a subprocess, through one of these fixtures
-# (directly or through another fixture) ...
-SLOW_FIXTURES = frozenset({"postgres", "pg_url", "redis_server", "hostile_crawl"})
+# (directly or through another fixture), or a headless Chromium ...
+SLOW_FIXTURES = frozenset({"postgres", "pg_url", "redis_server", "hostile_crawl", "browser"})
 
 
 def _starts_postgresql(param: object) -> bool:
@@ -74,6 +75,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store' / 'policy.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    """A headless Chromium (Debian's, installed when missing), started once per test module:
+    Playwright's sync API holds this thread's event loop while it runs, which tests of other
+    modules (asyncio.run, Scrapy's reactor) must find free."""
+    from tests.support.browser import Browser
+
+    chromium = Browser().start()
+    try:
+        yield chromium
+    finally:
+        chromium.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,25 @@ for non-prose makes the tightest container around the article win, and known CMS
 
 Comment threads and forum replies are found here too (:func:`thread_lines`): repeated sibling
 blocks that each carry a reply marker (回复, 楼, 网友, "3小时前"...). Their prose counts against
-the containers above them, so the article's own text wins over a longer thread.
+the containers above them, so the article's own text wins over a longer thread. So does the prose
+of teaser lists (:func:`teaser_lines`: related articles, each opening with its title link and
+going on with a summary).
+
+The body may be one part of the article when the text goes on in sibling blocks of its container
+(paragraphs split across divs, text broken by a figure, an ad or a share bar, rows of a <td>
+layout): :func:`continuations` finds them, and the article is the body with its continuations.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
+from .text import normalize_space
 from .tree import Line, Tree, hint_text
 from .urls import classify_url
 
@@ -66,6 +75,20 @@ NEGATIVE_HINT_FACTOR = 0.85
 # body in a tighter wrapper, and is preferred.
 WRAPPER_SCORE_SHARE = 0.98
 WRAPPER_PROSE_SHARE = 0.95
+
+# --- continuations: the article going on in sibling blocks of the body's container -----------
+# A continuation is a block of the body's own tag, and class when both have one, whose lines are
+# mostly prose (this share of its weight), hardly linked, without thread lines or a title entry.
+CONTINUATION_PROSE_SHARE = 0.6
+CONTINUATION_LINK_SHARE = 0.2
+# Between two parts of the article, at most this many blocks of chrome (an ad, a figure caption,
+# a share bar, a short "related" box), with this many characters in all.
+INTERRUPTION_MAX_BLOCKS = 3
+INTERRUPTION_MAX_CHARS = 300
+# A block of at least this many lines whose median line is shorter than this is a list of short
+# items (notices, headlines), not paragraphs of the article.
+SHORT_ITEMS_MIN_LINES = 3
+SHORT_ITEM_CHARS = 30
 
 # --- page kind -------------------------------------------------------------------------------
 # Prose weight at which the article score saturates (a few paragraphs of a short notice).
@@ -133,29 +156,66 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class Body:
+    """The element chosen as the body and the sibling blocks that continue the article around it
+    (document order; empty when the body holds all of it)."""
+
+    element: Any | None
+    continuations: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScoredPage:
-    """A walked page with every element's totals and the element chosen as the body (or None)."""
+    """A walked page with every element's totals and the element chosen as the body (or None),
+    with the blocks that continue the article around it (:func:`continuations`)."""
 
     tree: Tree
     totals: dict[Any, Totals]
     body: Any | None
     threads: frozenset[int] = frozenset()  # lines of comment threads (:func:`thread_lines`)
+    continuations: tuple[Any, ...] = ()
 
     @property
+    def parts(self) -> list[Any]:
+        """The article's blocks in document order: the body and its continuations."""
+        if self.body is None:
+            return []
+        order = self.tree.order
+        return sorted((self.body, *self.continuations), key=lambda el: order.get(el, 0))
+
+    @cached_property
     def body_totals(self) -> Totals | None:
-        return self.totals.get(self.body) if self.body is not None else None
+        """What the article's lines add up to (the body's totals when it has no continuation)."""
+        if self.body is None:
+            return None
+        st = self.totals.get(self.body)
+        if st is None or not self.continuations:
+            return st
+        merged = replace(st)
+        for el in self.continuations:
+            _add(merged, self.totals[el])
+        return merged
+
+    def in_body(self, el: Any) -> bool:
+        """Is `el` inside the article: in the body or one of its continuations?"""
+        return any(self.tree.contains(part, el) for part in self.parts)
 
     def body_lines(self) -> list[Line]:
         st = self.body_totals
         if st is None:
             return []
         tree = self.tree
-        return [ln for ln in tree.lines[st.first:st.last + 1] if tree.contains(self.body, ln.owner)]
+        parts = self.parts
+        if len(parts) == 1:
+            return [ln for ln in tree.lines[st.first:st.last + 1]
+                    if tree.contains(self.body, ln.owner)]
+        return [ln for ln in tree.lines[st.first:st.last + 1]
+                if any(tree.contains(part, ln.owner) for part in parts)]
 
 
 def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
-    """Indexes of the lines inside comment threads and forum replies (`totals` unweighted by
-    threads: :func:`score_elements` without them).
+    """Indexes of the lines inside comment threads and forum replies (`totals` as
+    :func:`score_elements` gives them, before :func:`count_against`).
 
     A marker line (short, with 回复/楼/网友/评论/举报...) climbs to its *item*: the nearest block
     with at least ``THREAD_MIN_ITEMS`` siblings of its tag and class. A parent whose items mostly
@@ -163,10 +223,11 @@ def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
     first post much longer than the replies is the article and stays out.
     """
     marked: dict[Any, set[Any]] = {}
+    counts: dict[Any, Counter[tuple[Any, str]]] = {}
     for line in tree.lines:
         if line.chars > MARKER_LINE_MAX_CHARS or not _THREAD_MARKER_RE.search(line.text):
             continue
-        item = _thread_item(line.owner)
+        item = _thread_item(line.owner, counts)
         if item is not None:
             marked.setdefault(item.getparent(), set()).add(item)
     found: set[int] = set()
@@ -195,20 +256,64 @@ def thread_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
     return frozenset(found)
 
 
+def teaser_lines(tree: Tree, totals: dict[Any, Totals]) -> frozenset[int]:
+    """Indexes of the lines of teaser lists: related or recommended articles, each an item that
+    opens with its title link and may go on with a summary and a date.
+
+    An item is the nearest block above a line of ``ENTRY_LINK_CHARS`` link characters that is
+    repeated by ``THREAD_MIN_ITEMS`` siblings of its tag and class and whose text begins with
+    the link; a parent whose items mostly open so holds a list. Only lists with prose matter
+    (a list of bare links already weighs against its containers), so a summary line is needed.
+    """
+    entries: dict[Any, set[Any]] = {}  # parent -> items whose first line holds a title link
+    counts: dict[Any, Counter[tuple[Any, str]]] = {}
+    lines = tree.lines
+    for line in lines:
+        if line.link_chars < ENTRY_LINK_CHARS:
+            continue
+        item = _thread_item(line.owner, counts)
+        if item is not None and item in totals and totals[item].first == line.idx:
+            entries.setdefault(item.getparent(), set()).add(item)
+    found: set[int] = set()
+    for parent, items in entries.items():
+        if len(items) < THREAD_MIN_ITEMS:
+            continue
+        item_lines = [ln for c in items for ln in lines[totals[c].first:totals[c].last + 1]]
+        if not any(line_value(ln)[0] > 0 for ln in item_lines):
+            continue
+        opening = [c for c in items if _opens_with_link(c, lines[totals[c].first])]
+        sig = _signature(next(iter(items)))
+        siblings = sum(1 for c in parent if _signature(c) == sig and c in totals)
+        if len(opening) >= THREAD_MIN_ITEMS and len(opening) >= THREAD_MARKED_SHARE * siblings:
+            found.update(ln.idx for c in opening
+                         for ln in lines[totals[c].first:totals[c].last + 1])
+    return frozenset(found)
+
+
+def _opens_with_link(item: Any, first: Line) -> bool:
+    """Does the item's text begin with its first link's text?"""
+    for a in item.iter("a"):
+        text = normalize_space(a.text or "") or normalize_space(a.text_content())
+        if text:
+            return first.text.startswith(text[:ENTRY_LINK_CHARS])
+    return False
+
+
 def _signature(el: Any) -> tuple[Any, str]:
     return el.tag, el.get("class") or ""
 
 
-def _thread_item(el: Any) -> Any | None:
-    """The nearest block at or above `el` repeated by siblings of its tag and class."""
+def _thread_item(el: Any, counts: dict[Any, Counter[tuple[Any, str]]]) -> Any | None:
+    """The nearest block at or above `el` repeated by siblings of its tag and class; `counts`
+    keeps each parent's children counted by tag and class across calls."""
     for _ in range(THREAD_ITEM_MAX_DEPTH):
         parent = el.getparent()
         if parent is None or el.tag in ("body", "html"):
             return None
-        sig = _signature(el)
-        if sum(1 for c in parent if c.tag == sig[0] and (c.get("class") or "") == sig[1]) >= (
-            THREAD_MIN_ITEMS
-        ):
+        known = counts.get(parent)
+        if known is None:
+            known = counts[parent] = Counter(_signature(c) for c in parent)
+        if known[_signature(el)] >= THREAD_MIN_ITEMS:
             return el
         el = parent
     return None
@@ -232,16 +337,13 @@ def line_value(line: Line) -> tuple[float, float]:
     return 0.0, LABEL_PENALTY * chars + line.link_chars
 
 
-def score_elements(tree: Tree, threads: frozenset[int] = frozenset()) -> dict[Any, Totals]:
-    """Every walked element's totals; the lines of `threads` count against their containers."""
+def score_elements(tree: Tree) -> dict[Any, Totals]:
+    """Every walked element's totals."""
     # Sum the lines per owner, then push totals up the tree once per element, children before
     # parents (reverse document order): O(elements), not O(lines x depth).
     totals: dict[Any, Totals] = {}
     for line in tree.lines:
-        if line.idx in threads:
-            good, bad = 0.0, THREAD_PENALTY * line.chars
-        else:
-            good, bad = line_value(line)
+        good, bad = line_value(line)
         st = totals.get(line.owner)
         if st is None:
             st = totals[line.owner] = Totals(first=line.idx)
@@ -269,16 +371,36 @@ def score_elements(tree: Tree, threads: frozenset[int] = frozenset()) -> dict[An
             totals[parent] = replace(st)
             heapq.heappush(heap, (-order[parent], id(parent), parent))
             continue
-        ps.good += st.good
-        ps.bad += st.bad
-        ps.chars += st.chars
-        ps.link_chars += st.link_chars
-        ps.links += st.links
-        ps.untrusted_links += st.untrusted_links
-        ps.spam += st.spam
-        ps.first = min(ps.first, st.first) if ps.first >= 0 else st.first
-        ps.last = max(ps.last, st.last)
+        _add(ps, st)
     return totals
+
+
+def count_against(tree: Tree, totals: dict[Any, Totals], lines: frozenset[int]) -> None:
+    """Make the `lines` (of threads and teaser lists) weigh against every element above them,
+    in place: a few lines' change carried up their ancestors, not the page scored again."""
+    for idx in lines:
+        line = tree.lines[idx]
+        good, bad = line_value(line)
+        good_change = -good
+        bad_change = THREAD_PENALTY * line.chars - bad
+        el = line.owner
+        while el is not None and el in totals:
+            st = totals[el]
+            st.good += good_change
+            st.bad += bad_change
+            el = el.getparent()
+
+
+def _add(into: Totals, st: Totals) -> None:
+    into.good += st.good
+    into.bad += st.bad
+    into.chars += st.chars
+    into.link_chars += st.link_chars
+    into.links += st.links
+    into.untrusted_links += st.untrusted_links
+    into.spam += st.spam
+    into.first = min(into.first, st.first) if into.first >= 0 else st.first
+    into.last = max(into.last, st.last)
 
 
 def _element_score(el: Any, st: Totals) -> float:
@@ -296,11 +418,15 @@ def _element_score(el: Any, st: Totals) -> float:
     return score
 
 
-def choose_body(tree: Tree, totals: dict[Any, Totals], selected: list[Any]) -> Any | None:
-    """The body: the site's selector when it names a walked element, else the best score."""
+def choose_body(
+    tree: Tree, totals: dict[Any, Totals], selected: list[Any],
+    threads: frozenset[int] = frozenset(),
+) -> Body:
+    """The body: the site's selector when it names a walked element, else the best score, with
+    the blocks that continue the article around it (none for a site's selector)."""
     for el in selected:
         if not isinstance(el, str) and el in totals:
-            return el
+            return Body(el)
     best = None
     best_score = 0.0
     scores: dict[Any, float] = {}
@@ -312,7 +438,7 @@ def choose_body(tree: Tree, totals: dict[Any, Totals], selected: list[Any]) -> A
         if s > best_score:
             best, best_score = el, s
     if best is None:
-        return None
+        return Body(None)
     # Equal scores mean a wrapper holds nothing but the body: take the innermost one. The
     # wrapper's own bonus is left out of the comparison: a CMS container around the text and
     # its furniture (meta line, related links, comment box) gives way to the text's own block.
@@ -327,7 +453,107 @@ def choose_body(tree: Tree, totals: dict[Any, Totals], selected: list[Any]) -> A
             if tree.order.get(el, 0) > tree.order.get(best, 0):
                 best, best_score, best_good = el, max(s, best_score), st.good
                 best_raw = st.good - st.bad
-    return best
+    # The same for a run of the best's children that wrap paragraphs (not paragraphs, whose
+    # run would leave out the headings and tables between them): the article in several
+    # blocks with chrome between and after them gives way to its blocks.
+    children = [c for c in best if c in scores]
+    if len(children) >= 2:
+        lead = max(children, key=scores.__getitem__)
+        run = continuations(tree, totals, lead, threads)
+        if run and not any(_owns_lines(tree, totals, el) for el in (lead, *run)):
+            run_good = sum(totals[el].good for el in (lead, *run))
+            run_raw = sum(totals[el].good - totals[el].bad for el in (lead, *run))
+            if (run_raw >= min(best_score, best_raw) * WRAPPER_SCORE_SHARE
+                    and run_good >= best_good * WRAPPER_PROSE_SHARE):
+                return Body(lead, run)
+    return Body(best, continuations(tree, totals, best, threads))
+
+
+def continuations(
+    tree: Tree, totals: dict[Any, Totals], body: Any, threads: frozenset[int] = frozenset()
+) -> tuple[Any, ...]:
+    """Sibling blocks of the body's container that carry on the article, in document order.
+
+    The body is first widened to the outermost wrapper that holds the same lines (a <td> to its
+    row when the row's other cells are empty). From there, each way, siblings of its tag that
+    read as prose (:func:`_continues`) join the article; chrome between them (an ad, a figure
+    caption, a share bar, a short related box: at most ``INTERRUPTION_MAX_BLOCKS`` blocks of
+    ``INTERRUPTION_MAX_CHARS`` in all) is stepped over and left out; anything else ends the
+    article: a comment thread, a sidebar, a long list, a block of another shape.
+    """
+    st = totals.get(body)
+    if st is None:
+        return ()
+    unit = body
+    parent = unit.getparent()
+    while parent is not None and parent.tag not in ("body", "html"):
+        ps = totals.get(parent)
+        if ps is None or ps.first != st.first or ps.last != st.last:
+            break
+        unit, parent = parent, parent.getparent()
+    if parent is None:
+        return ()
+    siblings = [c for c in parent if c in totals]
+    at = siblings.index(unit)
+    found = [*_run(tree, totals, unit, siblings[at + 1:], threads),
+             *_run(tree, totals, unit, siblings[at - 1::-1] if at else [], threads)]
+    return tuple(sorted(found, key=lambda el: tree.order.get(el, 0)))
+
+
+def _owns_lines(tree: Tree, totals: dict[Any, Totals], el: Any) -> bool:
+    """Does `el` hold text of its own (a paragraph, a cell of <br> lines), not only blocks?"""
+    st = totals[el]
+    return any(ln.owner is el for ln in tree.lines[st.first:st.last + 1])
+
+
+def _run(tree: Tree, totals: dict[Any, Totals], unit: Any, siblings: list[Any],
+         threads: frozenset[int]) -> list[Any]:
+    """The continuations among `siblings`, walked away from the body."""
+    found: list[Any] = []
+    gap_blocks = gap_chars = 0
+    for el in siblings:
+        st = totals[el]
+        if threads and any(i in threads for i in range(st.first, st.last + 1)):
+            break
+        if _continues(tree, totals, el, unit):
+            found.append(el)
+            gap_blocks = gap_chars = 0
+            continue
+        gap_blocks += 1
+        gap_chars += st.chars
+        if (st.good > st.bad or gap_blocks > INTERRUPTION_MAX_BLOCKS
+                or gap_chars > INTERRUPTION_MAX_CHARS):
+            break
+    return found
+
+
+def _continues(tree: Tree, totals: dict[Any, Totals], el: Any, unit: Any) -> bool:
+    """Does block `el`, a sibling of the body's `unit`, read as more of the same article?"""
+    st = totals[el]
+    if el.tag != unit.tag or st.good <= st.bad:
+        return False
+    own, theirs = el.get("class"), unit.get("class")
+    if own and theirs and own != theirs:
+        return False
+    if (st.good < CONTINUATION_PROSE_SHARE * (st.good + st.bad)
+            or st.link_chars > CONTINUATION_LINK_SHARE * st.chars):
+        return False
+    hint = hint_text(el)
+    if hint.strip() and _NEGATIVE_HINT_RE.search(hint.lower()):
+        return False
+    if el.tag == "tr" and sum(1 for cell in el if cell in totals) > 1:
+        return False  # a row of columns side by side: the text goes down the rows, not across
+    lines = tree.lines[st.first:st.last + 1]
+    if len(lines) >= SHORT_ITEMS_MIN_LINES and (
+        sorted(ln.chars for ln in lines)[len(lines) // 2] < SHORT_ITEM_CHARS
+    ):
+        return False
+    # A title link makes the block an entry of a list; a reply marker (回复, 举报) a comment.
+    return not any(
+        ln.link_chars >= ENTRY_LINK_CHARS
+        or (ln.chars <= MARKER_LINE_MAX_CHARS and _THREAD_MARKER_RE.search(ln.text))
+        for ln in lines
+    )
 
 
 def _is_link_item(line: Line) -> bool:

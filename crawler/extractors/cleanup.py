@@ -186,7 +186,7 @@ def body_text(scored: ScoredPage, title: str | None, cut: Collection[int] = ()) 
     """The body's paragraphs without its furniture: editor and meta lines, the title repeated,
     print/close/share links, pagers and click counters, comment threads, and the lines whose
     index is in `cut` (the information table); and the first copy of a doubled body."""
-    body_el = scored.body
+    parts = scored.parts
     if scored.body_totals is None:
         return BodyText([], EdgeLabels([]))
     body_lines = scored.body_lines()
@@ -217,7 +217,7 @@ def body_text(scored: ScoredPage, title: str | None, cut: Collection[int] = ()) 
         else:
             drop = line.idx in cut
         if drop:
-            if line.owner is not body_el:
+            if line.owner not in parts:
                 drops.append((line.owner, line.text))
             continue
         if (near_edge and line.link_chars >= line.chars * 0.9 and line.punct == 0
@@ -299,7 +299,7 @@ def repeated_copies(
     # legitimately hidden elements (display:none templates) walked separately.
     groups: dict[Any, list[str]] = {}
     for line in tree.lines:
-        if line.dup and not tree.contains(body_el, line.owner):
+        if line.dup and not scored.in_body(line.owner):
             key = line.text.replace(" ", "")
             if key in body_keys:
                 top = _top_container(tree, line.owner, body_el)
@@ -335,35 +335,38 @@ def _drop(el: Any) -> None:
 
 
 def body_html(scored: ScoredPage, drops: list[tuple[Any, str]]) -> str:
-    """The body container as sanitised HTML: hidden and dropped lines cut, links absolute.
+    """The article's blocks (the body and its continuations) as sanitised HTML: hidden and
+    dropped lines cut, links absolute.
 
     Edits the tree in place: call it after everything else has read the tree.
     """
-    body_el = scored.body
-    if body_el is None:
+    parts = scored.parts
+    if not parts:
         return ""
     tree = scored.tree
     for el in tree.hidden:  # hidden elements were never walked, so test ancestry directly
-        if el is not body_el and any(anc is body_el for anc in el.iterancestors()):
+        if el not in parts and any(anc in parts for anc in el.iterancestors()):
             _drop(el)
     for el, text in drops:
-        if el is not body_el and el_text(el) == text and tree.contains(body_el, el):
+        if el not in parts and el_text(el) == text and scored.in_body(el):
             _drop(el)
-    for img in body_el.iter("img"):
-        lazy_src = next(filter(None, map(img.get, ("oldsrc", "data-src", "data-original"))), None)
-        if lazy_src and not img.get("src"):
-            img.set("src", lazy_src)
-    try:
-        body_el.make_links_absolute(tree.url, resolve_base_href=True, handle_failures="discard")
-    except (ValueError, TypeError):
-        pass
-    try:
-        html = lxml.html.tostring(body_el, encoding="unicode", with_tail=False)
-    except (ValueError, TypeError):
-        return ""
-    html = _PAGE_MARKER_RE.sub("", html)
+    html = []
+    for part in parts:
+        for img in part.iter("img"):
+            lazy_src = next(filter(None, map(img.get, ("oldsrc", "data-src", "data-original"))),
+                            None)
+            if lazy_src and not img.get("src"):
+                img.set("src", lazy_src)
+        try:
+            part.make_links_absolute(tree.url, resolve_base_href=True, handle_failures="discard")
+        except (ValueError, TypeError):
+            pass
+        try:
+            html.append(lxml.html.tostring(part, encoding="unicode", with_tail=False))
+        except (ValueError, TypeError):
+            continue
     return nh3.clean(
-        html,
+        _PAGE_MARKER_RE.sub("", "\n".join(html)),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},

@@ -15,7 +15,15 @@ from typing import Any, ClassVar
 
 from pipelines.spam.vocabulary import count_terms
 
-from .candidates import ScoredPage, choose_body, page_kind, score_elements, thread_lines
+from .candidates import (
+    ScoredPage,
+    choose_body,
+    count_against,
+    page_kind,
+    score_elements,
+    teaser_lines,
+    thread_lines,
+)
 from .cleanup import body_html, body_text, judge_hidden, link_farms, repeated_copies, scan_scripts
 from .links import attachments, next_pages
 from .metadata import column_path, read_head, read_metadata, site_name
@@ -93,11 +101,11 @@ class GenericParser:
             signals.setdefault("hidden_spam_terms", 0)
 
         totals = score_elements(tree)
-        threads = thread_lines(tree, totals)
-        if threads:
-            totals = score_elements(tree, threads)
-        body_el = choose_body(tree, totals, selectors.select(root, "body"))
-        scored = ScoredPage(tree, totals, body_el, threads)
+        # Lines that are not the article's wherever they sit: replies and teaser lists.
+        threads = thread_lines(tree, totals) | teaser_lines(tree, totals)
+        count_against(tree, totals, threads)
+        chosen = choose_body(tree, totals, selectors.select(root, "body"), threads)
+        scored = ScoredPage(tree, totals, chosen.element, threads, chosen.continuations)
         title = choose_title(scored, head, selectors.text(root, "title"))
         page.title_raw = head.title_raw
         page.meta = head.meta

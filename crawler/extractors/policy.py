@@ -154,8 +154,7 @@ def find_info_table(scored: ScoredPage) -> InfoTable:
             members.append(after)
     values = read_table([lines[i].parts for i in members])
     text = "\n".join(lines[i].text for i in members)
-    body = scored.body
-    in_body = body is not None and any(tree.contains(body, lines[i].owner) for i in members)
+    in_body = any(scored.in_body(lines[i].owner) for i in members)
     if not in_body:
         return InfoTable(values, frozenset(members))
     where = element if element is not None else lines[members[0]].owner

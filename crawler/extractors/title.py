@@ -260,5 +260,22 @@ def _title_from_raw(scored: ScoredPage, head: Head) -> str | None:
     if body_bg:
         ranked = sorted(clean, key=lambda s: (containment(s, body_bg), len(s)), reverse=True)
         if containment(ranked[0], body_bg) >= 0.5:
-            return ranked[0]
-    return clean[0] if len(clean[0]) >= 4 or len(clean) == 1 else max(clean, key=len)
+            return _shown_part(ranked[0], scored)
+    chosen = clean[0] if len(clean[0]) >= 4 or len(clean) == 1 else max(clean, key=len)
+    return _shown_part(chosen, scored)
+
+
+def _shown_part(segment: str, scored: ScoredPage) -> str:
+    """A <title> segment that runs on past the heading the page shows, words after a space
+    (``X 东区办事处`` over a line ``X``: a source or column the site appends): the shown part."""
+    words = segment.split()
+    if len(words) < 2:
+        return segment
+    st = scored.body_totals
+    end = st.first if st is not None else len(scored.tree.lines)
+    shown = {normalize_space(line.text) for line in scored.tree.lines[:end]}
+    for n in range(len(words) - 1, 0, -1):
+        prefix = " ".join(words[:n])
+        if len(prefix) >= FULL_LENGTH_CHARS and prefix in shown:
+            return prefix
+    return segment

@@ -46,7 +46,10 @@ HIDDEN_STYLE_RE = re.compile(
     r"|overflow\s*:\s*hidden[^\"]*(?:^|[;\s])(?:width|height)\s*:\s*[01](?:px)?\s*(?:;|$)",
     re.I,
 )
-_COLOUR_RE = re.compile(r"(?:^|[;\s])(background(?:-color)?|color)\s*:\s*([#\w]+)", re.I)
+# A colour is a name, a #hex or a functional value (rgb(56, 58, 66)): compared whole.
+_COLOUR_RE = re.compile(
+    r"(?:^|[;\s])(background(?:-color)?|color)\s*:\s*(\w+\([^)]*\)|[#\w]+)", re.I
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -184,7 +187,9 @@ def _same_colours(style: str) -> bool:
         return False
     colours: dict[str, str] = {}
     for prop, value in _COLOUR_RE.findall(style):
-        colours["bg" if prop.lower().startswith("background") else "fg"] = value.lower()
+        colours["bg" if prop.lower().startswith("background") else "fg"] = (
+            value.lower().replace(" ", "")
+        )
     return "fg" in colours and colours.get("fg") == colours.get("bg")
 
 

@@ -119,3 +119,14 @@ def test_band_table_candidates_equal_datasketch_minhashlsh() -> None:
         expected = set(lsh.query(LeanMinHash(seed=1, hashvalues=hv[q], scheme="affine32")))
         got = set(table.candidates(table.keys(hv[q]), index._band_keys).tolist())
         assert got == expected
+
+
+@pytest.mark.slow
+def test_attachments_benchmark_reports_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "attachments.json"
+    assert main(["attachments", "--repeat", "1", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    kinds = {row["media_type"] for row in figures["formats"]}
+    assert {"application/pdf", "application/ofd", "application/zip", "application/msword"} <= kinds
+    assert all(row["sandbox_files_per_s"] > 0 and row["inline_files_per_s"] > 0 for row in figures["formats"])
+    assert "mixed batch" in capsys.readouterr().out

@@ -219,6 +219,11 @@ def test_demo_on_a_fresh_directory(tmp_path: Path) -> None:
     assert "duplicates 9" in proc.stdout and "spam removed" in proc.stdout
     assert "Next, try:" in proc.stdout
     assert store_counts(f"sqlite:///{tmp_path / 'demo' / 'policy.db'}") == (EXPECTED_ARTICLES, EXPECTED_COPIES)
+    # It ends by naming the run's report and the command that browses the store.
+    report_line, browse_line = proc.stdout.strip().splitlines()[-2:]
+    report = Path("demo") / "reports" / "run-1.html"
+    assert report_line.endswith(f": {report}") and (tmp_path / report).is_file()
+    assert browse_line.startswith("Browse the store: policy-ingest browse --db sqlite:///demo/policy.db")
 
 
 def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: FixtureWeb, tmp_path: Path) -> None:
@@ -242,6 +247,9 @@ def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: Fixture
     engine.dispose()
     assert run.status == "degraded" and "site gxt_gov" in run.message
     assert run.stats["sites"]["gxt_gov"]["coverage"]["articles"] == 6
+    # The run's report carries the warning beside the site's field coverage.
+    report = (tmp_path / "reports" / f"run-{run.id}.html").read_text("utf-8")
+    assert 'class="warning drift">site gxt_gov: median body length fell to' in report
 
 
 def test_scrapy_own_cli_runs_the_same_pipeline(fixture_web: FixtureWeb, tmp_path: Path) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import text
 
 from datetime import date, datetime, timezone
 
 from crawler.demo.server import FixtureWeb
+from crawler.schema_doc import example_queries
 from models.database import create_store_engine, open_store
 from pipelines.export import article_batches
 from pipelines.ingest import Ingestor
@@ -18,13 +17,13 @@ from pipelines.store import ArticleStore
 from tests.support.crawl import ROOT, run_crawl
 
 DOC = (ROOT / "docs" / "schema.md").read_text("utf-8")
-BLOCKS = re.findall(r"```sql( sqlite| postgresql| policy)?\n(.*?)```", DOC, re.S)
-POLICY_QUERIES = [sql.strip() for tag, sql in BLOCKS if tag.strip() == "policy"]
+QUERIES = example_queries(DOC)  # as `policy-ingest browse` reads them
+POLICY_QUERIES = [query.sql for query in QUERIES if query.tag == "policy"]
 
 
 def queries_for(backend: str) -> list[str]:
     """The demo-store queries for `backend` (not the `policy` ones: the demo web has none)."""
-    return [sql.strip() for tag, sql in BLOCKS if tag.strip() in ("", backend)]
+    return [query.sql for query in QUERIES if query.tag in ("", backend)]
 
 
 def test_the_doc_has_a_dozen_queries() -> None:

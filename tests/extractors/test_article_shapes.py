@@ -274,3 +274,18 @@ def test_a_badge_in_front_of_the_heading_is_no_part_of_the_title() -> None:
     # A heading that merely begins with the word keeps it.
     html = html.replace(f'<span class="tag">原创</span>{TITLE}', f"原创{TITLE}")
     assert parse(html).title == f"原创{TITLE}"
+
+
+def test_words_the_title_tag_appends_after_a_space_are_no_part_of_the_title() -> None:
+    """<title> runs on past the heading shown on the page (a department, a column) after a space,
+    and the heading sits in an inline element of a centred old-layout cell."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in ARTICLE)
+    for appended in ("市经信局", "政务动态 工作信息"):
+        html = (f'<html><head><meta charset="gbk"><title>{TITLE} {appended}_东海网</title></head>'
+                f'<body>{NAV}<table><tr><td><div align="center"><span class="bt"><b>{TITLE}</b>'
+                f'</span><br></div></td></tr><tr><td>{paragraphs}</td></tr></table>{FOOT}'
+                '</body></html>')
+        assert parse(html).title == TITLE, appended
+    # A title whose words after a space are shown with it keeps them.
+    html = html.replace(f"<b>{TITLE}</b>", f"<b>{TITLE} {appended}</b>")
+    assert parse(html).title == f"{TITLE} {appended}"

@@ -232,6 +232,7 @@ def test_entity_encoded_title_with_script_restore() -> None:
 @pytest.mark.parametrize("style", [
     "display:none", "visibility:hidden;height:0;overflow:hidden", "position:absolute;left:-9999px;top:-9999px",
     "font-size:0;line-height:0", "color:#ffffff;background:#ffffff",
+    "color: rgb(255, 255, 255); background-color: rgb(255,255,255)",
 ])
 def test_hidden_spam_block_is_removed(style: str) -> None:
     page = parse(dede_page(extra_body=f'<div style="{style}">{SPAM_LINKS}</div>'))
@@ -254,6 +255,15 @@ def test_document_write_hidden_markup() -> None:
     hidden = [r for r in page.removals if r.kind == "hidden_block"]
     assert hidden and "document.write" in (hidden[0].detail or "")
     assert page.signals["document_write_hidden"] is True
+
+
+def test_text_in_two_functional_colours_is_visible() -> None:
+    # Editors style code and quotes as rgb() pairs: the values differ, only the word "rgb" agrees.
+    code = ('<pre><code style="color: rgb(56, 58, 66); background: rgb(250, 250, 250);">'
+            "client = redis.Redis()\nhandler = pymongo.MongoClient().test.data</code></pre>")
+    page = parse(dede_page(extra_body=code))
+    assert any("client = redis.Redis()" in p for p in page.paragraphs)
+    assert page.signals["hidden_elements"] == 0
 
 
 def test_legitimate_hidden_tabs_are_not_spam() -> None:

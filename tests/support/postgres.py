@@ -17,6 +17,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from tests.support.debian import ensure
+
 PASSWORD = "s3cret-Pw%41"  # has a % so URL quoting and masking are exercised for real
 USER = "policy"
 
@@ -36,24 +38,7 @@ def find_bindir() -> Path | None:
 
 
 def ensure_installed() -> Path:
-    bindir = find_bindir()
-    if bindir is not None:
-        return bindir
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise RuntimeError(
-            "PostgreSQL server binaries not found; install Debian's postgresql package "
-            "(apt-get install postgresql) to run the tests"
-        )
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
-        check=True, env=env, stdout=subprocess.DEVNULL,
-    )
-    bindir = find_bindir()
-    if bindir is None:
-        raise RuntimeError("apt-get installed postgresql but no initdb was found")
-    return bindir
+    return ensure(find_bindir, "postgresql")
 
 
 class PostgresServer:

@@ -14,23 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.debian import ensure_program
+
 PASSWORD = "r3dis-S3cret"
 
 
 def ensure_installed() -> str:
-    binary = shutil.which("redis-server")
-    if binary:
-        return binary
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise RuntimeError("redis-server not found; install Debian's redis-server package to run the tests")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "redis-server"],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
-    binary = shutil.which("redis-server")
-    if not binary:
-        raise RuntimeError("apt-get installed redis-server but it is not on PATH")
-    return binary
+    return ensure_program("redis-server")
 
 
 class RedisServer:
