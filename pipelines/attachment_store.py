@@ -282,8 +282,8 @@ class FileWrites:
         updates = []
         for link_id, (article_id, attachment_id) in links.items():
             relation, copy_of, similarity = ATTACHMENT, None, None
-            found = dict(reversed(known_copies.get(attachment_id, [])))
-            same = found.get(article_id)
+            similarity_to = dict(reversed(known_copies.get(attachment_id, [])))
+            same = similarity_to.get(article_id)
             if same is None:
                 same = text_relation(
                     body_entries.get(article_id), file_entries.get(attachment_id), self.params

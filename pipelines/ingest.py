@@ -26,12 +26,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from pipelines.attached import PreparedAttachment
 from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, doc_from_entry, relation_to
 from pipelines.items import ArticleItem, RejectedPageItem, spam_cut_count
+from pipelines.normalize import Script
 from pipelines.spam.counter import ParagraphFrequency
 from pipelines.store import (
     NEW_ARTICLE,
@@ -104,7 +105,7 @@ def dedup_document(cleaned: Cleaned, params: DedupParams) -> DedupDoc:
 
 def text_document(text: str, original_script: str, params: DedupParams) -> DedupDoc:
     """The near-duplicate document of a normalised text that is no page (an attached file's)."""
-    return _documents(params).document(text, original_script=original_script)  # type: ignore[arg-type]
+    return _documents(params).document(text, original_script=cast(Script, original_script))
 
 
 def encode_entry(doc: DedupDoc, params: DedupParams) -> bytes:
@@ -304,7 +305,7 @@ class Ingestor:
             for candidate in self.index.query(file.doc):
                 judged = relation_to(candidate, file.doc, self.params)
                 if judged is not None:
-                    copies.append((int(candidate.article_id), judged[1]))  # type: ignore[call-overload]
+                    copies.append((int(candidate.article_id), judged[1]))  # type: ignore[arg-type]
         outcome = batch.files.save_file(file, copies)
         return IngestResult(outcome, file=file)
 
@@ -319,7 +320,7 @@ class Ingestor:
                 judged = relation_to(candidate, doc, self.params)
                 if judged is not None:
                     copies.setdefault(attachment_id, []).append(
-                        (int(candidate.article_id), judged[1]))  # type: ignore[call-overload]
+                        (int(candidate.article_id), judged[1]))  # type: ignore[arg-type]
         return self.store.judge_attachment_links(copies)
 
     def _same_number(self, batch: StoreBatch, page: ArticleItem, doc: DedupDoc) -> ArticleItem:

@@ -21,7 +21,8 @@ from tests.support.crawl import ROOT
 
 DOC = (ROOT / "docs" / "schema.md").read_text("utf-8")
 #: The tables whose every column the doc describes (an id is an id).
-DESCRIBED = ("articles", "article_copies", "rejected_pages", "removals", "crawl_runs", "article_links")
+DESCRIBED = ("articles", "article_copies", "rejected_pages", "removals", "crawl_runs", "article_links",
+             "attachments", "article_attachments", "attachment_urls", "attachment_files")
 
 
 def test_the_packaged_metadata_is_made_from_the_doc() -> None:
