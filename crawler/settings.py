@@ -98,8 +98,8 @@ INCREMENTAL_RECHECK_DAYS = 7
 # and ATTACHMENTS_PER_RUN files in a run are fetched (the others wait for a later run). A file
 # stored once is not fetched again until INCREMENTAL_RECHECK_DAYS have passed, and then with a
 # conditional request. Files are read in ATTACHMENT_READERS sandboxed processes (-1: one per
-# core but the crawler's, as INGEST_WORKERS), each stopped after ATTACHMENT_READ_SECONDS or
-# ATTACHMENT_READ_MEMORY bytes.
+# core: files come last in a run, when the crawler's own core is free), each stopped after
+# ATTACHMENT_READ_SECONDS or ATTACHMENT_READ_MEMORY bytes.
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default

@@ -105,7 +105,9 @@ class IngestPipeline:
         self._flush_call: Any = None
         self.settings = settings
         readers = settings.getint("ATTACHMENT_READERS", -1)
-        self.file_readers = default_processes() if readers < 0 else max(1, readers)
+        # Files come last in a run (priority -10), when the crawler's core is free: one reader a
+        # core (500-page benchmark: 30.6 s with two readers on two cores, 35.1 s with one).
+        self.file_readers = default_processes(caller_busy=False) if readers < 0 else max(1, readers)
         self.files: Optional[FilePreparer] = None
 
     @classmethod
