@@ -19,11 +19,23 @@ from typing import Any, Optional
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from models import (
-    ArticleAttachment, ArticleCopy, Attachment, AttachmentFile, AttachmentUrl, DedupEntry,
+    ArticleAttachment,
+    ArticleCopy,
+    Attachment,
+    AttachmentFile,
+    AttachmentUrl,
+    DedupEntry,
 )
 from pipelines.attached import (
-    ATTACHMENT, COPY_OF_ARTICLE, FAILED, SAME_AS_BODY, SKIPPED, TOO_LARGE, PreparedAttachment,
-    gzip_file, text_relation,
+    ATTACHMENT,
+    COPY_OF_ARTICLE,
+    FAILED,
+    SAME_AS_BODY,
+    SKIPPED,
+    TOO_LARGE,
+    PreparedAttachment,
+    gzip_file,
+    text_relation,
 )
 from pipelines.dedup import DedupParams
 

@@ -7,7 +7,11 @@ from urllib.parse import quote
 import pytest
 
 from pipelines.attached import (
-    attachment_name, disposition_filename, file_text, link_names_a_file, text_relation,
+    attachment_name,
+    disposition_filename,
+    file_text,
+    link_names_a_file,
+    text_relation,
     url_filename,
 )
 from pipelines.dedup import DedupParams

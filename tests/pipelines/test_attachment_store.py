@@ -15,10 +15,18 @@ from sqlalchemy import func, select
 from models import ArticleAttachment, Attachment, AttachmentFile, AttachmentUrl
 from models.database import open_store
 from pipelines.attached import (
-    COPY_OF_ARTICLE, FAILED, SAME_AS_BODY, TOO_LARGE, PreparedAttachment, prepare_attachment,
+    COPY_OF_ARTICLE,
+    FAILED,
+    SAME_AS_BODY,
+    TOO_LARGE,
+    PreparedAttachment,
+    prepare_attachment,
 )
 from pipelines.attachment_store import (
-    FILE_FAILED, FILE_KNOWN, FILE_NEW, FILE_UNCHANGED,
+    FILE_FAILED,
+    FILE_KNOWN,
+    FILE_NEW,
+    FILE_UNCHANGED,
 )
 from pipelines.attachments import read_file
 from pipelines.dedup import DedupParams
