@@ -618,16 +618,19 @@ class SitesSpider(scrapy.Spider):
                 yield request
 
     def file_rechecks(self) -> Iterator[Request]:
-        """Conditional requests for the stored files (and lasting failures) of the crawl's sites
-        fetched longer than INCREMENTAL_RECHECK_DAYS ago: a 304 keeps the file. They do not wait
-        for their article: an unchanged article page is not fetched again."""
-        if not self.files_enabled or self.recheck_after.total_seconds() <= 0:
+        """Requests for the files of the crawl's sites known from earlier runs, at the start of a
+        run, without waiting for their article (an unchanged article page is not fetched again):
+        a URL that failed for a passing reason (a fetch error, a 5xx) on every run until it
+        answers; a stored file (or a lasting failure) fetched longer than INCREMENTAL_RECHECK_DAYS
+        ago with a conditional request, whose 304 keeps the file."""
+        if not self.files_enabled:
             return
+        recheck = self.recheck_after.total_seconds() > 0
         stale = utcnow() - self.recheck_after
         for url, known in self.known_files.items():
-            if not known.settled or (
-                known.fetched_at is not None and as_utc(known.fetched_at) >= stale
-            ):
+            if known.settled and not (recheck and (
+                known.fetched_at is None or as_utc(known.fetched_at) < stale
+            )):
                 continue
             site = self.sites.get(known.site)
             if site is None or url in self.file_urls or not attachment_host_allowed(site, url):
@@ -640,7 +643,8 @@ class SitesSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = known.last_modified
             request = self.file_request(site, url, known.link_text, None, headers)
             if request is not None:
-                self.crawler.stats.inc_value("attachments/rechecked")
+                self.crawler.stats.inc_value(
+                    "attachments/rechecked" if known.settled else "attachments/retried")
                 yield request
 
     def file_request(

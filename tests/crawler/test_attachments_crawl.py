@@ -17,7 +17,7 @@ from models import Article, ArticleAttachment, Attachment, AttachmentUrl, CrawlR
 from models.database import create_store_engine
 from pipelines.attached import file_text
 from tests.fixtures.attachment_files import char_f1
-from tests.fixtures.attachment_web import CDN, AttachmentWeb, build_attachment_web
+from tests.fixtures.attachment_web import CDN, AttachmentWeb, build_attachment_web, build_flaky_web
 from tests.support.crawl import CrawlResult, run_crawl
 
 pytestmark = pytest.mark.slow  # real crawls in subprocesses
@@ -269,3 +269,27 @@ def test_caps_bound_what_a_run_fetches(served: FixtureWeb, attachment_web: Attac
     engine.dispose()
     # The links left out wait for a later run, unresolved (the CDN link is past its cap too).
     assert waiting == sum(len(files) for files in attachment_web.articles.values()) - 4
+
+
+def test_a_file_that_failed_for_a_passing_reason_is_fetched_again_on_the_next_run(tmp_path: Path) -> None:
+    flaky = build_flaky_web(tmp_path / "flaky")
+    store = f"sqlite:///{tmp_path / 'flaky.db'}"
+    with FixtureWeb(flaky.web) as web:
+        crawl(store, web, flaky.registry, "-s", "RETRY_TIMES=0")
+    engine = create_store_engine(store)
+    try:
+        (row,) = by_url(engine).values()
+        assert row.status == "failed" and "503" in row.reason and row.sha256 is None
+        flaky.heal()
+        with FixtureWeb(flaky.web) as web:
+            _, log = crawl(store, web, flaky.registry)
+        # The notice is stored and unchanged: not fetched again; its file is, and is stored.
+        assert [e.url for e in log if e.url in (flaky.article_url, flaky.file_url)] == [flaky.file_url]
+        (row,) = by_url(engine).values()
+        assert row.status == "ok" and row.sha256 is not None
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(Attachment)) == 1  # the failure row went
+            link = conn.execute(select(ArticleAttachment)).one()
+        assert link.attachment_id == row.id
+    finally:
+        engine.dispose()
