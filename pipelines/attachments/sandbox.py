@@ -42,6 +42,9 @@ _MEMORY_EXIT = 86
 _HEAD_BYTES = 1 << 16
 #: Resident share of the memory limit from which a fork that died counts as out of memory.
 _MEMORY_SHARE = 0.75
+#: Signals a C library dies by when an allocation fails (abort, a trap, a bad pointer).
+_ALLOCATION_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGTRAP,
+                                 signal.SIGILL})
 #: How much longer than the fork's own wall limit the caller waits for a reader process's
 #: answer before it counts the process as hung (it kills the fork at `seconds` itself).
 _CALLER_GRACE_S = 10.0
@@ -222,6 +225,12 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
         # (SIGABRT) or crashes: with the limit nearly reached, that is what happened.
         reason = (f"worker ran out of memory (limit {size_text(limits.memory_bytes)}; it "
                   f"{_ending(os.waitstatus_to_exitcode(status))} at {size_text(resident)} resident)")
+    elif os.WIFSIGNALED(status) and os.WTERMSIG(status) in _ALLOCATION_SIGNALS:
+        # Below the share the failed allocation may still have been the one large request
+        # that crossed the limit: the reason gives both figures rather than a verdict.
+        reason = (f"worker {_ending(os.waitstatus_to_exitcode(status))} at "
+                  f"{size_text(resident)} resident, under a memory limit of "
+                  f"{size_text(limits.memory_bytes)} (a library that cannot allocate ends so)")
     else:
         reason = f"worker {_ending(os.waitstatus_to_exitcode(status))}"
     return FileText(FAILED, reason, media_type, "", None)

@@ -508,27 +508,46 @@ class MeasuredCrawl(CrawlResult):
     seconds: float = 0.0
 
 
+# Starts the command and writes its peak RSS (KiB) to argv[1]. Linux starts a child's
+# ru_maxrss at the resident size of the process it was forked from, and keeps it across exec:
+# measured from this test process, which grows as the session goes on (attachment fixtures, bombs
+# read in memory), a crawl would carry the test process's size. A small process in between
+# makes the figure the crawl's own.
+_MEASURING_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_measured_crawl(
     db_url: str, proxy_env: dict[str, str], sites: Path, *args: str, timeout: float = 240,
     extra_env: dict[str, str] | None = None,
 ) -> MeasuredCrawl:
     """`policy-ingest crawl` in a subprocess, with the peak RSS of that process (os.wait4)."""
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--sites", str(sites), "--db", db_url, *FAST, *args]
+    crawl = [sys.executable, "-m", "crawler.cli", "crawl", "--sites", str(sites), "--db", db_url, *FAST, *args]
     env = crawl_env(proxy_env, **(extra_env or {}))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        peak = Path(scratch) / "peak_rss_kib"
+        command = [sys.executable, "-c", _MEASURING_LAUNCHER, str(peak), *crawl]
         started = time.monotonic()
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        timer = threading.Timer(timeout, lambda: os.kill(proc.pid, signal.SIGKILL))
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
         err.seek(0)
         return MeasuredCrawl(
             proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-            peak_rss_mb=usage.ru_maxrss / 1024, seconds=seconds,
+            peak_rss_mb=int(peak.read_text() or 0) / 1024 if peak.exists() else 0.0, seconds=seconds,
         )

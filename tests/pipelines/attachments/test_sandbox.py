@@ -45,7 +45,11 @@ def test_memory_and_time_limits_fail_the_file_not_the_reader(
     with FileReader(ReadLimits(memory_bytes=300 << 20)) as reader:
         result = reader.read(bomb, "P020251016000000000001.pdf")
         assert result.status == "failed" and result.media_type == "application/pdf"
-        assert result.reason is not None and result.reason.startswith("worker ran out of memory (limit 300 MiB")
+        # "ran out of memory (limit 300 MiB; …)" when the fork died near the limit; PDFium may
+        # also abort on the one large request that crossed it, with little resident.
+        assert result.reason is not None and result.reason.startswith("worker ")
+        assert "memory limit of 300 MiB" in result.reason or result.reason.startswith(
+            "worker ran out of memory (limit 300 MiB")
         after = reader.read((directory / good).read_bytes(), good)
         assert after.status == "ok" and char_f1(expected[good], after.text) >= 0.99
     with FileReader(ReadLimits(seconds=0.5)) as reader:
