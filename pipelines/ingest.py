@@ -28,7 +28,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, Optional, cast
 
-from pipelines.attached import PreparedAttachment
+from pipelines.attachments.stage import PreparedAttachment
 from pipelines.clean import Cleaned, PreparedItem, finish_item, prepare_item
 from pipelines.dedup import DedupDoc, DedupIndex, DedupParams, decide, doc_from_entry, relation_to
 from pipelines.items import ArticleItem, RejectedPageItem, spam_cut_count
@@ -68,7 +68,7 @@ class IngestResult:
     #: The near-duplicate document indexed for the page (None when nothing was indexed).
     doc: Optional[DedupDoc] = None
     #: For an attached file: the file as stored (`outcome` is then a `FILE_*` outcome of
-    #: `pipelines.attachment_store`).
+    #: `pipelines.attachments.store`).
     file: Optional[PreparedAttachment] = None
 
 

@@ -14,7 +14,7 @@ the decision and the insert. This class only turns results into stats, and paces
   until then Scrapy counts the page's response against that limit and fetches no more once it
   is reached. Batches of large pages are written early, so the crawl never waits on a timer.
 * attached files (`AttachmentItem`) are hashed, read and normalised in reader threads, each
-  with a sandboxed reader process (`pipelines.attached.FilePreparer`), never on the reactor
+  with a sandboxed reader process (`pipelines.attachments.stage.FilePreparer`), never on the reactor
   thread; the prepared file joins the batch queue and is written after the batch's pages.
 """
 
@@ -36,8 +36,8 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from pipelines.attached import FAILED, OK, SKIPPED, FilePreparer, PreparedAttachment
-from pipelines.attachment_store import FILE_FAILED, FILE_NEW
+from pipelines.attachments.stage import FAILED, OK, SKIPPED, FilePreparer, PreparedAttachment
+from pipelines.attachments.store import FILE_FAILED, FILE_NEW
 from pipelines.drift import coverage
 from pipelines.ingest import (
     Ingestor, IngestResult, PreparedPage, encode_entry, prepare_page, text_document,

@@ -41,7 +41,7 @@ from models import (
 )
 from models.database import session_factory, wal_checkpointer
 from pipelines.canonical import Copy, opens_with_editor_note, rank_copies
-from pipelines.attachment_store import (
+from pipelines.attachments.store import (
     FileWrites, KnownFile, file_entries, known_files, stored_sha256,
 )
 from pipelines.dedup import DedupParams, ShingleSample, entry_sample

@@ -1,9 +1,11 @@
-"""Attached files (PDF, Word, Excel, WPS, OFD, archives) read to text, pure of Scrapy.
+"""Attached files (PDF, Word, Excel, WPS, OFD, archives): read to text, prepared and stored.
 
-`read_file` reads one file in this process; `FileReader` reads files in worker processes
-under time and memory limits (what a crawl uses for files from the web); `sniff_media_type`
-tells a file's kind from its bytes. Statuses and reasons: `results`; formats and the library
-for each: docs/attachments.md.
+Reading, pure of Scrapy: `read_file` reads one file in this process; `FileReader` reads files
+in worker processes under time and memory limits (what a crawl uses for files from the web);
+`sniff_media_type` tells a file's kind from its bytes; statuses and reasons: `results`; formats
+and the library for each: docs/attachments.md. A fetched file's way on: `stage` (hash, name,
+text normalised, its relation to the article's body) and `store` (the tables, written in the
+pages' batch).
 """
 
 from pipelines.attachments.read import read_file

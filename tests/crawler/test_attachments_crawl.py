@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from crawler.demo.server import FixtureWeb, LoggedRequest
 from models import Article, ArticleAttachment, Attachment, AttachmentUrl, CrawlRun
 from models.database import create_store_engine
-from pipelines.attached import file_text
+from pipelines.attachments.stage import file_text
 from tests.fixtures.attachment_files import char_f1
 from tests.fixtures.attachment_web import CDN, AttachmentWeb, build_attachment_web, build_flaky_web
 from tests.support.crawl import CrawlResult, run_crawl

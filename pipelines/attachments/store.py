@@ -5,7 +5,7 @@ A fetched file is written at once (its rows do not depend on the batch's article
 the batch's articles are written after the articles (`flush`), and then every link the batch
 touched (an article stored, a file arrived) is resolved to its file by URL and judged: is the
 file the article's own body again, a copy of another stored article, or a text of its own
-(`pipelines.attached.text_relation`, and the near-duplicate index's answer for the file)? Links
+(`pipelines.attachments.stage.text_relation`, and the near-duplicate index's answer for the file)? Links
 and files meet whichever arrives first.
 """
 
@@ -26,7 +26,7 @@ from models import (
     AttachmentUrl,
     DedupEntry,
 )
-from pipelines.attached import (
+from pipelines.attachments.stage import (
     ATTACHMENT,
     COPY_OF_ARTICLE,
     FAILED,

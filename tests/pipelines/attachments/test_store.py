@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from models import ArticleAttachment, Attachment, AttachmentFile, AttachmentUrl
 from models.database import open_store
-from pipelines.attached import (
+from pipelines.attachments.stage import (
     COPY_OF_ARTICLE,
     FAILED,
     SAME_AS_BODY,
@@ -22,7 +22,7 @@ from pipelines.attached import (
     PreparedAttachment,
     prepare_attachment,
 )
-from pipelines.attachment_store import (
+from pipelines.attachments.store import (
     FILE_FAILED,
     FILE_KNOWN,
     FILE_NEW,

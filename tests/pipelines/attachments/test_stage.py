@@ -1,4 +1,4 @@
-"""Attached files' names and text relations: the pure core of pipelines/attached.py."""
+"""Attached files' names and text relations: the pure core of pipelines/attachments/stage.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from pipelines.attached import (
+from pipelines.attachments.stage import (
     attachment_name,
     disposition_filename,
     file_text,
