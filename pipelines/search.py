@@ -187,13 +187,16 @@ class TextSource:
     every one of the indexed terms (three characters or more), served by an index.
     `contains(dialect, term)`: a condition on an `articles` row that its text holds a term, for
     the short terms checked by a scan of the rows left. `score(dialect, term)`: that row's score
-    for a short term.
+    for a short term. `indexed_on_row(dialect)`: whether `contains` is itself served by an index
+    (the text is on the articles row and indexed there), so that an article's own text need not
+    be joined to itself.
     """
 
     name: str
     hits: Callable[[str, Sequence[str]], Select[Any]]
     contains: Callable[[str, str], ColumnElement[bool]]
     score: Callable[[str, str], ColumnElement[float]]
+    indexed_on_row: Callable[[str], bool] = lambda _dialect: False
 
 
 A = Article.__table__.c
@@ -260,6 +263,8 @@ def _article_hits(dialect: str, terms: Sequence[str]) -> Select[Any]:
 
 ARTICLE_TEXT = TextSource(
     name="article", hits=_article_hits, contains=_article_contains, score=_article_score,
+    # PostgreSQL's trigram indexes are on articles.title and articles.body_text themselves.
+    indexed_on_row=lambda dialect: dialect == "postgresql",
 )
 SOURCES: tuple[TextSource, ...] = (ARTICLE_TEXT,)
 
@@ -308,16 +313,21 @@ def ranked_statement(
 ) -> Select[Any]:
     """SELECT article_id, score of the best `query.limit` articles holding every term: the
     indexed terms through the sources' indexes, then the filters and the short terms on the
-    rows that are left (all the rows, filtered, when every term is short)."""
+    rows that are left (all the rows, filtered, when every term is short). Where the one source
+    is indexed on the articles row itself (PostgreSQL), every term is a condition on the row,
+    and the planner takes the trigram indexes for those of three characters or more."""
     scores: list[ColumnElement[float]] = []
     joined: Any = Article.__table__
-    if query.indexed_terms:
+    on_row = query.short_terms
+    if len(sources) == 1 and sources[0].indexed_on_row(dialect):
+        on_row = query.terms
+    elif query.indexed_terms:
         for n, hits in enumerate(_indexed_hits(dialect, query.indexed_terms, sources)):
             found = hits.subquery(f"hits{n}")
             joined = joined.join(found, found.c.article_id == A.id)
             scores.append(found.c.score)
     conditions = _filters(query)
-    for term in query.short_terms:
+    for term in on_row:
         conditions.append(or_(*(s.contains(dialect, term) for s in sources)))
         scores.append(sum((s.score(dialect, term) for s in sources[1:]),
                           sources[0].score(dialect, term)))

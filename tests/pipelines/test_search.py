@@ -38,9 +38,9 @@ FETCHED = datetime(2025, 10, 24, 8, 0, tzinfo=UTC)
 
 
 def page(url: str, site: str, title: str, published: date | None, paragraphs: list[str],
-         **policy: str) -> ArticleItem:
+         **fields: str) -> ArticleItem:
     return ArticleItem(url=url, site=site, fetched_at=FETCHED, title=title,
-                       published_at=published, paragraphs=paragraphs, **policy)
+                       published_at=published, paragraphs=paragraphs, **fields)
 
 
 PAGES = [
@@ -71,7 +71,7 @@ PAGES = [
              "三、适用对象。在本市注册、从事低空飞行器研发制造和运营服务的企业。",
          ], issuer="海州市发展和改革委员会", doc_type="解读"),
     page("https://news.portal.test/news/show-2201.html", "portal",
-         "全市算力规模突破5000P 智算中心加快建设", date(2025, 9, 2), [
+         "全市算力规模突破5000P 智算中心加快建设", date(2025, 9, 2), source="海州日报", paragraphs=[
              "记者从市数据局获悉，截至8月底，全市算力总规模突破5000P，其中智能算力占比超过六成。",
              "海州智算中心二期项目已完成主体结构施工，投产后将为人工智能企业提供普惠算力服务。",
              "下一步，我市将推动算力网络与数据要素市场协同发展。",
@@ -319,6 +319,35 @@ def test_every_result_satisfies_the_query_over_a_generated_store(db_url: str) ->
         query = build_query(raw, limit=500)
         assert urls(run(store, raw, limit=500)) == holding(store, *query.terms), raw
     engine.dispose()
+
+
+def test_a_second_text_source_is_searched_beside_the_article_text(store: ArticleStore) -> None:
+    """The seam attachment text will use: here the 来源 line as a second source. A term in the
+    body and another only in the second source find the article together."""
+    from sqlalchemy import literal
+
+    from pipelines.search import ARTICLE_TEXT, TextSource, like_pattern
+
+    source = Article.__table__.c.source
+
+    def source_hits(_dialect: str, terms):  # type: ignore[no-untyped-def]
+        return select(Article.__table__.c.id.label("article_id"), literal(5.0).label("score")).where(
+            *(source.like(like_pattern(t), escape="\\") for t in terms))
+
+    byline = TextSource(
+        name="source", hits=source_hits,
+        contains=lambda _d, t: source.like(like_pattern(t), escape="\\"),
+        score=lambda _d, t: literal(5.0),
+    )
+    url = "https://news.portal.test/news/show-2201.html"
+    with store.engine.connect() as conn:
+        for raw, expected in [("海州日报 智算中心", {url}), ("海州日报", {url}),
+                              ("海州日报 低空经济", set()), ("海州日报 算力", {url}),
+                              ("智算中心", {url}), ("报 算力", {url})]:
+            query = build_query(raw, limit=50)
+            assert {h.url for h in search(conn, query, (ARTICLE_TEXT, byline))} == expected, raw
+            alone = {h.url for h in search(conn, query)}
+            assert alone == holding(store, *query.terms), raw
 
 
 def test_a_search_query_defaults() -> None:
