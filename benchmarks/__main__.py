@@ -1,5 +1,6 @@
 """`python -m benchmarks run [--quick] [--docs N] [--backfill N] [--scale SIZES]`,
-`python -m benchmarks crawl [--pages N]` and `python -m benchmarks extraction [DIR]`.
+`python -m benchmarks crawl [--pages N]`, `python -m benchmarks extraction [DIR]` and
+`python -m benchmarks search [--docs N] [--pg-docs N]`.
 
 `run` prints one table (stage, docs/s, ms/doc, CPU s, peak MB, ratio to the naive baseline
 measured in the same process) and writes the same figures as JSON (`--json`, default
@@ -270,7 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     x.add_argument("dir", nargs="?", default=None, metavar="DIR",
                    help="the saved pages (default: ../shared/realpages/news from the project root)")
     x.add_argument("--json", default="benchmarks/extraction_results.json")
+    from benchmarks.search import add_parser as add_search_parser
+
+    add_search_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "search":
+        from benchmarks.search import search_benchmark
+
+        search_benchmark(args)
+        return 0
     if args.command == "extraction":
         from benchmarks.extraction import extraction_benchmark
 

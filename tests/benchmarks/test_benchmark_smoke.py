@@ -119,3 +119,21 @@ def test_band_table_candidates_equal_datasketch_minhashlsh() -> None:
         expected = set(lsh.query(LeanMinHash(seed=1, hashvalues=hv[q], scheme="affine32")))
         got = set(table.candidates(table.keys(hv[q]), index._band_keys).tolist())
         assert got == expected
+
+
+@pytest.mark.slow
+def test_tiny_search_run_reports_latency_and_costs(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "search.json"
+    assert main(["search", "--docs", "300", "--pg-docs", "0", "--runs", "1",
+                 "--write-pages", "40", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text(encoding="utf-8"))["sqlite"]
+    assert result["store"]["articles"] == 300 and result["store"]["index_mb"] > 0
+    names = {m["name"] for m in result["latency"]}
+    assert {"3+ characters, one term", "1-2 characters (scan)"} <= names
+    assert all(m["p95_ms"] >= m["p50_ms"] > 0 and m["timed_runs"] > 0 for m in result["latency"])
+    # Every query set finds something in the generated store (the terms are in its text).
+    assert all(m["median_hits"] > 0 for m in result["latency"]), result["latency"]
+    assert result["write_cost"]["ingest_ratio"] > 0 and result["write_cost"]["insert_ratio"] > 0
+    assert "goal: p95 < 100 ms on SQLite" in printed
