@@ -14,7 +14,6 @@ more source (`docs/search.md`, "Adding a text source").
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -62,7 +61,9 @@ FTS_TABLE = "articles_fts"
 TRIGRAM_INDEXES = ("ix_articles_title_trgm", "ix_articles_body_text_trgm")
 
 # ASCII and Chinese double quotes, and corner brackets, around a phrase kept whole.
-_QUOTES = {"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'}
+_QUOTE_TABLE = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
+# A quoted phrase (to the closing quote or the end), or a run of other non-space characters.
+_TOKEN = re.compile(r'"([^"]*)(?:"|$)|([^\s"]+)')
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
@@ -127,18 +128,15 @@ def normalise_term(term: str) -> str:
 
 
 def parse_terms(raw: str) -> tuple[str, ...]:
-    """The terms of a query: split on spaces, a "quoted phrase" kept whole; Simplified.
+    """The terms of a query: split on spaces, a "quoted phrase" kept whole (an unclosed quote
+    runs to the end); each normalised to the store's Simplified text, each once.
 
     Raises QueryError when nothing is left to search for.
     """
-    text = raw.translate(str.maketrans(_QUOTES)).replace("\u3000", " ")
-    try:
-        pieces = shlex.split(text, posix=True)
-    except ValueError:  # an unclosed quote: the rest of the line is the phrase
-        pieces = shlex.split(text + '"', posix=True)
+    text = raw.translate(_QUOTE_TABLE)
     terms: list[str] = []
-    for piece in pieces:
-        term = normalise_term(piece)
+    for match in _TOKEN.finditer(text):
+        term = normalise_term(match.group(1) if match.group(1) is not None else match.group(2))
         if term and term not in terms:
             terms.append(term)
     if not terms:
@@ -155,8 +153,8 @@ def build_query(
         raise QueryError("--limit must be 1 or more")
     return SearchQuery(
         terms=parse_terms(raw), site=site or None, since=since,
-        issuer=normalise_term(issuer) or None if issuer else None,
-        doc_type=normalise_term(doc_type) or None if doc_type else None, limit=limit,
+        issuer=(normalise_term(issuer) or None) if issuer else None,
+        doc_type=(normalise_term(doc_type) or None) if doc_type else None, limit=limit,
     )
 
 

@@ -149,9 +149,12 @@ def test_terms_are_split_on_spaces_a_quoted_phrase_kept_and_made_simplified() ->
     assert parse_terms("“数字 政府”") == ("数字 政府",)
     assert parse_terms("數據要素 專精特新") == ("数据要素", "专精特新")
     assert parse_terms("低空经济 低空经济") == ("低空经济",)
+    assert parse_terms("xi'an C\\D 50%_ 「小巨人」") == ("xi'an", "C\\D", "50%_", "小巨人")
+    assert parse_terms('"数字 政府') == ("数字 政府",)  # an unclosed quote runs to the end
+    assert parse_terms('算力"数据"') == ("算力", "数据")
 
 
-@pytest.mark.parametrize("raw", ["", "   ", '""', "\u3000"])
+@pytest.mark.parametrize("raw", ["", "   ", '""', "\u3000", '" "', "“”"])
 def test_an_empty_query_is_refused(raw: str) -> None:
     with pytest.raises(QueryError, match="empty"):
         parse_terms(raw)
@@ -180,6 +183,9 @@ QUERIES = [
     "ai",  # Latin, any case
     '"算力 服务"',  # a phrase with a space: in no article
     "量子计算",  # in none
+    "%",  # LIKE's own characters, taken literally: in two articles
+    "50%",  # none (unescaped, '%50%%' would find 5000P)
+    "5_0",  # none
 ]
 
 
@@ -197,6 +203,7 @@ def test_the_queries_cover_every_kind_of_term(store: ArticleStore) -> None:
     assert len(holding(store, "税")) == 2 and len(holding(store, "算力")) == 3
     assert len(holding(store, "专精特新")) == 3 and len(holding(store, "低空经济")) == 2
     assert len(holding(store, "知识产权2项以上")) == 1 and len(holding(store, "ai")) == 1
+    assert len(holding(store, "%")) == 2
 
 
 def test_a_traditional_query_finds_the_simplified_text(store: ArticleStore) -> None:
