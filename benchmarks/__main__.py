@@ -1,6 +1,6 @@
 """`python -m benchmarks run [--quick] [--docs N] [--backfill N] [--scale SIZES]`,
-`python -m benchmarks crawl [--pages N]`, `python -m benchmarks extraction [DIR]` and
-`python -m benchmarks attachments [--repeat N]`.
+`python -m benchmarks crawl [--pages N]`, `python -m benchmarks extraction [DIR]`,
+`python -m benchmarks attachments [--repeat N]` and `python -m benchmarks search [--docs N] [--pg-docs N]`.
 
 `run` prints one table (stage, docs/s, ms/doc, CPU s, peak MB, ratio to the naive baseline
 measured in the same process) and writes the same figures as JSON (`--json`, default
@@ -277,11 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("attachments", help="attachment readers per format: in process vs the sandbox")
     a.add_argument("--repeat", type=int, default=20, help="reads of each file each way (default 20)")
     a.add_argument("--json", default="benchmarks/attachments_results.json")
+    from benchmarks.search import add_parser as add_search_parser
+
+    add_search_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "attachments":
         from benchmarks.attachments import attachments_benchmark
 
         attachments_benchmark(args)
+        return 0
+    if args.command == "search":
+        from benchmarks.search import search_benchmark
+
+        search_benchmark(args)
         return 0
     if args.command == "extraction":
         from benchmarks.extraction import extraction_benchmark

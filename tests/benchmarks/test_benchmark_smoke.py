@@ -130,3 +130,19 @@ def test_attachments_benchmark_reports_every_format(tmp_path: Path, capsys: pyte
     assert {"application/pdf", "application/ofd", "application/zip", "application/msword"} <= kinds
     assert all(row["sandbox_files_per_s"] > 0 and row["inline_files_per_s"] > 0 for row in figures["formats"])
     assert "mixed batch" in capsys.readouterr().out
+def test_tiny_search_run_reports_latency_and_costs(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "search.json"
+    assert main(["search", "--docs", "300", "--pg-docs", "0", "--runs", "1",
+                 "--write-pages", "40", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text(encoding="utf-8"))["sqlite"]
+    assert result["store"]["articles"] == 300 and result["store"]["index_mb"] > 0
+    names = {m["name"] for m in result["latency"]}
+    assert {"3+ characters, all single terms", "1-2 characters (scan)"} <= names
+    assert all(m["p95_ms"] >= m["p50_ms"] > 0 and m["timed_runs"] > 0 for m in result["latency"])
+    # Every query set finds something in the generated store (the terms are in its text).
+    assert all(m["median_hits"] > 0 for m in result["latency"]), result["latency"]
+    assert result["write_cost"]["ingest_ratio"] > 0 and result["write_cost"]["insert_ratio"] > 0
+    assert "goal: p95 < 100 ms on SQLite" in printed
+    assert any(m["name"].startswith("3+ characters, held by") for m in result["latency"])

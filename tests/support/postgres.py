@@ -104,11 +104,13 @@ class PostgresServer:
             f"postgresql+psycopg://{USER}:{quote(password, safe='')}@127.0.0.1:{self.port}/{database}"
         )
 
-    def create_database(self) -> str:
-        """A fresh, empty database; returns its URL."""
+    def create_database(self, locale: str | None = None) -> str:
+        """A fresh, empty database (with this LC_COLLATE and LC_CTYPE, else the cluster's
+        C.UTF-8); returns its URL."""
         name = f"t_{uuid.uuid4().hex[:12]}"
+        options = f" TEMPLATE template0 LC_COLLATE '{locale}' LC_CTYPE '{locale}'" if locale else ""
         self._run(
             str(self.bindir / "psql"), "-h", str(self.sockdir), "-p", str(self.port),
-            "-U", USER, "-d", "postgres", "-q", "-c", f'CREATE DATABASE "{name}"',
+            "-U", USER, "-d", "postgres", "-q", "-c", f'CREATE DATABASE "{name}"{options}',
         )
         return self.url(name)
