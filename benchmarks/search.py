@@ -1,6 +1,6 @@
 """`python -m benchmarks search`: full-text search over a generated store of 100,000 articles.
 
-The store is filled the fast way a bulk load would be (multi-row INSERTs at revision 0008, then
+The store is filled the fast way a bulk load would be (multi-row INSERTs at the revision before the index, then
 `upgrade head`, which builds the search index over the rows already there, as it does for a
 user's existing store), and queried through `pipelines.search.search`, what `policy-ingest
 search` runs. Figures:
@@ -75,6 +75,9 @@ TOPICS = (
 _WORDS_AND_FIGURES = re.compile(r"[\u4e00-\u9fff0-9]+")  # no punctuation inside a phrase
 _INDUSTRY_MENTION = re.compile("|".join(map(re.escape, INDUSTRIES)))
 RARE_PHRASES = 8  # phrases of 8 characters around a figure, taken from single documents
+
+#: The revision before the one that makes the search index (revision 0010).
+BEFORE_INDEX = "0009"
 
 
 @dataclass
@@ -168,9 +171,9 @@ def bulk_load(engine: Engine, rows: Sequence[dict[str, Any]], seed: int, chunk: 
 
 
 def build_store(url: str, rows: Sequence[dict[str, Any]], seed: int) -> tuple[Engine, dict[str, Any]]:
-    """A store at head holding `rows`: loaded at revision 0008, then upgraded (which indexes)."""
+    """A store at head holding `rows`: loaded at the revision before the index, then upgraded (which indexes)."""
     engine = create_store_engine(url)
-    upgrade_schema(engine, "0008")
+    upgrade_schema(engine, BEFORE_INDEX)
     started = time.perf_counter()
     bulk_load(engine, rows, seed)
     load_s = time.perf_counter() - started
@@ -301,7 +304,7 @@ def write_cost(url_of: Callable[[str], str], seed: int, pages: int, repeats: int
         for indexed in (True, False):
             label = "with" if indexed else "without"
             engine = create_store_engine(url_of(f"ingest{n}{label}"))
-            upgrade_schema(engine, "head" if indexed else "0008")
+            upgrade_schema(engine, "head" if indexed else BEFORE_INDEX)
             ingestor = Ingestor(ArticleStore(engine))
             started = time.perf_counter()
             for at in range(0, len(prepared), 500):
@@ -309,7 +312,7 @@ def write_cost(url_of: Callable[[str], str], seed: int, pages: int, repeats: int
             timings[f"ingest_{label}"].append(time.perf_counter() - started)
             engine.dispose()
             engine = create_store_engine(url_of(f"insert{n}{label}"))
-            upgrade_schema(engine, "head" if indexed else "0008")
+            upgrade_schema(engine, "head" if indexed else BEFORE_INDEX)
             started = time.perf_counter()
             for at in range(0, len(rows), 500):
                 bulk_load(engine, rows[at : at + 500], seed)
