@@ -198,6 +198,28 @@ def test_a_canned_query_from_the_doc_returns_rows(crawled: Crawled, served: str,
         visit.close()
 
 
+def test_the_search_box_finds_the_articles_holding_a_term(crawled: Crawled, served: str,
+                                                         browser: Browser) -> None:
+    """Typed into Datasette's search box, a term finds exactly the articles whose title or body
+    holds it (the store's full-text index, articles_fts), and not the others."""
+    term = "梯度培育"
+    expected = {t for (t,) in query(crawled.url, f"""
+        SELECT title FROM articles WHERE title LIKE '%{term}%' OR body_text LIKE '%{term}%'""")}
+    total = query(crawled.url, "SELECT count(*) FROM articles")[0][0]
+    assert 0 < len(expected) < total
+    visit = browser.open(f"{served}/policy/articles")
+    try:
+        page = visit.page
+        page.locator("input[name='_search']").fill(term)
+        page.locator("input[name='_search']").press("Enter")
+        page.wait_for_url(re.compile(r"_search="))
+        assert visit.errors == []
+        titles = page.locator("table.rows-and-columns tbody tr td.col-title").all_inner_texts()
+        assert set(titles) == expected
+    finally:
+        visit.close()
+
+
 def _files(db_path: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in db_path.parent.glob(db_path.name + "*") if not p.name.endswith("-shm")}
