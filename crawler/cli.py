@@ -225,6 +225,7 @@ def demo(db: str | None, quiet: bool) -> None:
     sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
     click.echo("\nThe demo store is ready. Next, try:")
     click.echo(f"  policy-ingest runs --db {shown}")
+    click.echo(f"  policy-ingest search 专精特新 --db {shown}")
     click.echo(f"  policy-ingest export --format jsonl --db {shown} --out demo/articles.jsonl")
     click.echo(f"  policy-ingest export --format jsonl --attachments --db {shown} "
                f"--out demo/with-files.jsonl")

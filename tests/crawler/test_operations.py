@@ -224,6 +224,17 @@ def test_demo_on_a_fresh_directory(tmp_path: Path) -> None:
     report = Path("demo") / "reports" / "run-1.html"
     assert report_line.endswith(f": {report}") and (tmp_path / report).is_file()
     assert browse_line.startswith("Browse the store: policy-ingest browse --db sqlite:///demo/policy.db")
+    # The search it suggests finds the demo's articles that hold the term, each once.
+    assert "policy-ingest search 专精特新 --db sqlite:///demo/policy.db" in proc.stdout
+    found = cli("search", "专精特新", "--json", "--db", "sqlite:///demo/policy.db", cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    urls = [json.loads(line)["url"] for line in found.stdout.splitlines()]
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'demo' / 'policy.db'}")
+    with engine.connect() as conn:
+        holding = set(conn.scalars(select(Article.url).where(
+            Article.title.contains("专精特新") | Article.body_text.contains("专精特新"))))
+    engine.dispose()
+    assert len(urls) == len(set(urls)) and set(urls) == holding and holding
 
 
 def test_a_sharp_drop_against_earlier_runs_degrades_the_run(fixture_web: FixtureWeb, tmp_path: Path) -> None:
