@@ -33,7 +33,7 @@ class ReadLimits:
 
     max_bytes: int = 50 * 1024 * 1024  # bigger input -> too_large, not read
     seconds: float = 60.0  # wall time per file in the sandbox (CPU time too)
-    memory_bytes: int = 1 << 30  # address-space limit of a sandbox worker
+    memory_bytes: int = 1 << 30  # address space reading a file may add in a sandbox worker
     max_chars: int = 2_000_000  # text beyond this is cut (the reason says so)
     max_members: int = 100  # archive members read
     max_unpacked_bytes: int = 200 * 1024 * 1024  # an archive's (or an Office zip's) unpacked bytes

@@ -237,9 +237,22 @@ def _read_in_fork(data: bytes, name: str, limits: ReadLimits) -> FileText:
 
 
 def _limit(limits: ReadLimits) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    # The limit is on what reading adds: the reader process comes from a fork server that may
+    # have been started by another pool (`pipelines.workers`) with numpy and its thread arenas
+    # mapped, hundreds of MB of address space that no file asked for.
+    ceiling = _address_space() + limits.memory_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     cpu = _cpu_seconds(limits)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def _address_space() -> int:
+    """This process's mapped address space in bytes (VmSize)."""
+    with open("/proc/self/status", "rb") as status:
+        for line in status:
+            if line.startswith(b"VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _cpu_seconds(limits: ReadLimits) -> int:

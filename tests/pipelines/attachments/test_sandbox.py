@@ -51,7 +51,7 @@ def test_memory_and_time_limits_fail_the_file_not_the_reader(
         assert "memory limit of 300 MiB" in result.reason or result.reason.startswith(
             "worker ran out of memory (limit 300 MiB")
         after = reader.read((directory / good).read_bytes(), good)
-        assert after.status == "ok" and char_f1(expected[good], after.text) >= 0.99
+        assert after.status == "ok" and char_f1(expected[good], after.text) >= 0.99, after.reason
     with FileReader(ReadLimits(seconds=0.5)) as reader:
         result = reader.read(bomb, "slow.pdf")
         assert (result.status, result.reason) == ("failed", "no answer within 0.5 s")
