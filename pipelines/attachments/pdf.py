@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Optional
+from typing import Any, Optional
 
 from pipelines.attachments.results import (
     ENCRYPTED,
@@ -144,7 +144,7 @@ def _page_text(page: object) -> str:
         textpage.close()
 
 
-def _no_system_fonts() -> object:
+def _no_system_fonts() -> Any:
     """A PDFium system font handler that offers no font (see the module doc)."""
     import pypdfium2 as pdfium
 
