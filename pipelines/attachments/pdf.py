@@ -1,6 +1,14 @@
 """PDF text with pypdfium2 (PDFium, Google's PDF engine; BSD-3-Clause/Apache-2.0): the text
 layer page by page in reading order, wrapped lines joined (`text.join_wrapped`).
 
+A font the PDF names but does not embed (common in Chinese notices: 仿宋_GB2312, STSong-Light)
+gets PDFium's built-in stand-in, never a system font: the text comes from the PDF's own
+encoding and widths either way, while a system CJK font (Noto CJK, 20-26 MB of CFF outlines)
+would be read into memory for every document and every glyph's outline interpreted to find its
+box: 90% of the reading time. Line geometry comes from the loose character box (advance width,
+font ascent and descent: the PDF's own metrics), so the result is the same on every machine
+whatever fonts it has.
+
 Pages without a text layer are scans: a PDF with none is `needs_ocr`; a PDF with some says
 which pages lack it. PDFium rebuilds a damaged cross-reference table by itself, so a
 truncated file often still opens; pages it cannot load are named in the reason.
@@ -10,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Optional
+from typing import Any, Optional
 
 from pipelines.attachments.results import (
     ENCRYPTED,
@@ -29,6 +37,10 @@ _PDFIUM = threading.Lock()
 #: A page with fewer letters than this carries no real text layer (a scan may hold a page
 #: number or a stamp's few characters).
 MIN_PAGE_CHARS = 5
+#: Full-width punctuation whose glyph sits in the left part of its box, and how far its ink
+#: reaches (a share of the box).
+_LEFT_PUNCTUATION = frozenset("。，、．")
+_INK_THIRD = 0.35
 _LINE = re.compile(r"[^\r\n]+")
 _WORD = re.compile(r"\w")
 
@@ -37,6 +49,8 @@ def read_pdf(data: bytes, limits: ReadLimits) -> FileText:
     import pypdfium2 as pdfium
 
     with _PDFIUM:
+        if pdfium.PdfSysfontBase.SINGLETON is None:
+            _no_system_fonts().setup()
         try:
             document = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
@@ -111,6 +125,7 @@ def _page_text(page: object) -> str:
         if len(text) != count:  # characters beyond the BMP: no index-exact geometry
             return "\n".join(join_wrapped([PrintedLine(clean_text(t)) for t in text.splitlines()]))
         lines = []
+        box = raw.FS_RECTF()
         for match in _LINE.finditer(text):
             line = clean_text(match.group())
             if not line:
@@ -118,12 +133,32 @@ def _page_text(page: object) -> str:
             last = match.end() - 1
             while last > match.start() and text[last].isspace():
                 last -= 1
-            _, _, right, _ = textpage.get_charbox(last)
+            raw.FPDFText_GetLooseCharBox(textpage.raw, last, box)
+            # Chinese fonts set 。，、 in the left third of their em box: the ink ends there.
+            ink = _INK_THIRD if text[last] in _LEFT_PUNCTUATION else 1.0
+            right = box.left + ink * (box.right - box.left)
             size = raw.FPDFText_GetFontSize(textpage.raw, last)
             lines.append(PrintedLine(line, right, size))
         return "\n".join(join_wrapped(lines, page.get_width()))  # type: ignore[attr-defined]
     finally:
         textpage.close()
+
+
+def _no_system_fonts() -> Any:
+    """A PDFium system font handler that offers no font (see the module doc)."""
+    import pypdfium2 as pdfium
+
+    class NoSystemFonts(pdfium.PdfSysfontBase):  # type: ignore[misc]
+        def EnumFonts(self, _: object, mapper: object) -> None:
+            return None
+
+        def MapFont(self, *_: object) -> None:
+            return None
+
+        def GetFont(self, *_: object) -> None:
+            return None
+
+    return NoSystemFonts()
 
 
 def _pages(numbers: list[int]) -> str:

@@ -182,6 +182,37 @@ def test_join_wrapped_joins_lines_that_reach_the_margin_only() -> None:
     ]
 
 
+def test_pdf_paragraph_ending_in_a_full_stop_short_of_the_margin_is_not_joined() -> None:
+    """A paragraph's last line ending in 。 two characters short of the right edge ends the
+    paragraph (Chinese fonts ink 。 in the left third of its box), whichever fonts the machine
+    has: the PDF names STSong-Light without embedding it."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import inch
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    size = 11
+    per_line = int((A4[0] - 2 * inch - 12) // size)  # the default frame, less its padding
+    words = "推进数字经济与实体经济深度融合加快建设现代化产业体系支持中小企业专精特新发展" * 8
+    paragraphs = [
+        words[: 2 * per_line - 3] + "。",  # the second line two characters short of the edge
+        "二是" + words[5:70] + "。",
+        words[9: per_line + 12] + "。",
+        "三是完善政策体系。",
+    ]
+    style = ParagraphStyle("body", fontName="STSong-Light", fontSize=size, leading=18, wordWrap="CJK")
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4).build([Paragraph(p, style) for p in paragraphs])
+    result = read_file(out.getvalue(), "tongzhi.pdf")
+    assert result.status == "ok", result.reason
+    assert result.text.splitlines() == paragraphs
+
+
 def test_a_result_is_a_plain_frozen_record() -> None:
     result = FileText("ok", None, "text/plain", "正文", None)
     with pytest.raises(AttributeError):
