@@ -190,7 +190,7 @@ class SitesSpider(scrapy.Spider):
 
     # -- scheduling -----------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | AttachmentItem]:
         for site in self.site_list:
             for url in site.start_urls:
                 request = self.schedule(site, url, "list", force=True)
@@ -203,8 +203,8 @@ class SitesSpider(scrapy.Spider):
                     request = self.schedule(site, url, kind, force=True)
                     if request is not None:
                         yield request
-        for request in self.file_rechecks():
-            yield request
+        for request_or_record in self.file_rechecks():
+            yield request_or_record
 
     def schedule(
         self, site: Site, url: str, kind: str, force: bool = False,
@@ -600,13 +600,7 @@ class SitesSpider(scrapy.Spider):
             self.file_urls.add(url)
             title = link.get("title") or None
             if not attachment_host_allowed(site, url):
-                stats.inc_value("attachments/offsite")
-                yield AttachmentItem(
-                    url=url, site=site.name, fetched_at=utcnow(), article_url=item.url,
-                    link_text=title, status=SKIPPED,
-                    reason=f"host {urlsplit(url).hostname} is outside the site's domains "
-                           f"({', '.join(site.allowed_domains)})",
-                )
+                yield self.offsite_file(site, url, title, item.url)
                 continue
             known = self.known_files.get(url)
             if known is not None and known.settled:
@@ -617,11 +611,11 @@ class SitesSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def file_rechecks(self) -> Iterator[Request]:
+    def file_rechecks(self) -> Iterator[Request | AttachmentItem]:
         """Requests for the files of the crawl's sites known from earlier runs, at the start of a
         run, without waiting for their article (an unchanged article page is not fetched again):
         a URL that failed for a passing reason (a fetch error, a 5xx) on every run until it
-        answers; a stored file (or a lasting failure) fetched longer than INCREMENTAL_RECHECK_DAYS
+        answers; a link never fetched (left out by a cap, or made by `reprocess`); a stored file (or a lasting failure) fetched longer than INCREMENTAL_RECHECK_DAYS
         ago with a conditional request, whose 304 keeps the file."""
         if not self.files_enabled:
             return
@@ -633,9 +627,13 @@ class SitesSpider(scrapy.Spider):
             )):
                 continue
             site = self.sites.get(known.site)
-            if site is None or url in self.file_urls or not attachment_host_allowed(site, url):
+            if site is None or url in self.file_urls:
                 continue
             self.file_urls.add(url)
+            if not attachment_host_allowed(site, url):
+                if known.fetched_at is None:  # a link never looked at: say why it is not fetched
+                    yield self.offsite_file(site, url, known.link_text, None)
+                continue
             headers = {}
             if known.stored and known.etag:
                 headers["If-None-Match"] = known.etag
@@ -644,8 +642,21 @@ class SitesSpider(scrapy.Spider):
             request = self.file_request(site, url, known.link_text, None, headers)
             if request is not None:
                 self.crawler.stats.inc_value(
-                    "attachments/rechecked" if known.settled else "attachments/retried")
+                    "attachments/rechecked" if known.settled
+                    else "attachments/retried" if known.fetched_at is not None
+                    else "attachments/pending")
                 yield request
+
+    def offsite_file(self, site: Site, url: str, link_text: Optional[str],
+                     article_url: Optional[str]) -> AttachmentItem:
+        """The record of a file on a host outside the site: never requested."""
+        self.crawler.stats.inc_value("attachments/offsite")
+        return AttachmentItem(
+            url=url, site=site.name, fetched_at=utcnow(), article_url=article_url,
+            link_text=link_text, status=SKIPPED,
+            reason=f"host {urlsplit(url).hostname} is outside the site's domains "
+                   f"({', '.join(site.allowed_domains)})",
+        )
 
     def file_request(
         self, site: Site, url: str, link_text: Optional[str], article_url: Optional[str],

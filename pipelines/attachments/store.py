@@ -19,6 +19,7 @@ from typing import Any, Optional
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from models import (
+    Article,
     ArticleAttachment,
     ArticleCopy,
     Attachment,
@@ -87,6 +88,19 @@ def known_files(connection: Connection, sites: Iterable[str]) -> dict[str, Known
     for url, etag, modified, fetched, http_status, sha256, status, text, site in rows:
         settled = sha256 is not None or status in (TOO_LARGE, SKIPPED) or http_status in (404, 410)
         known[url] = KnownFile(etag, modified, fetched, settled, sha256 is not None, text, site)
+    # Links never fetched: left out by ATTACHMENTS_PER_ARTICLE / _PER_RUN, or made by
+    # `reprocess` from pages stored before files were fetched. Their article pages are not
+    # fetched again while unchanged, so the run asks for them itself.
+    articles = Article.__table__
+    pending = connection.execute(
+        select(links.c.url, func.max(links.c.link_text), func.min(articles.c.site))
+        .join(articles, articles.c.id == links.c.article_id)
+        .where(links.c.attachment_id.is_(None), articles.c.site.in_(list(sites)),
+               ~select(urls.c.id).where(urls.c.url == links.c.url).exists())
+        .group_by(links.c.url)
+    )
+    for url, text, site in pending:
+        known.setdefault(url, KnownFile(None, None, None, settled=False, link_text=text, site=site))
     return known
 
 

@@ -269,6 +269,16 @@ def test_caps_bound_what_a_run_fetches(served: FixtureWeb, attachment_web: Attac
     engine.dispose()
     # The links left out wait for a later run, unresolved (the CDN link is past its cap too).
     assert waiting == sum(len(files) for files in attachment_web.articles.values()) - 4
+    # The next run asks for them itself: their article pages, unchanged, are not fetched again.
+    _, log = crawl(store, served, attachment_web.registry)
+    pages = {entry.url for entry in log if entry.url in attachment_web.articles}
+    assert pages == set()
+    later = {entry.url for entry in file_requests(log, attachment_web)}
+    assert later and not later & set(asked)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(ArticleAttachment).where(
+            ArticleAttachment.attachment_id.is_(None))) == 0
+    engine.dispose()
 
 
 def test_a_file_that_failed_for_a_passing_reason_is_fetched_again_on_the_next_run(tmp_path: Path) -> None:
