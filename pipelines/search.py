@@ -7,8 +7,8 @@ in a row), several terms must all be found, and a term of three characters or mo
 in the trigram index while a shorter one, which no trigram can hold, is checked by a scan of
 the rows the other terms and the filters leave.
 
-The texts searched are `TextSource`s: an article's title and body today. Attachment text is one
-more source (`docs/search.md`, "Adding a text source").
+The texts searched are `TextSource`s: an article's title and body, and the text of the files it
+attaches (`docs/search.md`, "Attachment text" and "Adding a text source").
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from models import Article, ArticleCopy
+from models import Article, ArticleAttachment, ArticleCopy, Attachment
 from pipelines.normalize import normalize_text, to_simplified
 
 MIN_INDEXED_CHARS = 3  # a trigram index holds substrings of three characters and more
@@ -56,8 +56,17 @@ MARK_START, MARK_END = "<mark>", "</mark>"
 MAX_SNIPPET_HITS = 200  # the hits a snippet's window is chosen among (the first ones)
 
 FTS_TABLE = "articles_fts"
-# The PostgreSQL trigram indexes revision 0010 makes (when the database's locale allows).
-TRIGRAM_INDEXES = ("ix_articles_title_trgm", "ix_articles_body_text_trgm")
+ATTACHMENT_FTS_TABLE = "attachments_fts"
+# The PostgreSQL trigram indexes revisions 0010 and 0011 make (when the database's locale allows).
+TRIGRAM_INDEXES = {
+    "articles": ("ix_articles_title_trgm", "ix_articles_body_text_trgm"),
+    "attachments": ("ix_attachments_text_trgm",),
+}
+# The links whose file's text is searched as the article's: `article_attachments.relation` of a
+# file with a text of its own (pipelines.attachments.stage.ATTACHMENT, not imported: it would
+# load the dedup stack into every search). A `same_as_body` file is the body again, and a
+# `copy_of_article` file is another stored article's body, found as that article.
+SEARCHED_RELATION = "attachment"
 
 # ASCII and Chinese double quotes, and corner brackets, around a phrase kept whole.
 _QUOTE_TABLE = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
@@ -105,8 +114,10 @@ class SearchHit:
     doc_number: Optional[str]
     doc_type: Optional[str]
     copies: int  # URLs at which the article was seen, the canonical one included
-    snippet: str  # a window of the body around the hits, each hit in <mark>…</mark>
-    matched_in: tuple[str, ...] = ()  # the sources that hold a term: title, body
+    snippet: str  # a window of the body (or an attachment) around the hits, in <mark>…</mark>
+    matched_in: tuple[str, ...] = ()  # the texts that hold a term: title, body, attachment
+    # The name of the attached file the snippet is from; None when it is from the body.
+    snippet_from: Optional[str] = None
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -115,6 +126,7 @@ class SearchHit:
             "date": self.day.isoformat() if self.day else None, "issuer": self.issuer,
             "doc_number": self.doc_number, "doc_type": self.doc_type, "copies": self.copies,
             "snippet": self.snippet, "matched_in": list(self.matched_in),
+            "snippet_from": self.snippet_from,
         }
 
 
@@ -229,15 +241,20 @@ def _occurrences(dialect: str, col: ColumnElement[str], term: str) -> ColumnElem
     return cast(removed, Float) * _float(1 / unit)
 
 
-def _article_score(dialect: str, term: str) -> ColumnElement[float]:
-    """Title weight for a title holding the term, plus BM25's saturated term frequency in the
-    body: tf (k1 + 1) / (tf + k1 (1 - b + b len / avg))."""
-    tf = _occurrences(dialect, A.body_text, term)
+def _saturated_frequency(dialect: str, col: ColumnElement[str], term: str) -> ColumnElement[float]:
+    """BM25's saturated term frequency of the term in a text: tf (k1 + 1) / (tf + k1 (1 - b +
+    b len / avg))."""
+    tf = _occurrences(dialect, col, term)
     # Bytes on PostgreSQL: three a Chinese character in UTF-8.
     per_unit = BM25_K1 * BM25_B / AVERAGE_BODY_CHARS / (3 if dialect == "postgresql" else 1)
-    norm = _float(BM25_K1 * (1 - BM25_B)) + cast(_size(dialect, A.body_text), Float) * _float(per_unit)
+    norm = _float(BM25_K1 * (1 - BM25_B)) + cast(_size(dialect, col), Float) * _float(per_unit)
+    return tf * _float(BM25_K1 + 1) / (tf + norm)
+
+
+def _article_score(dialect: str, term: str) -> ColumnElement[float]:
+    """Title weight for a title holding the term, plus the body's saturated term frequency."""
     in_title = case((_contains(A.title, term), _float(TITLE_WEIGHT)), else_=_float(0.0))
-    return in_title + tf * _float(BM25_K1 + 1) / (tf + norm)
+    return in_title + _saturated_frequency(dialect, A.body_text, term)
 
 
 def _article_contains(_dialect: str, term: str) -> ColumnElement[bool]:
@@ -263,7 +280,57 @@ ARTICLE_TEXT = TextSource(
     # PostgreSQL's trigram indexes are on articles.title and articles.body_text themselves.
     indexed_on_row=lambda dialect: dialect == "postgresql",
 )
-SOURCES: tuple[TextSource, ...] = (ARTICLE_TEXT,)
+
+L = ArticleAttachment.__table__.c
+F = Attachment.__table__.c
+_attachments_fts = table(ATTACHMENT_FTS_TABLE, column("rowid"))
+_attachments_fts_self: ColumnElement[Any] = literal_column(ATTACHMENT_FTS_TABLE)
+
+
+def _attachment_hits(dialect: str, terms: Sequence[str]) -> Select[Any]:
+    """(article_id, score) for each searched link to a file whose text holds every term: an
+    article with several such files has several rows (the caller keeps its best)."""
+    if dialect == "sqlite":
+        # bm25() with one column: a hit in a file weighs as a hit in a body.
+        return select(
+            L.article_id, (-func.bm25(_attachments_fts_self)).label("score"),
+        ).select_from(_attachments_fts.join(
+            ArticleAttachment.__table__, L.attachment_id == _attachments_fts.c.rowid
+        )).where(
+            _attachments_fts_self.op("MATCH")(" AND ".join(map(fts_phrase, terms))),
+            L.relation == SEARCHED_RELATION,
+        )
+    score = sum((_saturated_frequency(dialect, F.text, t) for t in terms[1:]),
+                _saturated_frequency(dialect, F.text, terms[0]))
+    return select(L.article_id, score.label("score")).select_from(
+        ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id)
+    ).where(L.relation == SEARCHED_RELATION, *(_contains(F.text, t) for t in terms))
+
+
+def _searched_files(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The searched files of the `articles` row in the enclosing query, holding `conditions`."""
+    return select(F.text).select_from(
+        ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id)
+    ).where(L.article_id == A.id, L.relation == SEARCHED_RELATION, *conditions)
+
+
+def _attachment_contains(_dialect: str, term: str) -> ColumnElement[bool]:
+    return _searched_files(_contains(F.text, term)).exists()
+
+
+def _attachment_score(dialect: str, term: str) -> ColumnElement[float]:
+    """The best saturated term frequency among the article's searched files (0 without one)."""
+    best = _searched_files(_contains(F.text, term)).with_only_columns(
+        func.max(_saturated_frequency(dialect, F.text, term))
+    ).scalar_subquery()
+    return func.coalesce(best, _float(0.0))
+
+
+ATTACHMENT_TEXT = TextSource(
+    name="attachment", hits=_attachment_hits, contains=_attachment_contains,
+    score=_attachment_score,
+)
+SOURCES: tuple[TextSource, ...] = (ARTICLE_TEXT, ATTACHMENT_TEXT)
 
 
 # --- the statement ------------------------------------------------------------------------
@@ -379,10 +446,48 @@ def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
     return "".join(pieces)
 
 
-def _matched_in(title: Optional[str], body: str, terms: Sequence[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class FileText:
+    """The text of a searched file an article attaches, for its snippet."""
+
+    name: Optional[str]
+    text: str
+
+
+def _distinct_terms(text: str, pattern: re.Pattern[str]) -> int:
+    return len({m.group().lower() for m in pattern.finditer(text)})
+
+
+def _shown(
+    title: Optional[str], body: str, files: Sequence[FileText], terms: Sequence[str]
+) -> tuple[str, tuple[str, ...], Optional[FileText]]:
+    """The snippet, the texts holding a term (title, body, attachment), and the file the
+    snippet is from: the body's, unless a file holds more distinct terms than the body (a hit
+    in the attachment only), then that file's."""
     pattern = _term_pattern(terms)
-    return tuple(name for name, text in (("title", title or ""), ("body", body))
-                 if pattern.search(text))
+    in_body = _distinct_terms(body, pattern)
+    in_files = [(_distinct_terms(f.text, pattern), f) for f in files]
+    best = max(in_files, key=lambda pair: pair[0], default=(0, None))
+    matched = tuple(name for name, found in (
+        ("title", bool(pattern.search(title or ""))), ("body", in_body > 0),
+        ("attachment", best[0] > 0)) if found)
+    if best[1] is not None and best[0] > in_body:
+        return snippet(best[1].text, terms), matched, best[1]
+    return snippet(body, terms), matched, None
+
+
+def _file_texts(conn: Connection, ids: Sequence[int]) -> dict[int, list[FileText]]:
+    """article id -> the texts of its searched files, in the page's order."""
+    texts: dict[int, list[FileText]] = {}
+    rows = conn.execute(
+        select(L.article_id, F.name, F.text)
+        .select_from(ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id))
+        .where(L.article_id.in_(ids), L.relation == SEARCHED_RELATION, F.text != "")
+        .order_by(L.article_id, L.position, L.id)
+    )
+    for row in rows:
+        texts.setdefault(row.article_id, []).append(FileText(row.name, row.text))
+    return texts
 
 
 # --- running it ---------------------------------------------------------------------------
@@ -405,31 +510,35 @@ def search(
         select(A.id, A.title, A.url, A.site, A.published_at, A.first_seen_at, A.issuer,
                A.doc_number, A.doc_type, A.body_text).where(A.id.in_(ids))
     )}
+    files = _file_texts(conn, ids)
     hits = []
     for row in ranked:
         article = details[row.article_id]
         moment = article.published_at or article.first_seen_at
+        shown, matched_in, snippet_file = _shown(
+            article.title, article.body_text or "", files.get(article.id, []), query.terms)
         hits.append(SearchHit(
             article_id=article.id, score=float(row.score), title=article.title, url=article.url,
             site=article.site, day=moment.date() if moment else None, issuer=article.issuer,
             doc_number=article.doc_number, doc_type=article.doc_type,
             copies=counts.get(article.id, 0),
-            snippet=snippet(article.body_text or "", query.terms),
-            matched_in=_matched_in(article.title, article.body_text or "", query.terms),
+            snippet=shown, matched_in=matched_in,
+            snippet_from=snippet_file.name if snippet_file else None,
         ))
     return hits
 
 
 def missing_index_notice(conn: Connection) -> Optional[str]:
     """A line to show when this store searches without its index (a PostgreSQL database whose
-    locale kept revision 0010 from making the trigram indexes), else None."""
+    locale kept revisions 0010 and 0011 from making the trigram indexes), else None."""
     if conn.dialect.name != "postgresql":
         return None
+    expected = {name for names in TRIGRAM_INDEXES.values() for name in names}
     found = set(conn.execute(
         select(column("indexname")).select_from(table("pg_indexes"))
-        .where(column("tablename") == "articles", column("indexname").in_(TRIGRAM_INDEXES))
+        .where(column("tablename").in_(TRIGRAM_INDEXES), column("indexname").in_(expected))
     ).scalars())
-    if found == set(TRIGRAM_INDEXES):
+    if found == expected:
         return None
     lc_ctype = conn.exec_driver_sql("SHOW lc_ctype").scalar()
     return (
