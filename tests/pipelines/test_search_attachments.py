@@ -241,3 +241,23 @@ def test_the_attachment_index_serves_the_query(ingestor: Ingestor) -> None:
         plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(
             ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + str(compiled)))
     assert ("attachments_fts" if sqlite else "ix_attachments_text_trgm") in plan, plan
+
+
+@pytest.mark.parametrize("raw", ["算力券", "算力调度平台", "印发给你们 智算服务费用", "东海省数据局 抵扣",
+                                 "颠覆式创新", "三百家以上 贯彻执行"])
+def test_a_common_query_finds_the_articles_by_their_files_too(ingestor: Ingestor, raw: str) -> None:
+    """The order SQLite gives a query held by many articles (here: by one or more) reaches
+    the articles found through their files as the full ranking does."""
+    query = build_query(raw, limit=100)
+    with ingestor.store.engine.connect() as conn:
+        hits = search(conn, query, common_hits=1)
+    assert {h.url for h in hits} == holding(ingestor, *query.terms)
+    assert len(hits) == len({h.url for h in hits})
+    if ingestor.store.engine.dialect.name == "sqlite":
+        # The statement itself, also where the terms together are in no article's own text.
+        from pipelines.search import common_statement
+
+        with ingestor.store.engine.connect() as conn:
+            ids = [row.article_id for row in conn.execute(common_statement(query))]
+            found = set(conn.scalars(select(Article.url).where(Article.id.in_(ids))))
+        assert found == holding(ingestor, *query.terms) and len(ids) == len(found)
