@@ -471,3 +471,18 @@ def test_a_common_query_puts_title_hits_first_then_the_newest_stored(store: Arti
     assert len(common(store, "专精特新", limit=1)) == 1
     assert urls(common(store, "专精特新", site="portal")) == urls(run(store, "专精特新", site="portal"))
     assert urls(common(store, "专精特新 税")) == holding(store, "专精特新", "税") != set()
+
+
+def test_a_common_query_reads_the_index_in_its_own_order(store: ArticleStore) -> None:
+    """SQLite: FTS5 gives the matches in rowid order itself (no sort of every match), so the
+    read stops at the limit; only the few rows kept are sorted at the end."""
+    from pipelines.search import common_statement
+
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every hit")
+    with store.engine.connect() as conn:
+        compiled = common_statement(build_query("专精特新 税", site="portal")).compile(
+            conn, compile_kwargs={"literal_binds": True})
+        shown = [str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+    assert sum("SCAN articles_fts VIRTUAL TABLE INDEX" in line for line in shown) == 2, shown
+    assert sum("TEMP B-TREE FOR ORDER BY" in line for line in shown) == 1, shown
