@@ -431,8 +431,7 @@ def common_statement(query: SearchQuery, sources: Sequence[TextSource] = SOURCES
     """SELECT article_id, score of `query.limit` articles holding every term, for a common
     query on SQLite, in an order FTS5 reads from its index and stops early on: the articles
     whose title holds one of the indexed terms first, then the others, each most recently
-    stored first (`articles.id` descending); the score is the number of indexed terms the
-    title holds. Articles found through another source (an attachment) are ordered by the
+    stored first (`articles.id` descending); the score is 1 for a title hit, else 0. Articles found through another source (an attachment) are ordered by the
     same rule. Filters and short terms are checked as the index is read."""
     terms = query.indexed_terms
     every = _fts_query(terms)
@@ -458,14 +457,11 @@ def common_statement(query: SearchQuery, sources: Sequence[TextSource] = SOURCES
             *(or_(*(s.contains("sqlite", t) for s in sources)) for t in terms),
         ).order_by(A.id.desc()).limit(query.limit).subquery())
     every_branch = union_all(*(select(b.c.article_id, b.c.tier) for b in branches)).subquery()
-    title_terms = sum((case((_contains(A.title, t), 1), else_=0) for t in terms[1:]),
-                      case((_contains(A.title, terms[0]), 1), else_=0))
     best = select(every_branch.c.article_id, func.max(every_branch.c.tier).label("tier")).group_by(
         every_branch.c.article_id).subquery()
-    score = cast(title_terms, Float).label("score")
-    return select(best.c.article_id, score).select_from(
-        best.join(Article.__table__, A.id == best.c.article_id)
-    ).order_by(best.c.tier.desc(), score.desc(), best.c.article_id.desc()).limit(query.limit)
+    score = cast(best.c.tier, Float).label("score")
+    return select(best.c.article_id, score).order_by(
+        best.c.tier.desc(), best.c.article_id.desc()).limit(query.limit)
 
 
 # --- snippets -----------------------------------------------------------------------------
