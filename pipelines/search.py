@@ -294,8 +294,9 @@ _attachments_fts_self: ColumnElement[Any] = literal_column(ATTACHMENT_FTS_TABLE)
 
 def _attachment_hits(dialect: str, terms: Sequence[str]) -> Select[Any]:
     """(article_id, score) for each searched link to a file whose text holds every term: an
-    article with several such files has several rows (the caller keeps its best)."""
-    if dialect == "sqlite":
+    article with several such files has several rows (the caller keeps its best). A short
+    term, which no trigram holds, is a scan of the files' text."""
+    if dialect == "sqlite" and all(len(t) >= MIN_INDEXED_CHARS for t in terms):
         # bm25() with one column: a hit in a file weighs as a hit in a body.
         return select(
             L.article_id, (-func.bm25(_attachments_fts_self)).label("score"),
@@ -377,35 +378,67 @@ def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _touched(dialect: str, sources: Sequence[TextSource], terms: Sequence[str]) -> Any:
+    """The ids of the articles whose text in these sources holds at least one of the terms."""
+    return union_all(*(s.hits(dialect, (t,)).with_only_columns(s.hits(dialect, (t,)).selected_columns[0])
+                       for s in sources for t in terms))
+
+
+def _matches(
+    query: SearchQuery, dialect: str, sources: Sequence[TextSource], *,
+    on_row: Sequence[str], candidates: Optional[Any] = None,
+) -> Select[Any]:
+    """SELECT article_id, score of every article holding every term: the indexed terms not in
+    `on_row` through the sources' indexes, then the filters and the `on_row` terms on the rows
+    that are left; `candidates`, a select of article ids, narrows the rows first."""
+    scores: list[ColumnElement[float]] = []
+    joined: Any = Article.__table__
+    indexed = [t for t in query.indexed_terms if t not in on_row]
+    if indexed:
+        for n, hits in enumerate(_indexed_hits(dialect, indexed, sources)):
+            found = hits.subquery(f"hits{n}")
+            joined = joined.join(found, found.c.article_id == A.id)
+            scores.append(found.c.score)
+    conditions = _filters(query)
+    if candidates is not None:
+        conditions.append(A.id.in_(candidates))
+    for term in on_row:
+        conditions.append(or_(*(s.contains(dialect, term) for s in sources)))
+        scores.append(sum((s.score(dialect, term) for s in sources[1:]),
+                          sources[0].score(dialect, term)))
+    statement = select(A.id.label("article_id"), sum(scores[1:], scores[0]).label("score"))
+    statement = statement.select_from(joined)
+    return statement.where(and_(*conditions)) if conditions else statement
+
+
 def ranked_statement(
     query: SearchQuery, dialect: str, sources: Sequence[TextSource] = SOURCES
 ) -> Select[Any]:
     """SELECT article_id, score of the best `query.limit` articles holding every term: the
     indexed terms through the sources' indexes, then the filters and the short terms on the
-    rows that are left (all the rows, filtered, when every term is short). Where the one source
-    is indexed on the articles row itself (PostgreSQL), every term is a condition on the row,
-    and the planner takes the trigram indexes for those of three characters or more."""
-    scores: list[ColumnElement[float]] = []
-    joined: Any = Article.__table__
-    on_row = query.short_terms
-    if len(sources) == 1 and sources[0].indexed_on_row(dialect):
-        on_row = query.terms
-    elif query.indexed_terms:
-        for n, hits in enumerate(_indexed_hits(dialect, query.indexed_terms, sources)):
-            found = hits.subquery(f"hits{n}")
-            joined = joined.join(found, found.c.article_id == A.id)
-            scores.append(found.c.score)
-    conditions = _filters(query)
-    for term in on_row:
-        conditions.append(or_(*(s.contains(dialect, term) for s in sources)))
-        scores.append(sum((s.score(dialect, term) for s in sources[1:]),
-                          sources[0].score(dialect, term)))
-    score = sum(scores[1:], scores[0]).label("score")
-    statement = select(A.id.label("article_id"), score).select_from(joined)
-    if conditions:
-        statement = statement.where(and_(*conditions))
-    return statement.order_by(
-        score.desc(), A.published_at.desc().nulls_last(), A.id.desc()
+    rows that are left (all the rows, filtered, when every term is short).
+
+    Where the first source is indexed on the articles row itself (PostgreSQL), its terms are
+    conditions on the row, which the planner serves from the trigram indexes together with
+    the filters; the articles the other sources (attachments) hold a term of are a second
+    set, few, on which every term is checked in every source; an article in both keeps its
+    best score."""
+    if sources[0].indexed_on_row(dialect):
+        statement = _matches(query, dialect, sources[:1], on_row=query.terms)
+        others = sources[1:]
+        if others:
+            touched = _touched(dialect, others, query.terms)
+            through = _matches(query, dialect, sources, on_row=query.terms, candidates=touched)
+            every = union_all(statement, through).subquery()
+            statement = select(every.c.article_id, func.max(every.c.score).label("score")).group_by(
+                every.c.article_id)
+    else:
+        statement = _matches(query, dialect, sources, on_row=query.short_terms)
+    found = statement.subquery("found")
+    return select(found.c.article_id, found.c.score).join(
+        Article.__table__, A.id == found.c.article_id
+    ).order_by(
+        found.c.score.desc(), A.published_at.desc().nulls_last(), A.id.desc()
     ).limit(query.limit)
 
 
@@ -450,10 +483,8 @@ def common_statement(query: SearchQuery, sources: Sequence[TextSource] = SOURCES
     if others:
         # Articles whose other sources hold a term: few next to the articles' own hits; each
         # term is then checked on them in every source.
-        found = union_all(*(s.hits("sqlite", (t,)).with_only_columns(
-            s.hits("sqlite", (t,)).selected_columns[0]) for s in others for t in terms))
         branches.append(select(A.id.label("article_id"), literal_column("0").label("tier")).where(
-            A.id.in_(found), *conditions,
+            A.id.in_(_touched("sqlite", others, terms)), *conditions,
             *(or_(*(s.contains("sqlite", t) for s in sources)) for t in terms),
         ).order_by(A.id.desc()).limit(query.limit).subquery())
     every_branch = union_all(*(select(b.c.article_id, b.c.tier) for b in branches)).subquery()
