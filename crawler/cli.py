@@ -550,12 +550,13 @@ def reprocess(site: str | None, since: Any, rebuild: bool, sites_file: str | Non
 @db_option
 def search(words: tuple[str, ...], site: str | None, since: Any, issuer: str | None,
            doc_type: str | None, limit: int, as_json: bool, db: str | None) -> None:
-    """Full-text search of titles and bodies, in Chinese, best first.
+    """Full-text search of titles, bodies and attachment text, in Chinese, best first.
 
-    Every word must appear (Traditional is searched as Simplified); "a quoted phrase" is one
-    term, spaces included. Words of one or two characters are found by a scan, slower on a
-    large store. Each result shows a snippet with the hits, the canonical URL and how many
-    copies of the article were seen.
+    Every word must appear, in the title, the body or an attached file's text (Traditional is
+    searched as Simplified); "a quoted phrase" is one term, spaces included. Words of one or
+    two characters are found by a scan, slower on a large store. Each result shows a snippet
+    with the hits (from the attached file when the hits are there), the canonical URL and how
+    many copies of the article were seen.
     """
     from pipelines.search import QueryError, build_query, missing_index_notice
     from pipelines.search import search as run_search
@@ -604,6 +605,8 @@ def print_hits(hits: list[Any], shown: str) -> None:
     table.add_column("copies", justify="right")
     for n, hit in enumerate(hits, 1):
         cell = Text(hit.title or "(no title)", style="bold")
+        if hit.snippet_from:
+            cell.append(f"\nin the attached file {hit.snippet_from}:", style="italic")
         cell.append("\n").append_text(marked(hit.snippet)).append("\n")
         cell.append(hit.url, style="cyan")
         document = " · ".join(v for v in (hit.issuer, hit.doc_number, hit.doc_type) if v)

@@ -7,8 +7,8 @@ in a row), several terms must all be found, and a term of three characters or mo
 in the trigram index while a shorter one, which no trigram can hold, is checked by a scan of
 the rows the other terms and the filters leave.
 
-The texts searched are `TextSource`s: an article's title and body today. Attachment text is one
-more source (`docs/search.md`, "Adding a text source").
+The texts searched are `TextSource`s: an article's title and body, and the text of the files it
+attaches (`docs/search.md`, "Attachment text" and "Adding a text source").
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from models import Article, ArticleCopy
+from models import Article, ArticleAttachment, ArticleCopy, Attachment
 from pipelines.normalize import normalize_text, to_simplified
 
 MIN_INDEXED_CHARS = 3  # a trigram index holds substrings of three characters and more
@@ -51,13 +51,27 @@ TITLE_WEIGHT = 10.0
 BM25_K1 = 1.2
 BM25_B = 0.75
 AVERAGE_BODY_CHARS = 2000
+# On SQLite, a query whose indexed terms are held together by at least this many articles is
+# "common": ranking every hit by bm25() costs ~3 µs a hit (140-250 ms for 40,000-100,000 hits
+# of 100,000 articles), so such a query is ordered in a way FTS5 stops early on instead
+# (`common_statement`). Below it, bm25() over every hit costs at most ~35 ms.
+COMMON_HITS = 10_000
 SNIPPET_CHARS = 80
 MARK_START, MARK_END = "<mark>", "</mark>"
 MAX_SNIPPET_HITS = 200  # the hits a snippet's window is chosen among (the first ones)
 
 FTS_TABLE = "articles_fts"
-# The PostgreSQL trigram indexes revision 0010 makes (when the database's locale allows).
-TRIGRAM_INDEXES = ("ix_articles_title_trgm", "ix_articles_body_text_trgm")
+ATTACHMENT_FTS_TABLE = "attachments_fts"
+# The PostgreSQL trigram indexes revisions 0010 and 0011 make (when the database's locale allows).
+TRIGRAM_INDEXES = {
+    "articles": ("ix_articles_title_trgm", "ix_articles_body_text_trgm"),
+    "attachments": ("ix_attachments_text_trgm",),
+}
+# The links whose file's text is searched as the article's: `article_attachments.relation` of a
+# file with a text of its own (pipelines.attachments.stage.ATTACHMENT, not imported: it would
+# load the dedup stack into every search). A `same_as_body` file is the body again, and a
+# `copy_of_article` file is another stored article's body, found as that article.
+SEARCHED_RELATION = "attachment"
 
 # ASCII and Chinese double quotes, and corner brackets, around a phrase kept whole.
 _QUOTE_TABLE = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
@@ -105,8 +119,10 @@ class SearchHit:
     doc_number: Optional[str]
     doc_type: Optional[str]
     copies: int  # URLs at which the article was seen, the canonical one included
-    snippet: str  # a window of the body around the hits, each hit in <mark>…</mark>
-    matched_in: tuple[str, ...] = ()  # the sources that hold a term: title, body
+    snippet: str  # a window of the body (or an attachment) around the hits, in <mark>…</mark>
+    matched_in: tuple[str, ...] = ()  # the texts that hold a term: title, body, attachment
+    # The name of the attached file the snippet is from; None when it is from the body.
+    snippet_from: Optional[str] = None
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -115,6 +131,7 @@ class SearchHit:
             "date": self.day.isoformat() if self.day else None, "issuer": self.issuer,
             "doc_number": self.doc_number, "doc_type": self.doc_type, "copies": self.copies,
             "snippet": self.snippet, "matched_in": list(self.matched_in),
+            "snippet_from": self.snippet_from,
         }
 
 
@@ -229,15 +246,20 @@ def _occurrences(dialect: str, col: ColumnElement[str], term: str) -> ColumnElem
     return cast(removed, Float) * _float(1 / unit)
 
 
-def _article_score(dialect: str, term: str) -> ColumnElement[float]:
-    """Title weight for a title holding the term, plus BM25's saturated term frequency in the
-    body: tf (k1 + 1) / (tf + k1 (1 - b + b len / avg))."""
-    tf = _occurrences(dialect, A.body_text, term)
+def _saturated_frequency(dialect: str, col: ColumnElement[str], term: str) -> ColumnElement[float]:
+    """BM25's saturated term frequency of the term in a text: tf (k1 + 1) / (tf + k1 (1 - b +
+    b len / avg))."""
+    tf = _occurrences(dialect, col, term)
     # Bytes on PostgreSQL: three a Chinese character in UTF-8.
     per_unit = BM25_K1 * BM25_B / AVERAGE_BODY_CHARS / (3 if dialect == "postgresql" else 1)
-    norm = _float(BM25_K1 * (1 - BM25_B)) + cast(_size(dialect, A.body_text), Float) * _float(per_unit)
+    norm = _float(BM25_K1 * (1 - BM25_B)) + cast(_size(dialect, col), Float) * _float(per_unit)
+    return tf * _float(BM25_K1 + 1) / (tf + norm)
+
+
+def _article_score(dialect: str, term: str) -> ColumnElement[float]:
+    """Title weight for a title holding the term, plus the body's saturated term frequency."""
     in_title = case((_contains(A.title, term), _float(TITLE_WEIGHT)), else_=_float(0.0))
-    return in_title + tf * _float(BM25_K1 + 1) / (tf + norm)
+    return in_title + _saturated_frequency(dialect, A.body_text, term)
 
 
 def _article_contains(_dialect: str, term: str) -> ColumnElement[bool]:
@@ -263,7 +285,58 @@ ARTICLE_TEXT = TextSource(
     # PostgreSQL's trigram indexes are on articles.title and articles.body_text themselves.
     indexed_on_row=lambda dialect: dialect == "postgresql",
 )
-SOURCES: tuple[TextSource, ...] = (ARTICLE_TEXT,)
+
+L = ArticleAttachment.__table__.c
+F = Attachment.__table__.c
+_attachments_fts = table(ATTACHMENT_FTS_TABLE, column("rowid"))
+_attachments_fts_self: ColumnElement[Any] = literal_column(ATTACHMENT_FTS_TABLE)
+
+
+def _attachment_hits(dialect: str, terms: Sequence[str]) -> Select[Any]:
+    """(article_id, score) for each searched link to a file whose text holds every term: an
+    article with several such files has several rows (the caller keeps its best). A short
+    term, which no trigram holds, is a scan of the files' text."""
+    if dialect == "sqlite" and all(len(t) >= MIN_INDEXED_CHARS for t in terms):
+        # bm25() with one column: a hit in a file weighs as a hit in a body.
+        return select(
+            L.article_id, (-func.bm25(_attachments_fts_self)).label("score"),
+        ).select_from(_attachments_fts.join(
+            ArticleAttachment.__table__, L.attachment_id == _attachments_fts.c.rowid
+        )).where(
+            _attachments_fts_self.op("MATCH")(" AND ".join(map(fts_phrase, terms))),
+            L.relation == SEARCHED_RELATION,
+        )
+    score = sum((_saturated_frequency(dialect, F.text, t) for t in terms[1:]),
+                _saturated_frequency(dialect, F.text, terms[0]))
+    return select(L.article_id, score.label("score")).select_from(
+        ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id)
+    ).where(L.relation == SEARCHED_RELATION, *(_contains(F.text, t) for t in terms))
+
+
+def _searched_files(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The searched files of the `articles` row in the enclosing query, holding `conditions`."""
+    return select(F.text).select_from(
+        ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id)
+    ).where(L.article_id == A.id, L.relation == SEARCHED_RELATION, *conditions)
+
+
+def _attachment_contains(_dialect: str, term: str) -> ColumnElement[bool]:
+    return _searched_files(_contains(F.text, term)).exists()
+
+
+def _attachment_score(dialect: str, term: str) -> ColumnElement[float]:
+    """The best saturated term frequency among the article's searched files (0 without one)."""
+    best = _searched_files(_contains(F.text, term)).with_only_columns(
+        func.max(_saturated_frequency(dialect, F.text, term))
+    ).scalar_subquery()
+    return func.coalesce(best, _float(0.0))
+
+
+ATTACHMENT_TEXT = TextSource(
+    name="attachment", hits=_attachment_hits, contains=_attachment_contains,
+    score=_attachment_score,
+)
+SOURCES: tuple[TextSource, ...] = (ARTICLE_TEXT, ATTACHMENT_TEXT)
 
 
 # --- the statement ------------------------------------------------------------------------
@@ -305,36 +378,121 @@ def _filters(query: SearchQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _touched(dialect: str, sources: Sequence[TextSource], terms: Sequence[str]) -> Any:
+    """The ids of the articles whose text in these sources holds at least one of the terms."""
+    return union_all(*(s.hits(dialect, (t,)).with_only_columns(s.hits(dialect, (t,)).selected_columns[0])
+                       for s in sources for t in terms))
+
+
+def _matches(
+    query: SearchQuery, dialect: str, sources: Sequence[TextSource], *,
+    on_row: Sequence[str], candidates: Optional[Any] = None,
+) -> Select[Any]:
+    """SELECT article_id, score of every article holding every term: the indexed terms not in
+    `on_row` through the sources' indexes, then the filters and the `on_row` terms on the rows
+    that are left; `candidates`, a select of article ids, narrows the rows first."""
+    scores: list[ColumnElement[float]] = []
+    joined: Any = Article.__table__
+    indexed = [t for t in query.indexed_terms if t not in on_row]
+    if indexed:
+        for n, hits in enumerate(_indexed_hits(dialect, indexed, sources)):
+            found = hits.subquery(f"hits{n}")
+            joined = joined.join(found, found.c.article_id == A.id)
+            scores.append(found.c.score)
+    conditions = _filters(query)
+    if candidates is not None:
+        conditions.append(A.id.in_(candidates))
+    for term in on_row:
+        conditions.append(or_(*(s.contains(dialect, term) for s in sources)))
+        scores.append(sum((s.score(dialect, term) for s in sources[1:]),
+                          sources[0].score(dialect, term)))
+    statement = select(A.id.label("article_id"), sum(scores[1:], scores[0]).label("score"))
+    statement = statement.select_from(joined)
+    return statement.where(and_(*conditions)) if conditions else statement
+
+
 def ranked_statement(
     query: SearchQuery, dialect: str, sources: Sequence[TextSource] = SOURCES
 ) -> Select[Any]:
     """SELECT article_id, score of the best `query.limit` articles holding every term: the
     indexed terms through the sources' indexes, then the filters and the short terms on the
-    rows that are left (all the rows, filtered, when every term is short). Where the one source
-    is indexed on the articles row itself (PostgreSQL), every term is a condition on the row,
-    and the planner takes the trigram indexes for those of three characters or more."""
-    scores: list[ColumnElement[float]] = []
-    joined: Any = Article.__table__
-    on_row = query.short_terms
-    if len(sources) == 1 and sources[0].indexed_on_row(dialect):
-        on_row = query.terms
-    elif query.indexed_terms:
-        for n, hits in enumerate(_indexed_hits(dialect, query.indexed_terms, sources)):
-            found = hits.subquery(f"hits{n}")
-            joined = joined.join(found, found.c.article_id == A.id)
-            scores.append(found.c.score)
-    conditions = _filters(query)
-    for term in on_row:
-        conditions.append(or_(*(s.contains(dialect, term) for s in sources)))
-        scores.append(sum((s.score(dialect, term) for s in sources[1:]),
-                          sources[0].score(dialect, term)))
-    score = sum(scores[1:], scores[0]).label("score")
-    statement = select(A.id.label("article_id"), score).select_from(joined)
-    if conditions:
-        statement = statement.where(and_(*conditions))
-    return statement.order_by(
-        score.desc(), A.published_at.desc().nulls_last(), A.id.desc()
+    rows that are left (all the rows, filtered, when every term is short).
+
+    Where the first source is indexed on the articles row itself (PostgreSQL), its terms are
+    conditions on the row, which the planner serves from the trigram indexes together with
+    the filters; the articles the other sources (attachments) hold a term of are a second
+    set, few, on which every term is checked in every source; an article in both keeps its
+    best score."""
+    if sources[0].indexed_on_row(dialect):
+        statement = _matches(query, dialect, sources[:1], on_row=query.terms)
+        others = sources[1:]
+        if others:
+            touched = _touched(dialect, others, query.terms)
+            through = _matches(query, dialect, sources, on_row=query.terms, candidates=touched)
+            every = union_all(statement, through).subquery()
+            statement = select(every.c.article_id, func.max(every.c.score).label("score")).group_by(
+                every.c.article_id)
+    else:
+        statement = _matches(query, dialect, sources, on_row=query.short_terms)
+    found = statement.subquery("found")
+    return select(found.c.article_id, found.c.score).join(
+        Article.__table__, A.id == found.c.article_id
+    ).order_by(
+        found.c.score.desc(), A.published_at.desc().nulls_last(), A.id.desc()
     ).limit(query.limit)
+
+
+# --- common terms (SQLite) ----------------------------------------------------------------
+
+
+def _fts_query(terms: Sequence[str]) -> str:
+    return " AND ".join(map(fts_phrase, terms))
+
+
+def is_common(conn: Connection, query: SearchQuery, common_hits: int = COMMON_HITS) -> bool:
+    """Whether the query's indexed terms are held together by `common_hits` articles or more
+    (their title or body), on SQLite: counted in the index up to that cap (1-6 ms on 100,000
+    articles for 10,000), which is the bm25() work the full ranking would do."""
+    if conn.dialect.name != "sqlite" or not query.indexed_terms:
+        return False
+    capped = select(_fts.c.rowid).where(
+        _fts_self.op("MATCH")(_fts_query(query.indexed_terms))).limit(common_hits).subquery()
+    return conn.execute(select(func.count()).select_from(capped)).scalar_one() >= common_hits
+
+
+def common_statement(query: SearchQuery, sources: Sequence[TextSource] = SOURCES) -> Select[Any]:
+    """SELECT article_id, score of `query.limit` articles holding every term, for a common
+    query on SQLite, in an order FTS5 reads from its index and stops early on: the articles
+    whose title holds one of the indexed terms first, then the others, each most recently
+    stored first (`articles.id` descending); the score is 1 for a title hit, else 0. Articles found through another source (an attachment) are ordered by the
+    same rule. Filters and short terms are checked as the index is read."""
+    terms = query.indexed_terms
+    every = _fts_query(terms)
+    in_title = " OR ".join(f"{{title}} : {fts_phrase(t)}" for t in terms)
+    conditions = _filters(query) + [
+        or_(*(s.contains("sqlite", t) for s in sources)) for t in query.short_terms]
+    joined = _fts.join(Article.__table__, A.id == _fts.c.rowid)
+
+    def newest(where: str, tier: int) -> Any:
+        return select(A.id.label("article_id"), literal_column(str(tier)).label("tier")).select_from(
+            joined).where(_fts_self.op("MATCH")(where), *conditions).order_by(
+            _fts.c.rowid.desc()).limit(query.limit).subquery()
+
+    branches = [newest(f"({every}) AND ({in_title})", 1), newest(every, 0)]
+    others = [s for s in sources if s is not ARTICLE_TEXT]
+    if others:
+        # Articles whose other sources hold a term: few next to the articles' own hits; each
+        # term is then checked on them in every source.
+        branches.append(select(A.id.label("article_id"), literal_column("0").label("tier")).where(
+            A.id.in_(_touched("sqlite", others, terms)), *conditions,
+            *(or_(*(s.contains("sqlite", t) for s in sources)) for t in terms),
+        ).order_by(A.id.desc()).limit(query.limit).subquery())
+    every_branch = union_all(*(select(b.c.article_id, b.c.tier) for b in branches)).subquery()
+    best = select(every_branch.c.article_id, func.max(every_branch.c.tier).label("tier")).group_by(
+        every_branch.c.article_id).subquery()
+    score = cast(best.c.tier, Float).label("score")
+    return select(best.c.article_id, score).order_by(
+        best.c.tier.desc(), best.c.article_id.desc()).limit(query.limit)
 
 
 # --- snippets -----------------------------------------------------------------------------
@@ -379,20 +537,62 @@ def snippet(text: str, terms: Sequence[str], width: int = SNIPPET_CHARS) -> str:
     return "".join(pieces)
 
 
-def _matched_in(title: Optional[str], body: str, terms: Sequence[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class FileText:
+    """The text of a searched file an article attaches, for its snippet."""
+
+    name: Optional[str]
+    text: str
+
+
+def _distinct_terms(text: str, pattern: re.Pattern[str]) -> int:
+    return len({m.group().lower() for m in pattern.finditer(text)})
+
+
+def _shown(
+    title: Optional[str], body: str, files: Sequence[FileText], terms: Sequence[str]
+) -> tuple[str, tuple[str, ...], Optional[FileText]]:
+    """The snippet, the texts holding a term (title, body, attachment), and the file the
+    snippet is from: the body's, unless a file holds more distinct terms than the body (a hit
+    in the attachment only), then that file's."""
     pattern = _term_pattern(terms)
-    return tuple(name for name, text in (("title", title or ""), ("body", body))
-                 if pattern.search(text))
+    in_body = _distinct_terms(body, pattern)
+    in_files = [(_distinct_terms(f.text, pattern), f) for f in files]
+    best = max(in_files, key=lambda pair: pair[0], default=(0, None))
+    matched = tuple(name for name, found in (
+        ("title", bool(pattern.search(title or ""))), ("body", in_body > 0),
+        ("attachment", best[0] > 0)) if found)
+    if best[1] is not None and best[0] > in_body:
+        return snippet(best[1].text, terms), matched, best[1]
+    return snippet(body, terms), matched, None
+
+
+def _file_texts(conn: Connection, ids: Sequence[int]) -> dict[int, list[FileText]]:
+    """article id -> the texts of its searched files, in the page's order."""
+    texts: dict[int, list[FileText]] = {}
+    rows = conn.execute(
+        select(L.article_id, F.name, F.text)
+        .select_from(ArticleAttachment.__table__.join(Attachment.__table__, L.attachment_id == F.id))
+        .where(L.article_id.in_(ids), L.relation == SEARCHED_RELATION, F.text != "")
+        .order_by(L.article_id, L.position, L.id)
+    )
+    for row in rows:
+        texts.setdefault(row.article_id, []).append(FileText(row.name, row.text))
+    return texts
 
 
 # --- running it ---------------------------------------------------------------------------
 
 
 def search(
-    conn: Connection, query: SearchQuery, sources: Sequence[TextSource] = SOURCES
+    conn: Connection, query: SearchQuery, sources: Sequence[TextSource] = SOURCES,
+    common_hits: int = COMMON_HITS,
 ) -> list[SearchHit]:
-    """The best `query.limit` articles holding every term, best first."""
-    ranked = conn.execute(ranked_statement(query, conn.dialect.name, sources)).all()
+    """The best `query.limit` articles holding every term, best first (for a common query on
+    SQLite, in the order `common_statement` gives)."""
+    statement = (common_statement(query, sources) if is_common(conn, query, common_hits)
+                 else ranked_statement(query, conn.dialect.name, sources))
+    ranked = conn.execute(statement).all()
     if not ranked:
         return []
     ids = [row.article_id for row in ranked]
@@ -405,31 +605,35 @@ def search(
         select(A.id, A.title, A.url, A.site, A.published_at, A.first_seen_at, A.issuer,
                A.doc_number, A.doc_type, A.body_text).where(A.id.in_(ids))
     )}
+    files = _file_texts(conn, ids)
     hits = []
     for row in ranked:
         article = details[row.article_id]
         moment = article.published_at or article.first_seen_at
+        shown, matched_in, snippet_file = _shown(
+            article.title, article.body_text or "", files.get(article.id, []), query.terms)
         hits.append(SearchHit(
             article_id=article.id, score=float(row.score), title=article.title, url=article.url,
             site=article.site, day=moment.date() if moment else None, issuer=article.issuer,
             doc_number=article.doc_number, doc_type=article.doc_type,
             copies=counts.get(article.id, 0),
-            snippet=snippet(article.body_text or "", query.terms),
-            matched_in=_matched_in(article.title, article.body_text or "", query.terms),
+            snippet=shown, matched_in=matched_in,
+            snippet_from=snippet_file.name if snippet_file else None,
         ))
     return hits
 
 
 def missing_index_notice(conn: Connection) -> Optional[str]:
     """A line to show when this store searches without its index (a PostgreSQL database whose
-    locale kept revision 0010 from making the trigram indexes), else None."""
+    locale kept revisions 0010 and 0011 from making the trigram indexes), else None."""
     if conn.dialect.name != "postgresql":
         return None
+    expected = {name for names in TRIGRAM_INDEXES.values() for name in names}
     found = set(conn.execute(
         select(column("indexname")).select_from(table("pg_indexes"))
-        .where(column("tablename") == "articles", column("indexname").in_(TRIGRAM_INDEXES))
+        .where(column("tablename").in_(TRIGRAM_INDEXES), column("indexname").in_(expected))
     ).scalars())
-    if found == set(TRIGRAM_INDEXES):
+    if found == expected:
         return None
     lc_ctype = conn.exec_driver_sql("SHOW lc_ctype").scalar()
     return (

@@ -1,5 +1,6 @@
 """`policy-ingest search` as a user runs it, on a store crawled from the fixture web: the
-results are the articles holding the terms, with their canonical URL and copies; Traditional
+results are the articles holding the terms (in the title, the body or an attached file's
+text), with their canonical URL and copies; a term only in a crawled file; Traditional
 queries, filters, no results and an empty query; the same answers after `reprocess --rebuild`
 has emptied the store and written every article again."""
 
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.demo.server import FixtureWeb
-from models import Article, ArticleCopy
+from models import Article, ArticleAttachment, ArticleCopy, Attachment
 from models.database import create_store_engine
 from tests.support.crawl import ROOT, crawl_env, run_crawl
 
@@ -45,9 +46,22 @@ def found(url: str, *args: str) -> list[dict]:
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
+def file_texts(url: str) -> list[tuple[int, str, str]]:
+    """(article id, file name, text) of every file an article attaches as a text of its own."""
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ArticleAttachment.article_id, Attachment.name, Attachment.text)
+            .join(Attachment, Attachment.id == ArticleAttachment.attachment_id)
+            .where(ArticleAttachment.relation == "attachment", Attachment.text != "")
+        ).all()
+    engine.dispose()
+    return [(r.article_id, r.name, r.text) for r in rows]
+
+
 def truth(url: str, *terms: str, site: str | None = None) -> dict[str, int]:
-    """canonical URL -> copies, of the stored articles whose title or body holds every term
-    (and that have a copy on `site`)."""
+    """canonical URL -> copies, of the stored articles whose title, body and attached files
+    hold every term (and that have a copy on `site`)."""
     engine = create_store_engine(url)
     with engine.connect() as conn:
         copies = dict(conn.execute(select(ArticleCopy.article_id, func.count())
@@ -55,8 +69,11 @@ def truth(url: str, *terms: str, site: str | None = None) -> dict[str, int]:
         on_site = set(conn.scalars(select(ArticleCopy.article_id).where(ArticleCopy.site == site)))
         rows = conn.execute(select(Article.id, Article.url, Article.title, Article.body_text)).all()
     engine.dispose()
+    texts = {r.id: [r.title or "", r.body_text] for r in rows}
+    for article_id, _name, text in file_texts(url):
+        texts[article_id].append(text)
     return {r.url: copies[r.id] for r in rows
-            if all(t in f"{r.title}\n{r.body_text}" for t in terms)
+            if all(any(t in part for part in texts[r.id]) for t in terms)
             and (site is None or r.id in on_site)}
 
 
@@ -110,3 +127,26 @@ def test_the_same_answers_after_reprocess_rebuild(crawled_url: str, tmp_path: Pa
     proc = cli("reprocess", "-q", "--rebuild", "--db", crawled_url, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert answers() == before and all(before)
+
+
+
+@pytest.mark.slow
+def test_a_term_only_in_an_attached_file_finds_the_notice(db_url: str, tmp_path: Path) -> None:
+    """A covering notice whose measures are only in its PDF (stored through the store's path,
+    as a crawl stores it): `search` finds it by a phrase of the PDF, says the snippet is from
+    the file, in JSON and in the table. (The fixture web's files are all the page's body again,
+    unreadable or failed: the crawled store above has no such file.)"""
+    from tests.pipelines.test_search_attachments import VOUCHER_PAGE, stored_notices
+
+    engine = stored_notices(db_url)
+    engine.dispose()
+    hits = found(db_url, "按企业实际支付智算服务费用")
+    assert [h["url"] for h in hits] == [VOUCHER_PAGE] == list(truth(db_url, "按企业实际支付智算服务费用"))
+    (hit,) = hits
+    assert hit["matched_in"] == ["attachment"]
+    assert hit["snippet_from"] == "东海省算力券管理办法（试行）.pdf"
+    assert "<mark>按企业实际支付智算服务费用</mark>" in hit["snippet"]
+    proc = cli("search", "智算服务费用", "--db", db_url, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "in the attached file 东海省算力券管理办法（试行）.pdf" in proc.stdout
+    assert VOUCHER_PAGE in proc.stdout

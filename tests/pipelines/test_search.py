@@ -419,3 +419,71 @@ def test_postgresql_under_a_c_locale_has_no_index_says_so_and_still_finds_everyt
         notice = missing_index_notice(conn)
     assert notice is not None and "'C'" in notice and "full scan" in notice
     engine.dispose()
+
+
+# --- common terms (SQLite) ----------------------------------------------------------------
+
+
+def common(store: ArticleStore, raw: str, common_hits: int = 2, **filters: object) -> list:
+    """The search as it runs for a query held by `common_hits` articles or more."""
+    with store.engine.connect() as conn:
+        return search(conn, build_query(raw, **filters), common_hits=common_hits)  # type: ignore[arg-type]
+
+
+def test_a_common_query_is_told_by_its_hit_count_on_sqlite(store: ArticleStore) -> None:
+    from pipelines.search import is_common
+
+    with store.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        assert is_common(conn, build_query("专精特新"), 3) is sqlite  # held by three
+        assert not is_common(conn, build_query("专精特新"), 4)
+        assert is_common(conn, build_query("专精特新 中小企业"), 2) is sqlite
+        assert not is_common(conn, build_query("专精特新 低空经济"), 1)  # together in none
+        assert not is_common(conn, build_query("算力"), 1)  # short terms: a scan either way
+
+
+@pytest.mark.parametrize("raw", ["专精特新", "低空经济", "中小企业", "专精特新 中小企业", "低空经济 补贴",
+                                 "人工智能 数据", "高质量发展"])
+def test_a_common_query_finds_the_same_articles(store: ArticleStore, raw: str) -> None:
+    assert urls(common(store, raw, limit=100)) == urls(run(store, raw, limit=100)) == holding(
+        store, *parse_terms(raw))
+
+
+def test_a_common_query_puts_title_hits_first_then_the_newest_stored(store: ArticleStore) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every hit")
+    by_url = {a.url: a for a in stored(store)}
+    for raw in ("专精特新", "低空经济", "中小企业 专精特新", "数据要素 算力"):
+        hits = common(store, raw, limit=100)
+        # A title holding a term of three characters or more (a short one is not in the index).
+        long_terms = build_query(raw).indexed_terms
+        titled = [any(t in (h.title or "") for t in long_terms) for h in hits]
+        assert titled == sorted(titled, reverse=True), raw
+        assert [h.score for h in hits] == [1.0 if t else 0.0 for t in titled]
+        for tier in (True, False):
+            ids = [by_url[h.url].id for h, t in zip(hits, titled) if t is tier]
+            assert ids == sorted(set(ids), reverse=True), raw
+    # The notice holds it in its title; the measures and the news in their bodies, the news
+    # stored later.
+    hits = common(store, "专精特新")
+    assert [h.title for h in hits] == ["关于组织开展2025年度专精特新中小企业认定工作的通知",
+                                       "高新区三家企业获评国家级“小巨人”", "东海省省级中小企业发展专项资金管理办法"]
+    # The limit is the number shown; filters and short terms apply as the index is read.
+    assert len(common(store, "专精特新", limit=1)) == 1
+    assert urls(common(store, "专精特新", site="portal")) == urls(run(store, "专精特新", site="portal"))
+    assert urls(common(store, "专精特新 税")) == holding(store, "专精特新", "税") != set()
+
+
+def test_a_common_query_reads_the_index_in_its_own_order(store: ArticleStore) -> None:
+    """SQLite: FTS5 gives the matches in rowid order itself (no sort of every match), so the
+    read stops at the limit; only the few rows kept are sorted at the end."""
+    from pipelines.search import common_statement
+
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every hit")
+    with store.engine.connect() as conn:
+        compiled = common_statement(build_query("专精特新 税", site="portal")).compile(
+            conn, compile_kwargs={"literal_binds": True})
+        shown = [str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+    assert sum("SCAN articles_fts VIRTUAL TABLE INDEX" in line for line in shown) == 2, shown
+    assert sum("TEMP B-TREE FOR ORDER BY" in line for line in shown) == 1, shown
