@@ -31,6 +31,7 @@ from .page import POLICY_FIELDS, ExtractedPage
 from .policy import find_info_table, read_policy
 from .title import choose_title
 from .tree import Selectors, parse_html, read_tree
+from .urls import usable_url
 
 
 class GenericParser:
@@ -76,7 +77,7 @@ class GenericParser:
         if parse_limit:
             page.signals["parse_limit"] = parse_limit
         try:
-            self._extract(page, root, url or "")
+            self._extract(page, root, usable_url(url or ""))
         except Exception as exc:  # noqa: BLE001 - a crawl must survive any page
             page.signals["extract_error"] = f"{type(exc).__name__}: {exc}"
         return page

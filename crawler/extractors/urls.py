@@ -92,6 +92,16 @@ def is_unrelated_host(host: str, host_domain: str) -> bool:
     return registered_domain(host) != host_domain and not is_trusted_host(host)
 
 
+def usable_url(url: str) -> str:
+    """`url` when it can be split into parts, else "" (the page is read as having no URL):
+    `//：` and its kind, whose host is invalid under NFKC, make `urlsplit` raise."""
+    try:
+        urlsplit(url)
+    except ValueError:
+        return ""
+    return url
+
+
 def safe_urljoin(base: str, href: str) -> str | None:
     """Absolute http(s) URL for a link, or None for javascript:, mailto:, broken URLs."""
     href = (href or "").strip().replace("\\", "/")

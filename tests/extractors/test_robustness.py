@@ -67,3 +67,9 @@ def test_deep_nesting() -> None:
 def test_empty_and_whitespace() -> None:
     for body in (b"", b"   ", b"<html></html>", b"<?xml version='1.0' encoding='gbk'?><html><body>x</body></html>", b"\x00\x00"):
         check(extract(body, ""))
+
+
+def test_a_page_url_that_cannot_be_split_is_read_as_no_url() -> None:
+    """`//：` (found by hypothesis): its host is invalid under NFKC and urlsplit raises."""
+    for url in ("//：", "http://[::1", "http://a：b.test/1.html"):
+        check(extract("<div>来源：东海日报 2025-10-12</div><p>正文内容，测试。</p>".encode(), url))
