@@ -449,9 +449,8 @@ def test_a_common_query_finds_the_same_articles(store: ArticleStore, raw: str) -
         store, *parse_terms(raw))
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's own order
 def test_a_common_query_puts_title_hits_first_then_the_newest_stored(store: ArticleStore) -> None:
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL ranks every hit")
     by_url = {a.url: a for a in stored(store)}
     for raw in ("专精特新", "低空经济", "中小企业 专精特新", "数据要素 算力"):
         hits = common(store, raw, limit=100)
@@ -474,13 +473,12 @@ def test_a_common_query_puts_title_hits_first_then_the_newest_stored(store: Arti
     assert urls(common(store, "专精特新 税")) == holding(store, "专精特新", "税") != set()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's own order
 def test_a_common_query_reads_the_index_in_its_own_order(store: ArticleStore) -> None:
     """SQLite: FTS5 gives the matches in rowid order itself (no sort of every match), so the
     read stops at the limit; only the few rows kept are sorted at the end."""
     from pipelines.search import common_statement
 
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL ranks every hit")
     with store.engine.connect() as conn:
         compiled = common_statement(build_query("专精特新 税", site="portal")).compile(
             conn, compile_kwargs={"literal_binds": True})
