@@ -36,7 +36,8 @@ from twisted.internet import task
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from pipelines.attachments.stage import FAILED, OK, SKIPPED, FilePreparer, PreparedAttachment
+from pipelines.attachments.results import FAILED, OK, SKIPPED
+from pipelines.attachments.stage import FilePreparer, PreparedAttachment
 from pipelines.attachments.store import FILE_FAILED, FILE_NEW
 from pipelines.drift import coverage
 from pipelines.ingest import (

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 
 from models import Article, ArticleAttachment, ArticleCopy, Attachment
+from pipelines.attachments.results import ATTACHMENT
 from pipelines.normalize import normalize_text, to_simplified
 
 MIN_INDEXED_CHARS = 3  # a trigram index holds substrings of three characters and more
@@ -68,10 +69,9 @@ TRIGRAM_INDEXES = {
     "attachments": ("ix_attachments_text_trgm",),
 }
 # The links whose file's text is searched as the article's: `article_attachments.relation` of a
-# file with a text of its own (pipelines.attachments.stage.ATTACHMENT, not imported: it would
-# load the dedup stack into every search). A `same_as_body` file is the body again, and a
-# `copy_of_article` file is another stored article's body, found as that article.
-SEARCHED_RELATION = "attachment"
+# file with a text of its own. A `same_as_body` file is the body again, and a `copy_of_article`
+# file is another stored article's body, found as that article.
+SEARCHED_RELATION = ATTACHMENT
 
 # ASCII and Chinese double quotes, and corner brackets, around a phrase kept whole.
 _QUOTE_TABLE = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})

@@ -65,7 +65,7 @@ from crawler.spiders.discovery import (
 )
 from crawler.spiders.pagination import list_pages, pager_scripts
 from crawler.spiders.sitemaps import read_sitemap, robots_sitemaps
-from pipelines.attachments.stage import FAILED, SKIPPED, TOO_LARGE
+from pipelines.attachments.results import FAILED, SKIPPED, TOO_LARGE
 from pipelines.hosts import registered_domain
 from pipelines.items import ArticleItem, AttachmentItem, RawPageRecord, RejectedPageItem
 from pipelines.store import as_utc, utcnow

@@ -25,6 +25,13 @@ TOO_LARGE = "too_large"
 ENCRYPTED = "encrypted"
 FAILED = "failed"
 STATUSES = (OK, NEEDS_OCR, NO_READER, TOO_LARGE, ENCRYPTED, FAILED)
+#: The stored status of a file the crawl did not ask for (a host outside the site): no reader's.
+SKIPPED = "skipped"
+
+#: What a link to a file is to the article that links it (`article_attachments.relation`).
+ATTACHMENT = "attachment"  # the file's own text
+SAME_AS_BODY = "same_as_body"  # the file holds the article's body again: not counted twice
+COPY_OF_ARTICLE = "copy_of_article"  # the file's text is the body of another stored article
 
 
 @dataclass(frozen=True)

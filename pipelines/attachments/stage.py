@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+from pipelines.attachments.results import FAILED
 from pipelines.dedup import DedupDoc, DedupParams, doc_from_entry, entry_sample
 from pipelines.items import AttachmentItem
 from pipelines.normalize import normalize_record
@@ -27,17 +28,6 @@ from pipelines.normalize import normalize_record
 if TYPE_CHECKING:
     from pipelines.attachments import FileText
 
-#: What a link to a file is to the article that links it (`article_attachments.relation`).
-ATTACHMENT = "attachment"  # the file's own text
-SAME_AS_BODY = "same_as_body"  # the file holds the article's body again: not counted twice
-COPY_OF_ARTICLE = "copy_of_article"  # the file's text is the body of another stored article
-
-#: The status of a file read to its text (`pipelines.attachments.FileText.status`).
-OK = "ok"
-#: Statuses of a file that was not had at all (no bytes): the reader's statuses are the others.
-TOO_LARGE = "too_large"
-FAILED = "failed"
-SKIPPED = "skipped"
 
 # Link texts that say "a file is here" without naming it.
 _GENERIC_LINK = re.compile(

@@ -27,17 +27,15 @@ from models import (
     AttachmentUrl,
     DedupEntry,
 )
-from pipelines.attachments.stage import (
+from pipelines.attachments.results import (
     ATTACHMENT,
     COPY_OF_ARTICLE,
     FAILED,
     SAME_AS_BODY,
     SKIPPED,
     TOO_LARGE,
-    PreparedAttachment,
-    gzip_file,
-    text_relation,
 )
+from pipelines.attachments.stage import PreparedAttachment, gzip_file, text_relation
 from pipelines.dedup import DedupParams
 
 # Rows per `IN (...)` list.

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from models import Article, ArticleAttachment, Attachment
 from models.database import open_store
-from pipelines.attachments.stage import ATTACHMENT, FAILED, SAME_AS_BODY
+from pipelines.attachments.results import ATTACHMENT, FAILED, SAME_AS_BODY
 from pipelines.ingest import Ingestor
 from pipelines.search import (
     ARTICLE_TEXT,

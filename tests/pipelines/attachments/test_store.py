@@ -14,21 +14,15 @@ from sqlalchemy import func, select
 
 from models import ArticleAttachment, Attachment, AttachmentFile, AttachmentUrl
 from models.database import open_store
-from pipelines.attachments.stage import (
-    COPY_OF_ARTICLE,
-    FAILED,
-    SAME_AS_BODY,
-    TOO_LARGE,
-    PreparedAttachment,
-    prepare_attachment,
-)
+from pipelines.attachments import read_file
+from pipelines.attachments.results import COPY_OF_ARTICLE, FAILED, SAME_AS_BODY, TOO_LARGE
+from pipelines.attachments.stage import PreparedAttachment, prepare_attachment
 from pipelines.attachments.store import (
     FILE_FAILED,
     FILE_KNOWN,
     FILE_NEW,
     FILE_UNCHANGED,
 )
-from pipelines.attachments import read_file
 from pipelines.dedup import DedupParams
 from pipelines.ingest import Ingestor, encode_entry, prepare_page, text_document
 from pipelines.items import ArticleItem, AttachmentItem
